@@ -1,0 +1,1 @@
+"""trio_openai benchmarks: ours and the official SDK's (or httpx's) in the same run."""

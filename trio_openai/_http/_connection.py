@@ -1,0 +1,344 @@
+"""One HTTP/1.1 connection: h11 driving a trio stream.
+
+Theory of operation
+-------------------
+h11 is the protocol state machine; this module is the thin I/O loop around it
+(bytes in -> ``receive_data``; ``next_event`` until ``NEED_DATA``). A connection
+carries one exchange at a time:
+
+    NEW --send--> ACTIVE --end of both messages--> IDLE --send--> ACTIVE ...
+      \\                \\--failure, cancel, early exit--> CLOSED
+       \\--failure--> CLOSED
+
+Rules kept:
+- A connection whose HTTP state is unknown is closed, never reused: any exception
+  (including ``trio.Cancelled``) while a message is in flight marks it CLOSED.
+- Closing never blocks and never needs a checkpoint: it closes the socket
+  synchronously (what ``trio.aclose_forcefully`` ends up doing for a socket), so
+  cleanup under cancellation is bounded by construction and cannot be interrupted.
+- Time limits are cancel scopes created here, per phase, from absolute deadlines
+  passed in by the pool; expiry raises a :class:`TransportTimeout` naming the phase.
+  ``trio.Cancelled`` from the caller's own scopes always propagates untouched.
+
+Options rejected:
+- Reading ahead (a background reader task): back-pressure stays the socket's and the
+  request path needs no nursery.
+- One cancel scope around the whole body: the body is iterated in the caller's code,
+  and a cancel scope must not straddle a yield to the caller.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import select
+from typing import TYPE_CHECKING, Final
+
+import h11
+import trio
+
+from ._exceptions import (
+    ReadError,
+    ReadTimeout,
+    RemoteProtocolError,
+    TotalTimeout,
+    TransportError,
+    TransportTimeout,
+    WriteError,
+    WriteTimeout,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterable
+
+__all__ = ["ConnectionState", "HTTPConnection", "ResponseHead"]
+
+READ_SIZE: Final = 65536
+_INF: Final = math.inf
+
+
+class ConnectionState(enum.Enum):
+    NEW = "new"
+    ACTIVE = "active"
+    IDLE = "idle"
+    CLOSED = "closed"
+
+
+class ResponseHead:
+    """Status line and headers of a received response (names lowercased bytes)."""
+
+    __slots__ = ("headers", "http_version", "reason", "status")
+
+    def __init__(
+        self, status: int, reason: bytes, headers: list[tuple[bytes, bytes]], http_version: bytes
+    ) -> None:
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+        self.http_version = http_version
+
+
+def _find_socket(stream: trio.abc.Stream) -> trio.socket.SocketType | None:
+    """The OS socket under ``stream`` (through any SSLStream layers), if there is one."""
+    current: object = stream
+    for _ in range(4):
+        if isinstance(current, trio.SocketStream):
+            return current.socket
+        current = getattr(current, "transport_stream", None)
+        if current is None:
+            return None
+    return None
+
+
+class HTTPConnection:
+    """An HTTP/1.1 client connection over a connected trio stream.
+
+    The pool owns connections; callers go through :class:`~trio_openai._http._pool.Pool`.
+    ``deadline`` arguments are absolute ``trio.current_time()`` values (``math.inf`` for
+    none); ``phase_timeout`` values are the per-phase limits in seconds (``None``: none).
+    """
+
+    __slots__ = (
+        "_h11",
+        "_socket",
+        "_stream",
+        "_eof",
+        "_total",
+        "created_at",
+        "idle_since",
+        "origin",
+        "requests_sent",
+        "state",
+    )
+
+    def __init__(
+        self,
+        stream: trio.abc.Stream,
+        origin: tuple[str, str, int],
+        *,
+        max_response_head: int,
+        now: float,
+    ) -> None:
+        self._stream = stream
+        sock = _find_socket(stream)
+        if sock is None:
+            raise TypeError("HTTPConnection needs a trio.SocketStream (optionally under SSLStream)")
+        self._socket = sock
+        self._total: float | None = None
+        self._eof = False
+        self._h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=max_response_head)
+        self.origin = origin
+        self.state = ConnectionState.NEW
+        self.created_at = now
+        self.idle_since = now
+        self.requests_sent = 0
+
+    def __repr__(self) -> str:
+        return (
+            f"<HTTPConnection {self.origin[0]}://{self.origin[1]}:{self.origin[2]} "
+            f"{self.state.value} requests={self.requests_sent}>"
+        )
+
+    # -- sending ---------------------------------------------------------------------
+
+    async def send_request(
+        self,
+        request: h11.Request,
+        body: bytes | AsyncIterable[bytes] | None,
+        *,
+        write_timeout: float | None,
+        deadline: float,
+        total: float | None = None,
+    ) -> None:
+        """Send the request head and the whole body.
+
+        ``total`` is the limit behind ``deadline``, kept for error messages.
+
+        Raises:
+            WriteError: the connection broke while sending (connection is CLOSED).
+            WriteTimeout / TotalTimeout: a send stalled past its limit (CLOSED).
+        """
+        self.state = ConnectionState.ACTIVE
+        self.requests_sent += 1
+        self._total = total
+        conn = self._h11
+        try:
+            if body is None or isinstance(body, (bytes, bytearray, memoryview)):
+                data = conn.send(request) or b""
+                if body:
+                    data += conn.send(h11.Data(data=body)) or b""
+                data += conn.send(h11.EndOfMessage()) or b""
+                await self._send(data, write_timeout, deadline)
+            else:
+                await self._send(conn.send(request) or b"", write_timeout, deadline)
+                async for chunk in body:
+                    if chunk:
+                        await self._send(
+                            conn.send(h11.Data(data=chunk)) or b"", write_timeout, deadline
+                        )
+                await self._send(conn.send(h11.EndOfMessage()) or b"", write_timeout, deadline)
+        except BaseException:
+            self.close()
+            raise
+
+    async def _send(self, data: bytes, write_timeout: float | None, deadline: float) -> None:
+        if write_timeout is None and deadline == _INF:
+            try:
+                await self._stream.send_all(data)
+            except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
+                raise WriteError(f"connection broke while sending the request: {exc!r}") from exc
+            return
+        limit = _INF if write_timeout is None else trio.current_time() + write_timeout
+        with trio.CancelScope(deadline=min(limit, deadline)) as scope:
+            try:
+                await self._stream.send_all(data)
+            except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
+                raise WriteError(f"connection broke while sending the request: {exc!r}") from exc
+        if scope.cancelled_caught:
+            if deadline <= limit:
+                raise TotalTimeout(self._total or 0.0)
+            assert write_timeout is not None
+            raise WriteTimeout(write_timeout)
+
+    # -- receiving -------------------------------------------------------------------
+
+    async def receive_head(self, *, read_timeout: float | None, deadline: float) -> ResponseHead:
+        """Receive the final response head, skipping any 1xx informational responses.
+
+        Raises:
+            ReadError: the peer closed or reset before a complete head; its
+                ``response_started`` says whether any byte had arrived.
+            RemoteProtocolError: the peer sent something that is not HTTP/1.1, or a
+                head larger than the limit.
+            ReadTimeout / TotalTimeout: no byte arrived in time.
+        """
+        try:
+            while True:
+                event = await self._next_event(read_timeout, deadline)
+                if type(event) is h11.Response:
+                    return ResponseHead(
+                        event.status_code, event.reason, event.headers.raw_items(), b"1.1"
+                    )
+                if type(event) is h11.InformationalResponse:
+                    continue
+                if type(event) is h11.ConnectionClosed:
+                    raise ReadError(
+                        "server closed the connection without sending a response", phase="read"
+                    )
+                raise RemoteProtocolError(f"unexpected event before response head: {event!r}")
+        except BaseException:
+            self.close()
+            raise
+
+    async def receive_body_chunk(self, *, read_timeout: float | None, deadline: float) -> bytes:
+        """Return the next piece of the response body, or ``b""`` at its end.
+
+        At the end of the body the connection becomes IDLE when h11 allows another
+        request on it, else CLOSED. Raises as :meth:`receive_head` (then CLOSED).
+        """
+        try:
+            while True:
+                event = await self._next_event(read_timeout, deadline)
+                t = type(event)
+                if t is h11.Data:
+                    data: bytes = event.data  # type: ignore[attr-defined]
+                    if data:
+                        return data
+                    continue
+                if t is h11.EndOfMessage:
+                    self._finish_cycle()
+                    return b""
+                if t is h11.ConnectionClosed:
+                    raise ReadError("server closed the connection in the middle of the body")
+                raise RemoteProtocolError(f"unexpected event in response body: {event!r}")
+        except BaseException:
+            self.close()
+            raise
+
+    async def _next_event(self, read_timeout: float | None, deadline: float) -> h11.Event:
+        conn = self._h11
+        while True:
+            try:
+                event = conn.next_event()
+            except h11.RemoteProtocolError as exc:
+                err: TransportError
+                if self._eof:  # EOF inside the body: the message was cut short
+                    err = ReadError("server closed the connection in the middle of the body")
+                else:
+                    err = RemoteProtocolError(f"invalid HTTP response from server: {exc}")
+                err.response_started = True
+                raise err from exc
+            if event is not h11.NEED_DATA:
+                return event  # type: ignore[return-value]
+            data = await self._receive(read_timeout, deadline)
+            if not data and conn.their_state is h11.SEND_RESPONSE:
+                # EOF before any byte of this response: h11 would report a protocol
+                # error; say plainly what happened so the pool can decide to retry.
+                message = "server closed the connection before responding"
+                if self.origin[0] == "https" and self.requests_sent == 1:
+                    message += (
+                        " (right after the TLS handshake: a server that requires a client"
+                        " certificate does this when none or a wrong one is given; see cert=)"
+                    )
+                raise ReadError(message)
+            self._eof = not data
+            conn.receive_data(data)  # type: ignore[arg-type]  # h11 accepts any buffer
+
+    async def _receive(self, read_timeout: float | None, deadline: float) -> bytes | bytearray:
+        try:
+            if read_timeout is None and deadline == _INF:
+                return await self._stream.receive_some(READ_SIZE)
+            limit = _INF if read_timeout is None else trio.current_time() + read_timeout
+            with trio.CancelScope(deadline=min(limit, deadline)) as scope:
+                return await self._stream.receive_some(READ_SIZE)
+        except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
+            err = ReadError(f"connection broke while reading the response: {exc!r}")
+            err.response_started = self._h11.their_state is not h11.SEND_RESPONSE
+            raise err from exc
+        # Only reached when our own scope swallowed its cancellation.
+        assert scope.cancelled_caught
+        started = self._h11.their_state is not h11.SEND_RESPONSE
+        timeout: TransportTimeout
+        if deadline <= limit:
+            timeout = TotalTimeout(self._total or 0.0)
+        else:
+            assert read_timeout is not None
+            timeout = ReadTimeout(read_timeout)
+        timeout.response_started = started
+        raise timeout
+
+    def _finish_cycle(self) -> None:
+        conn = self._h11
+        if conn.our_state is h11.DONE and conn.their_state is h11.DONE:
+            conn.start_next_cycle()
+            self.state = ConnectionState.IDLE
+        else:
+            self.close()
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def is_stale(self) -> bool:
+        """Whether an IDLE connection can no longer be used.
+
+        An idle HTTP/1.1 connection must have nothing to read: readable means the peer
+        closed it (EOF) or sent something unsolicited (e.g. a 408 before closing).
+        Either way it is unusable.
+        """
+        if self.state is not ConnectionState.IDLE:
+            return True
+        try:
+            readable, _, _ = select.select([self._socket], [], [], 0)
+        except (OSError, ValueError):
+            return True
+        return bool(readable)
+
+    def close(self) -> None:
+        """Close at once, without blocking or checkpointing; idempotent."""
+        if self.state is ConnectionState.CLOSED:
+            return
+        self.state = ConnectionState.CLOSED
+        self._socket.close()
+
+    @property
+    def is_closed(self) -> bool:
+        return self.state is ConnectionState.CLOSED

@@ -1,0 +1,76 @@
+"""Small value types of the transport: response headers.
+
+:class:`Headers` wraps the raw ``(name, value)`` byte pairs h11 gives us and decodes
+them only when looked at: most responses are read for two or three headers, so the
+mapping is built on first use, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+__all__ = ["SENSITIVE_HEADERS", "Headers"]
+
+SENSITIVE_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "api-key", "cookie", "set-cookie"}
+)
+
+
+class Headers(Mapping[str, str]):
+    """Case-insensitive, read-only view of response headers.
+
+    Repeated headers are joined with ``", "`` in the mapping view; :meth:`get_list`
+    gives them one by one. Credentials are redacted in ``repr``.
+    """
+
+    __slots__ = ("_map", "_raw")
+
+    def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
+        self._raw = raw
+        self._map: dict[str, str] | None = None
+
+    @property
+    def raw(self) -> list[tuple[bytes, bytes]]:
+        """The pairs as received (names lowercased by h11), in order."""
+        return self._raw
+
+    def _lookup(self) -> dict[str, str]:
+        m = self._map
+        if m is None:
+            m = {}
+            for name, value in self._raw:
+                key = name.decode("latin-1").lower()
+                text = value.decode("latin-1")
+                m[key] = f"{m[key]}, {text}" if key in m else text
+            self._map = m
+        return m
+
+    def __getitem__(self, name: str) -> str:
+        return self._lookup()[name.lower()]
+
+    def get(self, name: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        return self._lookup().get(name.lower(), default)
+
+    def get_list(self, name: str) -> list[str]:
+        key = name.lower().encode("latin-1")
+        return [v.decode("latin-1") for n, v in self._raw if n.lower() == key]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._lookup()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._lookup())
+
+    def __len__(self) -> int:
+        return len(self._lookup())
+
+    def __repr__(self) -> str:
+        shown = {
+            k: ("[redacted]" if k in SENSITIVE_HEADERS else v) for k, v in self._lookup().items()
+        }
+        return f"Headers({shown!r})"
+
+
+def redact_pairs(pairs: Mapping[str, str]) -> dict[str, str]:
+    """A copy of ``pairs`` safe to log: credential values replaced."""
+    return {k: ("[redacted]" if k.lower() in SENSITIVE_HEADERS else v) for k, v in pairs.items()}
