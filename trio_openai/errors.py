@@ -1,0 +1,831 @@
+"""The exception hierarchy of trio_openai, and the sans-IO mappers that build it.
+
+Theory of operation. Every failure a user can see is one exception from one tree::
+
+    OpenAIError(Exception)
+    +-- ValidationError(OpenAIError, ValueError)  bad input, raised before sending
+    +-- APIError                                  the service or the way to it failed
+        +-- APIStatusError                        an HTTP error status (map_error)
+        |   +-- BadRequestError 400, AuthenticationError 401, PermissionDeniedError 403,
+        |   |   NotFoundError 404, ConflictError 409, UnprocessableEntityError 422,
+        |   |   RateLimitError 429, InternalServerError >= 500
+        +-- APIConnectionError                    no HTTP response (map_transport_error)
+        |   +-- APITimeoutError                   a phase's time limit expired
+        +-- APIResponseValidationError            a 2xx body that does not decode
+        +-- CircuitOpenError                      the breaker refused to send
+
+A mid-stream ``{"error": {...}}`` event becomes a plain ``APIError``
+(:func:`map_stream_error`): the status was already 200, so there is no status class.
+Names follow the official SDK so that moving from it is a search-and-replace.
+
+Every error carries the same attributes (``None`` where they do not apply):
+``message``, ``status_code``, ``request_id``, ``type``, ``code``, ``param``, ``body``,
+``headers``, ``is_retryable`` and ``retry_after``.
+
+Rules kept:
+
+- Sans-IO. The mappers take status, headers and body bytes (and ``now``, wall-clock epoch
+  seconds, for HTTP-date ``retry-after`` values) and return an exception; they never raise
+  it, read a clock or touch a socket. Imports: stdlib, msgspec (JSON decoding) and the
+  stdlib-only ``_http._exceptions`` and ``_resilience._retry``.
+- Map once, at the seam, and chain: the caller writes ``raise map_error(...)`` or
+  ``raise map_transport_error(exc) from exc`` so that ``__cause__`` keeps the transport
+  error and its traceback.
+- Retry classification is the retry policy's (:func:`classify_response`), so what
+  ``is_retryable`` says is what the client's own retry loop does with that failure
+  (the loop may still stop early: retries used up, a server wait above its cap, or the
+  caller's deadline).
+- Secrets never show: ``headers`` replaces the values of credential headers
+  (``authorization``, ``proxy-authorization``, ``api-key``, ``cookie``, ``set-cookie``)
+  with ``"[redacted]"``; messages scrub bearer tokens, unmasked ``sk-...`` keys and URL
+  user-info; ``repr`` shows neither headers nor body. The raw ``body`` is kept as
+  received (it is the server's data).
+- Any body is tolerated: JSON ``{"error": {...}}``, other JSON, HTML or plain text, invalid
+  UTF-8, empty, or huge (only the first 1 MiB is looked at, like the transport's cap;
+  messages hold a bounded excerpt).
+
+Options rejected:
+
+- A ``response`` attribute holding a live HTTP response (the SDK's ``.response``): it
+  would tie an exception to a connection. ``status_code``, ``headers`` and ``body`` are
+  copies.
+- Letting the status pick the retry decision here as well: one rule set, in ``_retry``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import msgspec
+
+from trio_openai._http._exceptions import (
+    ConnectError,
+    ProxyError,
+    ReadError,
+    RemoteProtocolError,
+    TLSError,
+    TransportError,
+    TransportTimeout,
+    WriteError,
+)
+from trio_openai._resilience._retry import RetryDecision, classify_response
+
+if TYPE_CHECKING:
+    from trio_openai._resilience._retry import HeadersLike
+
+__all__ = [
+    "OpenAIError",
+    "APIError",
+    "APIStatusError",
+    "BadRequestError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "ConflictError",
+    "UnprocessableEntityError",
+    "RateLimitError",
+    "InternalServerError",
+    "APIConnectionError",
+    "APITimeoutError",
+    "APIResponseValidationError",
+    "CircuitOpenError",
+    "ValidationError",
+    "Problem",
+    "CONTENT_FILTER_CODES",
+    "CREDENTIAL_HEADERS",
+    "REDACTED",
+    "map_error",
+    "map_stream_error",
+    "map_transport_error",
+]
+
+REDACTED = "[redacted]"
+"""What replaces a secret wherever an error would otherwise show it."""
+
+CREDENTIAL_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "api-key", "cookie", "set-cookie"}
+)
+"""Header names whose values ``APIError.headers`` never keeps."""
+
+CONTENT_FILTER_CODES = frozenset(
+    {
+        "content_filter",  # Azure OpenAI's prompt/completion filter (400, code)
+        "content_policy_violation",  # images: rejected by the safety system
+        "image_content_policy_violation",  # Responses API ResponseErrorCode
+        "moderation_blocked",  # gpt-image: request blocked by moderation
+        "bio_policy",  # Responses API ResponseErrorCode
+    }
+)
+"""Error codes/types that mean "refused by a safety or content filter"."""
+
+# Bodies beyond this are not looked at (the transport caps error bodies at 1 MiB too).
+_MAX_BODY_BYTES = 1 << 20
+# Bounds for what goes into a message.
+_MAX_EXCERPT_CHARS = 300
+_MAX_SERVER_MESSAGE_CHARS = 2000
+_MAX_VALUE_REPR_CHARS = 80
+
+_SCRUBBERS = (
+    # user:password@ in URLs (proxy URLs in transport messages)
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^\s/@]+@"), r"\1" + REDACTED + "@"),
+    # Authorization: Bearer <token>
+    (re.compile(r"(?i)\b(bearer\s+)[^\s\"',;]+"), r"\1" + REDACTED),
+    # an unmasked OpenAI-style key; masked ones ("sk-proj-****abcd") are kept, they help
+    (re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}(?![A-Za-z0-9_*\-])"), "sk-" + REDACTED),
+)
+_HTML_TAG = re.compile(r"<[^>]*>")
+_SECRET_FIELD = re.compile(
+    r"(?i)^(?:.*[_\-])?(?:api[_\-]?key|secret|password|authorization|token|access[_\-]?key)$"
+)
+
+
+def _scrub(text: str) -> str:
+    for pattern, replacement in _SCRUBBERS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _excerpt(text: str, limit: int = _MAX_EXCERPT_CHARS) -> str:
+    """One printable line of at most ``limit`` characters, tags of HTML pages removed."""
+    text = text[: limit * 8]
+    if text.lstrip().startswith("<"):
+        # a tag cut in half by the slice above is dropped as well
+        text = _HTML_TAG.sub(" ", text).split("<", 1)[0]
+    text = "".join(ch if ch.isprintable() else " " for ch in text)
+    text = " ".join(text.split())
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "\u2026"
+    return text
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _code_text(value: object) -> str | None:
+    # ``code`` is a string in the spec; some compatible servers send a number.
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+class _ErrorHeaders(Mapping[str, str]):
+    """Read-only, case-insensitive copy of response headers, credentials redacted.
+
+    Keys are kept in lower case (iteration yields lower-case names); lookups accept any
+    case. Repeated headers are joined with ``", "``.
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self, headers: HeadersLike | None = None) -> None:
+        items: dict[str, str] = {}
+        if headers is not None:
+            pairs: Iterable[tuple[str | bytes, str | bytes]]
+            pairs = headers.items() if isinstance(headers, Mapping) else headers
+            for raw_key, raw_value in pairs:
+                key = raw_key.decode("latin-1") if isinstance(raw_key, bytes) else raw_key
+                value = raw_value.decode("latin-1") if isinstance(raw_value, bytes) else raw_value
+                key = key.lower()
+                if key in CREDENTIAL_HEADERS:
+                    items[key] = REDACTED
+                elif key in items:
+                    items[key] = f"{items[key]}, {value}"
+                else:
+                    items[key] = value
+        self._items = items
+
+    def __getitem__(self, key: object) -> str:
+        if not isinstance(key, str):
+            raise KeyError(key)
+        return self._items[key.lower()]
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key.lower() in self._items
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"Headers({self._items!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_ErrorHeaders, (list(self._items.items()),))
+
+
+def _as_headers(headers: HeadersLike | None) -> _ErrorHeaders:
+    if isinstance(headers, _ErrorHeaders):
+        return headers
+    return _ErrorHeaders(headers)
+
+
+_NO_HEADERS = _ErrorHeaders()
+_NOT_RETRIED = RetryDecision(False, "not_retryable_exception")
+
+
+def _restore(cls: Any, args: tuple[Any, ...], state: dict[str, Any]) -> OpenAIError:
+    error: OpenAIError = Exception.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
+class OpenAIError(Exception):
+    """Base of every error trio_openai raises.
+
+    Attributes:
+        message: the full human-readable message (also ``str(error)``).
+        status_code: the HTTP status, if a response arrived.
+        request_id: the server's ``x-request-id``; quote it when asking for support.
+        type: ``error.type`` from the server (e.g. ``invalid_request_error``).
+        code: ``error.code`` from the server (e.g. ``rate_limit_exceeded``).
+        param: ``error.param``: the request field the server objected to.
+        body: the inner ``error`` object when the body was ``{"error": {...}}``, else the
+            decoded JSON, else the body text (``None`` when there was no body).
+        headers: the response headers as a read-only, case-insensitive
+            ``Mapping[str, str]`` with lower-case keys; credential headers' values are
+            ``"[redacted]"``. Empty when there was no response.
+        is_retryable: whether the retry policy counts this failure as transient.
+        retry_after: the wait the server asked for, in seconds, or ``None``.
+    """
+
+    message: str
+    status_code: int | None = None
+    request_id: str | None = None
+    type: str | None = None
+    code: str | None = None
+    param: str | None = None
+    body: object = None
+    headers: Mapping[str, str] = _NO_HEADERS
+    is_retryable: bool = False
+    retry_after: float | None = None
+    _retry_decision: RetryDecision = _NOT_RETRIED
+    _repr_fields: ClassVar[tuple[str, ...]] = (
+        "status_code",
+        "request_id",
+        "type",
+        "code",
+        "param",
+    )
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    @property
+    def is_content_filter(self) -> bool:
+        """Whether a safety or content filter refused the request (see
+        :data:`CONTENT_FILTER_CODES`)."""
+        return self.code in CONTENT_FILTER_CODES or self.type in CONTENT_FILTER_CODES
+
+    @property
+    def is_insufficient_quota(self) -> bool:
+        """Whether the account is out of quota (``insufficient_quota``); waiting won't help."""
+        return "insufficient_quota" in (self.code, self.type)
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        parts = [repr(self.message)]
+        for name in self._repr_fields:
+            value = getattr(self, name)
+            if value is not None:
+                parts.append(f"{name}={value!r}")
+        return f"{self.__class__.__name__}({', '.join(parts)})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exception's own pickling calls cls(*args), which keyword-only constructors
+        # cannot take; rebuild from args and attributes instead.
+        return (_restore, (self.__class__, self.args, dict(self.__dict__)))
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One reason a request was rejected before it was sent.
+
+    Attributes:
+        field: the parameter, dotted for nested values (``messages[0].role``).
+        rule: what it must satisfy, phrased to follow the field (``must be <= 2``).
+        value_repr: a short ``repr`` of the offending value, or ``None`` to not show it.
+            For secret-looking fields (``api_key``, ``*_secret``, ``password``, ``token``,
+            ...) it is replaced by ``"[redacted]"``.
+    """
+
+    field: str
+    rule: str
+    value_repr: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.value_repr is not None:
+            last = re.split(r"[.\[\]]", self.field.strip("]"))[-1]
+            if _SECRET_FIELD.match(last):
+                object.__setattr__(self, "value_repr", REDACTED)
+
+    def __str__(self) -> str:
+        text = f"{self.field}: {self.rule}"
+        if self.value_repr is not None:
+            shown = self.value_repr
+            if len(shown) > _MAX_VALUE_REPR_CHARS:
+                shown = shown[: _MAX_VALUE_REPR_CHARS - 1] + "\u2026"
+            text += f" (got {shown})"
+        return text
+
+
+class ValidationError(OpenAIError, ValueError):
+    """The request is invalid; nothing was sent.
+
+    The message lists every problem, one per line, each naming the field and the rule,
+    e.g. ``temperature: must be <= 2 (got 3.5)``.
+
+    Attributes:
+        problems: every :class:`Problem` found (at least one).
+    """
+
+    _repr_fields: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        lines = [str(problem) for problem in self.problems]
+        if not lines:
+            message = "invalid request"
+        elif len(lines) == 1:
+            message = lines[0]
+        else:
+            message = f"{len(lines)} problems in the request:\n" + "\n".join(
+                f"  {line}" for line in lines
+            )
+        super().__init__(message)
+
+
+class APIError(OpenAIError):
+    """The API, or the way to it, failed. Raised as is for an error inside a stream.
+
+    Args:
+        message: the full message.
+        status_code, request_id, type, code, param, body: see :class:`OpenAIError`.
+        headers: response headers (mapping or pairs); stored redacted. When
+            ``request_id`` is not given it is read from ``x-request-id``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        request_id: str | None = None,
+        type: str | None = None,
+        code: str | None = None,
+        param: str | None = None,
+        body: object = None,
+        headers: HeadersLike | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.headers = _as_headers(headers)
+        self.status_code = status_code
+        self.request_id = request_id if request_id is not None else self.headers.get("x-request-id")
+        self.type = type
+        self.code = code
+        self.param = param
+        self.body = body
+        self.is_retryable = False
+        self.retry_after = None
+        self._retry_decision = _NOT_RETRIED
+
+
+class APIStatusError(APIError):
+    """The server answered with an error status (4xx/5xx). Built by :func:`map_error`.
+
+    The subclass says which status; statuses without one (408, 418, ...) raise this class.
+    ``is_retryable`` and ``retry_after`` come from the retry policy's reading of the
+    status, ``x-should-retry``, ``retry-after(-ms)`` and the error code.
+
+    Args:
+        message: the full message.
+        status_code: the HTTP status; may be omitted for the classes of one status
+            (``RateLimitError("...")`` means 429, ``InternalServerError`` 500).
+        now: wall-clock epoch seconds, to read an HTTP-date ``retry-after``.
+        Others: as :class:`APIError`.
+
+    Raises:
+        TypeError: ``status_code`` omitted where the class has no single status.
+    """
+
+    _default_status: ClassVar[int | None] = None
+    status_code: int
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        request_id: str | None = None,
+        type: str | None = None,
+        code: str | None = None,
+        param: str | None = None,
+        body: object = None,
+        headers: HeadersLike | None = None,
+        now: float | None = None,
+    ) -> None:
+        status = status_code if status_code is not None else self._default_status
+        if status is None:
+            raise TypeError(f"{self.__class__.__name__} needs a status_code")
+        super().__init__(
+            message,
+            status_code=status,
+            request_id=request_id,
+            type=type,
+            code=code,
+            param=param,
+            body=body,
+            headers=headers,
+        )
+        decision = classify_response(
+            status, self.headers, error_code=code, error_type=type, now=now
+        )
+        self._retry_decision = decision
+        self.is_retryable = decision.retry
+        self.retry_after = decision.retry_after
+
+
+class BadRequestError(APIStatusError):
+    """400: the request was malformed or a parameter was invalid (see ``param``)."""
+
+    _default_status = 400
+
+
+class AuthenticationError(APIStatusError):
+    """401: the API key (or token) is missing, wrong or revoked."""
+
+    _default_status = 401
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the key may not use this resource, model or region."""
+
+    _default_status = 403
+
+
+class NotFoundError(APIStatusError):
+    """404: no such resource (or model), or no access to it."""
+
+    _default_status = 404
+
+
+class ConflictError(APIStatusError):
+    """409: a conflicting concurrent change; retried by default."""
+
+    _default_status = 409
+
+
+class UnprocessableEntityError(APIStatusError):
+    """422: the request was well-formed but could not be processed."""
+
+    _default_status = 422
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests or tokens, or no quota left (``is_insufficient_quota``)."""
+
+    _default_status = 429
+
+
+class InternalServerError(APIStatusError):
+    """Any status >= 500: the service failed; retried by default."""
+
+    _default_status = 500
+
+
+_STATUS_CLASSES: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+class APIConnectionError(APIError):
+    """No HTTP response: connecting, TLS, the proxy, sending or receiving failed.
+
+    Built by :func:`map_transport_error`, which the caller raises ``from`` the transport
+    error, so ``__cause__`` holds the original. Retryable.
+
+    Attributes:
+        phase: where it failed (``pool``, ``connect``, ``tls``, ``proxy``, ``write``,
+            ``read``, ``total``), or ``None`` if unknown.
+    """
+
+    _repr_fields: ClassVar[tuple[str, ...]] = ("phase", "request_id")
+
+    def __init__(
+        self,
+        message: str = "Connection error.",
+        *,
+        phase: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message, request_id=request_id)
+        self.phase = phase
+        self.is_retryable = True
+        self._retry_decision = RetryDecision(True, "connection")
+
+
+class APITimeoutError(APIConnectionError):
+    """A time limit expired; ``phase`` names which one and ``limit`` its length (s)."""
+
+    _repr_fields: ClassVar[tuple[str, ...]] = ("phase", "limit", "request_id")
+
+    def __init__(
+        self,
+        message: str = "Request timed out.",
+        *,
+        phase: str | None = None,
+        limit: float | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message, phase=phase, request_id=request_id)
+        self.limit = limit
+        self._retry_decision = RetryDecision(True, "timeout")
+
+
+class APIResponseValidationError(APIError):
+    """A successful (2xx) response whose body does not decode into the expected type.
+
+    Args:
+        detail: what did not match (e.g. msgspec's ``Expected `int`, got `str` - at
+            `$.created```), or ``None``.
+        status_code: the (2xx) status.
+        headers: response headers; ``request_id`` defaults to ``x-request-id``.
+        body: the body as received.
+    """
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        status_code: int,
+        headers: HeadersLike | None = None,
+        body: object = None,
+        request_id: str | None = None,
+    ) -> None:
+        view = _as_headers(headers)
+        rid = request_id if request_id is not None else view.get("x-request-id")
+        message = "Response body did not match the expected type"
+        if detail:
+            message += f": {_excerpt(_scrub(detail))}"
+        message += _details(status=status_code, request_id=rid)
+        super().__init__(message, status_code=status_code, request_id=rid, body=body, headers=view)
+
+
+class CircuitOpenError(APIError):
+    """The circuit breaker for ``origin`` is open: the request was not sent.
+
+    Attributes:
+        origin: the origin whose breaker is open (``https://api.openai.com:443``).
+        retry_in: seconds until the breaker lets the next probe through.
+    """
+
+    _repr_fields: ClassVar[tuple[str, ...]] = ("origin", "retry_in")
+
+    def __init__(self, origin: str, retry_in: float) -> None:
+        self.origin = origin
+        self.retry_in = max(float(retry_in), 0.0)
+        super().__init__(
+            f"Circuit open for {_scrub(origin)} after repeated failures; "
+            f"next probe in {self.retry_in:.1f} s"
+        )
+        self._retry_decision = RetryDecision(False, "circuit_open")
+
+
+def _details(
+    *,
+    status: int | None = None,
+    type: str | None = None,
+    code: str | None = None,
+    param: str | None = None,
+    request_id: str | None = None,
+) -> str:
+    parts = []
+    if status is not None:
+        parts.append(f"status: {status}")
+    if type:
+        parts.append(f"type: {type}")
+    if code and code != type:
+        parts.append(f"code: {code}")
+    if param:
+        parts.append(f"param: {param}")
+    if request_id:
+        parts.append(f"request id: {request_id}")
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
+def _decode_body(body: bytes) -> tuple[object, str]:
+    """Decode an error body: (JSON value, or the text, or None if empty; its text)."""
+    data = bytes(body[:_MAX_BODY_BYTES])
+    text = data.decode("utf-8", errors="replace")
+    if not text.strip():
+        return None, ""
+    try:
+        return msgspec.json.decode(data), text
+    except (msgspec.DecodeError, ValueError, RecursionError):
+        # Not JSON (an HTML page from a proxy, plain text), cut short by the cap, invalid
+        # UTF-8 inside a string, or nested past msgspec's depth limit: keep the text.
+        return text, text
+
+
+def _server_message(value: object) -> str | None:
+    if isinstance(value, str) and value.strip():
+        message = _scrub(value.strip())
+        if len(message) > _MAX_SERVER_MESSAGE_CHARS:
+            message = message[: _MAX_SERVER_MESSAGE_CHARS - 1] + "\u2026"
+        return message
+    return None
+
+
+def map_error(
+    status: int,
+    headers: HeadersLike,
+    body: bytes,
+    *,
+    now: float | None = None,
+) -> APIStatusError:
+    """Turn an HTTP error response into the matching :class:`APIStatusError`.
+
+    The class follows the status (400, 401, 403, 404, 409, 422, 429, >= 500; others get
+    ``APIStatusError`` itself). The body is decoded as JSON when it is; an OpenAI error
+    body ``{"error": {"message", "type", "param", "code"}}`` fills those attributes and
+    ``body`` is the inner object. Other JSON is kept as decoded; anything else as text.
+    The message reads ``Error code: 429 - <server message> (type: ...; code: ...;
+    request id: req_...)``.
+
+    Args:
+        status: the HTTP status code.
+        headers: response headers (mapping or ``(name, value)`` pairs).
+        body: the response body, possibly empty, truncated, not JSON or not UTF-8.
+        now: wall-clock epoch seconds (``time.time()``) to turn an HTTP-date
+            ``retry-after`` into a wait; ``None`` ignores that form.
+
+    Returns:
+        The exception, ready to ``raise``. Never raises itself.
+    """
+    view = _as_headers(headers)
+    request_id = view.get("x-request-id")
+    decoded, text = _decode_body(body)
+
+    payload: object = decoded
+    message: str | None = None
+    type_: str | None = None
+    code: str | None = None
+    param: str | None = None
+    if isinstance(decoded, dict):
+        inner = decoded.get("error")
+        if isinstance(inner, dict):
+            payload = inner
+            message = _server_message(inner.get("message"))
+            type_ = _text(inner.get("type"))
+            code = _code_text(inner.get("code"))
+            param = _text(inner.get("param"))
+        else:
+            for key in ("error", "message", "detail"):
+                message = _server_message(decoded.get(key))
+                if message is not None:
+                    break
+    if message is None and text.strip():
+        message = _scrub(_excerpt(text))
+
+    if message:
+        head = f"Error code: {status} - {message}"
+    else:
+        try:
+            head = f"Error code: {status} ({HTTPStatus(status).phrase})"
+        except ValueError:
+            head = f"Error code: {status}"
+    full = head + _details(type=type_, code=code, param=param, request_id=request_id)
+
+    cls = _STATUS_CLASSES.get(status)
+    if cls is None:
+        cls = InternalServerError if status >= 500 else APIStatusError
+    return cls(
+        full,
+        status_code=status,
+        request_id=request_id,
+        type=type_,
+        code=code,
+        param=param,
+        body=payload,
+        headers=view,
+        now=now,
+    )
+
+
+def map_stream_error(
+    payload: object,
+    *,
+    request_id: str | None = None,
+    headers: HeadersLike | None = None,
+) -> APIError:
+    """Turn an error event received inside a stream into an :class:`APIError`.
+
+    Accepted shapes: chat's ``{"error": {"message", "type", "param", "code"}}``; the
+    Responses API's ``error`` event ``{"type": "error", "code", "message", "param"}``;
+    and ``response.failed`` with ``response.error = {"code", "message"}``. Anything else
+    still gives an ``APIError`` carrying the payload as ``body``. The status was 200, so
+    ``status_code`` is ``None``; such errors are not retried (the response was already
+    handed to the caller).
+
+    Args:
+        payload: the decoded JSON of the event's data.
+        request_id: the ``x-request-id`` of the response; defaults to the header's.
+        headers: the response headers (stored redacted).
+
+    Returns:
+        The exception, ready to ``raise``. Never raises itself.
+    """
+    inner: object = payload
+    type_: str | None = None
+    if isinstance(payload, dict):
+        if isinstance(payload.get("error"), dict):
+            inner = payload["error"]
+            type_ = _text(inner.get("type")) if isinstance(inner, dict) else None
+        elif payload.get("type") == "response.failed" and isinstance(payload.get("response"), dict):
+            failed = payload["response"].get("error")
+            if isinstance(failed, dict):
+                inner = failed
+    message: str | None = None
+    code: str | None = None
+    param: str | None = None
+    if isinstance(inner, dict):
+        message = _server_message(inner.get("message"))
+        code = _code_text(inner.get("code"))
+        param = _text(inner.get("param"))
+    view = _as_headers(headers)
+    rid = request_id if request_id is not None else view.get("x-request-id")
+    full = f"Error during streaming: {message or 'the server reported an error'}"
+    full += _details(type=type_, code=code, param=param, request_id=rid)
+    return APIError(
+        full,
+        request_id=rid,
+        type=type_,
+        code=code,
+        param=param,
+        body=inner,
+        headers=view,
+    )
+
+
+def map_transport_error(exc: TransportError) -> APIConnectionError:
+    """Turn a transport error from ``_http`` into the public exception.
+
+    Timeouts become :class:`APITimeoutError` naming the phase and the limit
+    (``Request timed out (read phase, limit 600 s)``); everything else
+    :class:`APIConnectionError` whose message says what failed (a TLS failure says it
+    is a certificate or TLS problem). The result does not reference ``exc``: raise it
+    with ``raise map_transport_error(exc) from exc`` so that ``__cause__`` keeps the
+    original and its traceback.
+
+    Args:
+        exc: the transport error.
+
+    Returns:
+        The exception, ready to ``raise``. Never raises itself.
+    """
+    phase: str | None = getattr(exc, "phase", None)
+    detail = _excerpt(_scrub(str(exc)))
+    if isinstance(exc, TransportTimeout):
+        limit = exc.limit
+        return APITimeoutError(
+            f"Request timed out ({phase} phase, limit {limit:g} s)", phase=phase, limit=limit
+        )
+    if isinstance(exc, TLSError):
+        what = (
+            "TLS handshake failed: a certificate or TLS problem "
+            "(check verify=, the CA file, or an intercepting proxy)"
+        )
+    elif isinstance(exc, ProxyError):
+        what = "the proxy refused or broke the tunnel"
+    elif isinstance(exc, ConnectError):
+        what = "could not connect"
+    elif isinstance(exc, WriteError):
+        what = "the connection broke while the request was being sent"
+    elif isinstance(exc, RemoteProtocolError):
+        what = "the server broke the HTTP/1.1 protocol"
+    elif isinstance(exc, ReadError):
+        what = "the connection broke while the response was being read"
+    else:
+        what = "the request could not be exchanged"
+    message = f"Connection error: {what}"
+    if detail:
+        message += f" ({detail})"
+    return APIConnectionError(message, phase=phase)
