@@ -1,11 +1,76 @@
 """trio_openai: the OpenAI API client for trio programs.
 
 Structured concurrency all the way down, cancellation that never leaks a
-connection, resilience built in, and fast.
+connection, resilience built in, and fast::
+
+    async with trio_openai.Client() as client:
+        completion = await client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "Hello"}]
+        )
+
+``import trio_openai`` loads the client, its errors and the chat types; the rest
+(``trio_openai.jobs``, ``trio_openai.testing``, rarer types) loads on first use.
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+from ._client import NOT_GIVEN as NOT_GIVEN
+from ._client import Client as Client
+from ._config import PoolLimits as PoolLimits
+from ._config import Secret as Secret
+from ._config import Timeouts as Timeouts
+from ._resilience._breaker import BreakerPolicy as BreakerPolicy
+from ._resilience._breaker import CircuitState as CircuitState
+from ._resilience._ratelimit import RateLimits as RateLimits
+from ._resilience._retry import RetryPolicy as RetryPolicy
+from ._streaming import Stream as Stream
+from ._streaming import StreamState as StreamState
+from .errors import APIConnectionError as APIConnectionError
+from .errors import APIError as APIError
+from .errors import APIResponseValidationError as APIResponseValidationError
+from .errors import APIStatusError as APIStatusError
+from .errors import APITimeoutError as APITimeoutError
+from .errors import AuthenticationError as AuthenticationError
+from .errors import BadRequestError as BadRequestError
+from .errors import CircuitOpenError as CircuitOpenError
+from .errors import ConflictError as ConflictError
+from .errors import InternalServerError as InternalServerError
+from .errors import NotFoundError as NotFoundError
+from .errors import OpenAIError as OpenAIError
+from .errors import PermissionDeniedError as PermissionDeniedError
+from .errors import RateLimitError as RateLimitError
+from .errors import UnprocessableEntityError as UnprocessableEntityError
+from .errors import ValidationError as ValidationError
+
+__all__ = [
+    "__version__",
+    "Client",
+    "NOT_GIVEN",
+    "Timeouts",
+    "PoolLimits",
+    "Secret",
+    "BreakerPolicy",
+    "CircuitState",
+    "RateLimits",
+    "RetryPolicy",
+    "Stream",
+    "StreamState",
+    "OpenAIError",
+    "APIError",
+    "APIStatusError",
+    "BadRequestError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "ConflictError",
+    "UnprocessableEntityError",
+    "RateLimitError",
+    "InternalServerError",
+    "APIConnectionError",
+    "APITimeoutError",
+    "APIResponseValidationError",
+    "CircuitOpenError",
+    "ValidationError",
+]

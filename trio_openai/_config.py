@@ -147,3 +147,32 @@ class Secret:
 
     def __reduce__(self) -> NoReturn:
         raise TypeError("Secret values cannot be pickled")
+
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+
+@dataclass(frozen=True, slots=True)
+class ClientConfig:
+    """Everything a :class:`~trio_openai.Client` view is configured with.
+
+    Views made by ``with_options`` share the pool and resilience state and differ only
+    in this object.
+    """
+
+    api_key: Secret
+    base_url: str
+    organization: str | None
+    project: str | None
+    timeouts: Timeouts
+    max_retries: int
+    default_headers: tuple[tuple[str, str], ...]
+    default_query: tuple[tuple[str, object], ...]
+
+    def __post_init__(self) -> None:
+        if isinstance(self.max_retries, bool) or not isinstance(self.max_retries, int):
+            raise TypeError(
+                f"max_retries must be an int >= 0, got {type(self.max_retries).__name__}"
+            )
+        if self.max_retries < 0:
+            raise ValueError(f"max_retries must be >= 0, got {self.max_retries}")

@@ -99,10 +99,10 @@ class HTTPConnection:
     """
 
     __slots__ = (
+        "_eof",
         "_h11",
         "_socket",
         "_stream",
-        "_eof",
         "_total",
         "created_at",
         "idle_since",

@@ -70,7 +70,7 @@ if TYPE_CHECKING:
 
     from typing_extensions import Self
 
-__all__ = ["Body", "Origin", "Pool", "PoolStatistics", "Response"]
+__all__ = ["Body", "Origin", "Pool", "PoolStatistics", "PreparedRequest", "Response"]
 
 Origin: TypeAlias = tuple[str, str, int]
 Body: TypeAlias = "bytes | AsyncIterable[bytes] | None"
@@ -108,7 +108,7 @@ class PoolStatistics:
     fresh_retries: int
 
 
-class _Prepared:
+class PreparedRequest:
     """A request checked and encoded before any connection is touched."""
 
     __slots__ = ("body", "event", "origin", "proxy", "replayable")
@@ -280,7 +280,7 @@ class Pool:
         goes back to the pool, otherwise it is closed. Entering checkpoints; leaving
         does not block.
         """
-        prepared = self._prepare(method, url, headers, body)
+        prepared = self.prepare(method, url, headers, body)
         return _ResponseContext(self, prepared, timeouts or self.timeouts)
 
     async def request(
@@ -296,8 +296,8 @@ class Pool:
 
         The returned response's :attr:`Response.content` holds the body.
         """
-        prepared = self._prepare(method, url, headers, body)
-        response = await self._open_response(prepared, timeouts or self.timeouts)
+        prepared = self.prepare(method, url, headers, body)
+        response = await self.send(prepared, timeouts or self.timeouts)
         try:
             await response.read()
         finally:
@@ -331,7 +331,8 @@ class Pool:
 
     # -- preparing -------------------------------------------------------------------
 
-    def _prepare(self, method: str, url: str, headers: HeaderInput, body: Body) -> _Prepared:
+    def prepare(self, method: str, url: str, headers: HeaderInput, body: Body) -> PreparedRequest:
+        """Check and encode a request without sending it (raises InvalidRequestError)."""
         if self._closed:
             raise RuntimeError("the connection pool is closed")
         if not isinstance(url, str):
@@ -358,11 +359,16 @@ class Pool:
             event = h11.Request(method=method_b, target=target, headers=pairs)
         except (h11.LocalProtocolError, TypeError, UnicodeEncodeError) as exc:
             raise InvalidRequestError(_bad_header(pairs)) from exc
-        return _Prepared(origin, event, body, proxy)
+        return PreparedRequest(origin, event, body, proxy)
 
     # -- the exchange ----------------------------------------------------------------
 
-    async def _open_response(self, prepared: _Prepared, timeouts: Timeouts) -> Response:
+    async def send(self, prepared: PreparedRequest, timeouts: Timeouts) -> Response:
+        """Send a prepared request and return the response with its head received.
+
+        The caller must close the response (or read its body to the end). A prepared
+        request may be sent again when its body is replayable.
+        """
         total = timeouts.total
         deadline = _INF if total is None else trio.current_time() + total
         force_new = False
@@ -421,7 +427,7 @@ class Pool:
         raise PoolTimeout(limit)
 
     async def _connection_for(
-        self, prepared: _Prepared, timeouts: Timeouts, deadline: float, force_new: bool
+        self, prepared: PreparedRequest, timeouts: Timeouts, deadline: float, force_new: bool
     ) -> tuple[HTTPConnection, bool]:
         origin = prepared.origin
         idle = self._idle.get(origin)
@@ -449,7 +455,7 @@ class Pool:
         return conn, False
 
     async def _connect(
-        self, prepared: _Prepared, timeouts: Timeouts, deadline: float
+        self, prepared: PreparedRequest, timeouts: Timeouts, deadline: float
     ) -> HTTPConnection:
         scheme, host, port = prepared.origin
         proxy = prepared.proxy
@@ -560,14 +566,14 @@ class _ResponseContext:
 
     __slots__ = ("_pool", "_prepared", "_response", "_timeouts")
 
-    def __init__(self, pool: Pool, prepared: _Prepared, timeouts: Timeouts) -> None:
+    def __init__(self, pool: Pool, prepared: PreparedRequest, timeouts: Timeouts) -> None:
         self._pool = pool
         self._prepared = prepared
         self._timeouts = timeouts
         self._response: Response | None = None
 
     async def __aenter__(self) -> Response:
-        self._response = await self._pool._open_response(self._prepared, self._timeouts)
+        self._response = await self._pool.send(self._prepared, self._timeouts)
         return self._response
 
     async def __aexit__(

@@ -1,0 +1,260 @@
+"""The request lifecycle: breaker -> rate limiter -> transport -> classify -> retry.
+
+This is the only awaiting part of ``_resilience``; the decisions are the sans-IO
+modules' (``_breaker``, ``_ratelimit``, ``_retry``), and the error objects are
+``errors.map_error`` / ``map_transport_error``'s. Per attempt:
+
+1. the origin's circuit breaker admits the attempt or it fails fast with
+   :class:`CircuitOpenError` (no byte sent);
+2. the rate limiter spends one request and the estimated tokens, waiting (FIFO,
+   cancellable) when a client budget, a server-reported ``remaining=0`` or a recent
+   429 says so;
+3. the pool sends the request. A non-streaming call reads the whole body inside the
+   attempt, so a connection dropped mid-body is retried like any transport failure; a
+   streaming call returns at the response head;
+4. the outcome is classified: success (breaker success, server limits recorded),
+   an error status (mapped; >= 500 counts against the breaker, 429 backs off every
+   caller), or a transport failure (mapped; counts against the breaker);
+5. a retryable failure sleeps (``retry-after`` or jittered backoff; a trio sleep the
+   caller can cancel) and tries again, unless retries are used up, the body cannot be
+   replayed, or the sleep would pass the caller's deadline.
+
+Rules kept: no lock is held across the network (the breaker and budget bookkeeping
+is synchronous and so atomic under trio); a POST keeps one ``Idempotency-Key`` over
+all its attempts; ``trio.Cancelled`` is never caught here; every mapped error is
+raised ``from`` the transport error it replaces.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import trio
+
+from .._http._exceptions import TransportError
+from .._observe import RequestRecord, RetryEvent
+from ..errors import APIError, CircuitOpenError, map_error, map_transport_error
+from ._retry import RetryPolicy, next_delay
+
+if TYPE_CHECKING:
+    from .._config import Timeouts
+    from .._http._pool import Pool, PreparedRequest, Response
+    from .._observe import Observer
+    from ._breaker import BreakerRegistry, CircuitBreaker
+    from ._ratelimit import RateLimiter
+
+__all__ = ["ERROR_BODY_LIMIT", "Attempted", "Orchestrator"]
+
+ERROR_BODY_LIMIT = 1 << 20
+"""Error bodies are read up to this many bytes."""
+
+
+@dataclass(slots=True)
+class Attempted:
+    """The successful outcome of :meth:`Orchestrator.send`.
+
+    ``response`` has its head; for non-streaming calls its body is read too.
+    """
+
+    response: Response
+    attempts: int
+    rate_limit_wait: float
+    retry_reasons: tuple[str, ...]
+    started: float
+
+
+class Orchestrator:
+    """Runs requests through breaker, limiter, pool and retry policy."""
+
+    __slots__ = ("_breakers", "_limiter", "_observer", "_pool", "_rng", "retry_policy")
+
+    def __init__(
+        self,
+        pool: Pool,
+        *,
+        retry_policy: RetryPolicy,
+        breakers: BreakerRegistry | None,
+        limiter: RateLimiter | None,
+        observer: Observer,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._pool = pool
+        self.retry_policy = retry_policy
+        self._breakers = breakers
+        self._limiter = limiter
+        self._observer = observer
+        self._rng = rng if rng is not None else random.Random()
+
+    async def send(
+        self,
+        prepared: PreparedRequest,
+        timeouts: Timeouts,
+        *,
+        path: str,
+        max_retries: int,
+        stream: bool,
+        estimated_tokens: int = 0,
+    ) -> Attempted:
+        """Send with retries; return the first successful response.
+
+        Raises:
+            APIStatusError subclasses: the final error status (body read, capped).
+            APIConnectionError / APITimeoutError: the final transport failure.
+            CircuitOpenError: the origin's breaker is open; nothing was sent.
+        """
+        observer = self._observer
+        method = prepared.event.method.decode("ascii")
+        started = trio.current_time()
+        attempts = 0
+        reasons: list[str] = []
+        waited = 0.0
+        breaker: CircuitBreaker | None = None
+        if self._breakers is not None:
+            scheme, host, port = prepared.origin
+            breaker = self._breakers.get(f"{scheme}://{host}:{port}", started)
+        observer.metrics.in_flight += 1
+        if observer.has_hooks("request"):
+            observer.emit("request", (method, path))
+        try:
+            while True:
+                attempts += 1
+                admission = None
+                if breaker is not None:
+                    admission = breaker.before_request(trio.current_time())
+                    if not admission.admitted:
+                        scheme, host, port = prepared.origin
+                        raise CircuitOpenError(f"{scheme}://{host}:{port}", admission.retry_in)
+                if self._limiter is not None:
+                    try:
+                        waited += await self._limiter.acquire(1, estimated_tokens)
+                    except BaseException:
+                        if breaker is not None and admission is not None:
+                            breaker.record_neutral(trio.current_time(), admission)
+                        raise
+                error: APIError
+                status: int | None
+                try:
+                    response = await self._pool.send(prepared, timeouts)
+                    status = response.status
+                    if status < 400:
+                        if not stream:
+                            await response.read()
+                    else:
+                        body = await response.read_capped(ERROR_BODY_LIMIT)
+                except TransportError as exc:
+                    now = trio.current_time()
+                    if breaker is not None and admission is not None:
+                        breaker.record_failure(now, admission)
+                    error = map_transport_error(exc)
+                    error.__cause__ = exc  # as `raise error from exc` would
+                    error.__suppress_context__ = True
+                    status = None
+                except BaseException:
+                    if breaker is not None and admission is not None:
+                        breaker.record_neutral(trio.current_time(), admission)
+                    raise
+                else:
+                    assert status is not None
+                    now = trio.current_time()
+                    if status < 400:
+                        if breaker is not None and admission is not None:
+                            breaker.record_success(now, admission)
+                        if self._limiter is not None:
+                            self._limiter.update_from_headers(response.headers, now)
+                        return Attempted(response, attempts, waited, tuple(reasons), started)
+                    error = map_error(status, response.headers, body, now=time.time())
+                    if breaker is not None and admission is not None:
+                        if status >= 500:
+                            breaker.record_failure(now, admission)
+                        else:
+                            breaker.record_neutral(now, admission)
+                    if self._limiter is not None:
+                        self._limiter.update_from_headers(response.headers, now)
+                        if status == 429 and not error.is_insufficient_quota:
+                            self._limiter.penalize(error.retry_after, now)
+
+                delay = self._retry_delay(error, attempts - 1, max_retries, prepared)
+                if delay is None:
+                    raise error
+                reason = error._retry_decision.reason
+                reasons.append(reason)
+                if observer.has_hooks("retry"):
+                    observer.emit(
+                        "retry",
+                        RetryEvent(
+                            method, path, attempts, reason, delay, status, type(error).__name__
+                        ),
+                    )
+                await trio.sleep(delay)
+        except BaseException as exc:
+            observer.metrics.in_flight -= 1
+            observer.finish(
+                RequestRecord(
+                    method=method,
+                    path=path,
+                    status=getattr(exc, "status_code", None),
+                    attempts=attempts,
+                    latency=trio.current_time() - started,
+                    rate_limit_wait=waited,
+                    request_id=getattr(exc, "request_id", None),
+                    error=type(exc).__name__,
+                    retry_reasons=tuple(reasons),
+                )
+            )
+            raise
+
+    def _retry_delay(
+        self,
+        error: APIError,
+        retries_taken: int,
+        max_retries: int,
+        prepared: PreparedRequest,
+    ) -> float | None:
+        decision = error._retry_decision
+        if not decision.retry or retries_taken >= max_retries or not prepared.replayable:
+            return None
+        deadline = trio.current_effective_deadline()
+        remaining = None if deadline == float("inf") else deadline - trio.current_time()
+        policy = self.retry_policy
+        if policy.max_retries != max_retries:
+            policy = RetryPolicy(
+                max_retries=max_retries,
+                initial_delay=policy.initial_delay,
+                max_delay=policy.max_delay,
+                max_retry_after=policy.max_retry_after,
+                jitter=policy.jitter,
+            )
+        return next_delay(decision, retries_taken, policy, self._rng, deadline_remaining=remaining)
+
+    def finish(
+        self,
+        attempted: Attempted,
+        *,
+        method: str,
+        path: str,
+        tokens_in: int = 0,
+        tokens_out: int = 0,
+        error: str | None = None,
+    ) -> None:
+        """Record a call whose response :meth:`send` returned (after decoding it)."""
+        observer = self._observer
+        observer.metrics.in_flight -= 1
+        response = attempted.response
+        observer.finish(
+            RequestRecord(
+                method=method,
+                path=path,
+                status=response.status,
+                attempts=attempted.attempts,
+                latency=trio.current_time() - attempted.started,
+                rate_limit_wait=attempted.rate_limit_wait,
+                tokens_in=tokens_in,
+                tokens_out=tokens_out,
+                request_id=response.headers.get("x-request-id"),
+                error=error,
+                retry_reasons=attempted.retry_reasons,
+            )
+        )

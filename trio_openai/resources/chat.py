@@ -1,0 +1,377 @@
+"""``client.chat.completions``: create (JSON or stream), stream, parse, stored completions."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
+
+import msgspec
+
+from .._accumulate import ChatAccumulator
+from .._client import NOT_GIVEN, _NotGiven
+from .._resilience._ratelimit import estimate_tokens
+from .._schema import response_format_for
+from .._streaming import Stream
+from ..errors import APIResponseValidationError, Problem, ValidationError
+from ..types._base import attach_response_info, decoder_for, encode
+from ..types.chat import (
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatCompletionCreateParams,
+    ChatCompletionDeleted,
+    ChatCompletionStoreMessage,
+    ChatCompletionUpdateParams,
+)
+from ._base import Resource, build_body, path_id
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from .._config import Timeouts
+    from .._pagination import PageRequest
+    from .._sse import ServerSentEvent
+
+__all__ = [
+    "Chat",
+    "ChatCompletionStream",
+    "ChatCompletions",
+    "ParsedChatCompletion",
+]
+
+T = TypeVar("T")
+
+_chunk_decoder = decoder_for(ChatCompletionChunk)
+
+
+def _decode_chunk(event: ServerSentEvent) -> ChatCompletionChunk:
+    return _chunk_decoder.decode(event.data)
+
+
+class ChatCompletionStream(Stream[ChatCompletionChunk]):
+    """A chat completion stream that also builds the final completion.
+
+    ``async for chunk in stream`` yields :class:`ChatCompletionChunk` s;
+    :meth:`text_deltas` yields just the text of choice 0; :meth:`get_final_completion`
+    reads what is left and returns the assembled :class:`ChatCompletion`.
+    """
+
+    __slots__ = ("_acc",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        acc = ChatAccumulator()
+        super().__init__(*args, accumulate=acc.add, **kwargs)
+        self._acc = acc
+
+    async def get_final_completion(self) -> ChatCompletion:
+        """Read the rest of the stream; return the completion it adds up to."""
+        await self.until_done()
+        completion = self._acc.build()
+        attach_response_info(
+            completion, request_id=self.request_id, headers=self.response_headers
+        )
+        return completion
+
+    def text_deltas(self, index: int = 0) -> AsyncIterator[str]:
+        """The text pieces of choice ``index`` as they arrive (others accumulate)."""
+        return _TextDeltas(self, index)
+
+    @property
+    def current_text(self) -> str:
+        """The text of choice 0 so far."""
+        return self._acc.text(0)
+
+
+class _TextDeltas:
+    __slots__ = ("_index", "_stream")
+
+    def __init__(self, stream: ChatCompletionStream, index: int) -> None:
+        self._stream = stream
+        self._index = index
+
+    def __aiter__(self) -> _TextDeltas:
+        return self
+
+    async def __anext__(self) -> str:
+        while True:
+            chunk = await self._stream.__anext__()
+            for choice in chunk.choices:
+                if choice.index == self._index and choice.delta.content:
+                    return choice.delta.content
+
+
+class ParsedChatCompletion(ChatCompletion, Generic[T], kw_only=True):
+    """A chat completion whose message content was decoded into a type.
+
+    ``parsed`` holds the decoded value of each choice (``None`` where the model
+    refused; ``refusal`` on the message says why), in choice order.
+    """
+
+    parsed: list[T | None] = msgspec.field(default_factory=list)
+
+    @property
+    def output_parsed(self) -> T | None:
+        """The parsed value of the first choice."""
+        return self.parsed[0] if self.parsed else None
+
+
+class _StreamContext:
+    """``client.chat.completions.stream(...)``: an async cm around a stream."""
+
+    __slots__ = ("_open", "_stream")
+
+    def __init__(self, open_stream: Any) -> None:
+        self._open = open_stream
+        self._stream: ChatCompletionStream | None = None
+
+    async def __aenter__(self) -> ChatCompletionStream:
+        self._stream = await self._open()
+        return self._stream
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._stream is not None:
+            self._stream.close()
+
+
+class ChatCompletions(Resource):
+    """``POST /chat/completions`` and the stored-completion endpoints."""
+
+    __slots__ = ()
+
+    @overload
+    async def create(
+        self,
+        *,
+        stream: Literal[False] = False,
+        timeout: float | Timeouts | _NotGiven | None = ...,
+        max_retries: int | None = ...,
+        extra_headers: Mapping[str, str] | None = ...,
+        extra_query: Mapping[str, object] | None = ...,
+        extra_body: Mapping[str, object] | None = ...,
+        **params: Any,
+    ) -> ChatCompletion: ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        stream: Literal[True],
+        timeout: float | Timeouts | _NotGiven | None = ...,
+        max_retries: int | None = ...,
+        extra_headers: Mapping[str, str] | None = ...,
+        extra_query: Mapping[str, object] | None = ...,
+        extra_body: Mapping[str, object] | None = ...,
+        **params: Any,
+    ) -> ChatCompletionStream: ...
+
+    async def create(
+        self,
+        *,
+        stream: bool = False,
+        timeout: float | Timeouts | _NotGiven | None = NOT_GIVEN,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        **params: Any,
+    ) -> ChatCompletion | ChatCompletionStream:
+        """Create a chat completion (``stream=True``: a :class:`ChatCompletionStream`).
+
+        Keyword arguments are the API's (``model``, ``messages``, ``tools``,
+        ``response_format``, ``temperature`` ...), checked before anything is sent.
+
+        Raises:
+            ValidationError: every problem with the arguments; nothing was sent.
+            APIStatusError, APIConnectionError, ...: see :mod:`trio_openai.errors`.
+        """
+        if stream is not False:
+            if stream is not True:
+                raise ValidationError([Problem("stream", "must be a bool", repr(stream))])
+            params["stream"] = True
+        body = build_body(ChatCompletionCreateParams, params, extra_body)
+        client = self._client
+        tokens = estimate_tokens(body) if client._wants_token_estimate() else 0
+        data = encode(body)
+        if stream:
+            return await client._stream(
+                "/chat/completions",
+                json=data,
+                decode=_decode_chunk,
+                stream_class=ChatCompletionStream,
+                timeout=timeout,
+                max_retries=max_retries,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                estimated_tokens=tokens,
+            )
+        return await client._call(
+            "POST",
+            "/chat/completions",
+            json=data,
+            cast_to=ChatCompletion,
+            timeout=timeout,
+            max_retries=max_retries,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            estimated_tokens=tokens,
+        )
+
+    def stream(self, **params: Any) -> _StreamContext:
+        """``async with client.chat.completions.stream(...) as stream:``.
+
+        Same arguments as :meth:`create` (``stream=True`` implied). Leaving the block
+        closes the stream; a stream read to its end returned its connection already.
+        """
+        if "stream" in params:
+            raise ValidationError(
+                [Problem("stream", "is implied by .stream(); leave it out", None)]
+            )
+
+        async def open_stream() -> ChatCompletionStream:
+            return await self.create(stream=True, **params)
+
+        return _StreamContext(open_stream)
+
+    async def parse(
+        self,
+        *,
+        response_format: type[T],
+        timeout: float | Timeouts | _NotGiven | None = NOT_GIVEN,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        **params: Any,
+    ) -> ParsedChatCompletion[T]:
+        """Structured output: the content of each choice decoded into ``response_format``.
+
+        ``response_format`` is a msgspec Struct (or dataclass / TypedDict); its strict
+        JSON schema is sent, and the reply is decoded into it. A refusal leaves
+        ``parsed`` ``None`` for that choice, with ``message.refusal`` set.
+
+        Raises:
+            APIResponseValidationError: the content did not match the schema.
+        """
+        if not isinstance(response_format, type):
+            raise ValidationError(
+                [Problem("response_format", "must be a Struct, dataclass or TypedDict type", None)]
+            )
+        try:
+            params["response_format"] = response_format_for(response_format)
+        except TypeError as exc:
+            raise ValidationError([Problem("response_format", str(exc), None)]) from None
+        body = build_body(ChatCompletionCreateParams, params, extra_body)
+        client = self._client
+        completion = await client._call(
+            "POST",
+            "/chat/completions",
+            json=encode(body),
+            cast_to=ParsedChatCompletion,
+            timeout=timeout,
+            max_retries=max_retries,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            estimated_tokens=estimate_tokens(body) if client._wants_token_estimate() else 0,
+        )
+        decoder = decoder_for(response_format)
+        parsed: list[Any] = []
+        for choice in completion.choices:
+            content = choice.message.content
+            if choice.message.refusal or content is None:
+                parsed.append(None)
+                continue
+            try:
+                parsed.append(decoder.decode(content))
+            except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+                raise APIResponseValidationError(
+                    f"choice {choice.index} content does not match "
+                    f"{response_format.__name__}: {exc}",
+                    status_code=200,
+                    headers=completion.response_headers,
+                    body=content[:4096],
+                ) from exc
+        completion.parsed = parsed
+        return completion
+
+    # -- stored completions (store=True) ------------------------------------------------
+
+    async def retrieve(self, completion_id: str, **options: Any) -> ChatCompletion:
+        return await self._client._call(
+            "GET",
+            f"/chat/completions/{path_id(completion_id, 'completion_id')}",
+            cast_to=ChatCompletion,
+            **options,
+        )
+
+    async def update(
+        self, completion_id: str, *, metadata: Mapping[str, str] | None, **options: Any
+    ) -> ChatCompletion:
+        body = build_body(ChatCompletionUpdateParams, {"metadata": metadata})
+        return await self._client._call(
+            "POST",
+            f"/chat/completions/{path_id(completion_id, 'completion_id')}",
+            json=encode(body),
+            cast_to=ChatCompletion,
+            **options,
+        )
+
+    async def delete(self, completion_id: str, **options: Any) -> ChatCompletionDeleted:
+        return await self._client._call(
+            "DELETE",
+            f"/chat/completions/{path_id(completion_id, 'completion_id')}",
+            cast_to=ChatCompletionDeleted,
+            **options,
+        )
+
+    def list(
+        self,
+        *,
+        after: str | None = None,
+        limit: int | None = None,
+        order: Literal["asc", "desc"] | None = None,
+        model: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        **options: Any,
+    ) -> PageRequest[ChatCompletion]:
+        query = {"after": after, "limit": limit, "order": order, "model": model}
+        if metadata:
+            query["metadata"] = dict(metadata)  # type: ignore[assignment]
+        return self._client._list("/chat/completions", ChatCompletion, query, options)
+
+    @property
+    def messages(self) -> _StoredMessages:
+        return _StoredMessages(self._client)
+
+
+class _StoredMessages(Resource):
+    __slots__ = ()
+
+    def list(
+        self,
+        completion_id: str,
+        *,
+        after: str | None = None,
+        limit: int | None = None,
+        order: Literal["asc", "desc"] | None = None,
+        **options: Any,
+    ) -> PageRequest[ChatCompletionStoreMessage]:
+        return self._client._list(
+            f"/chat/completions/{path_id(completion_id, 'completion_id')}/messages",
+            ChatCompletionStoreMessage,
+            {"after": after, "limit": limit, "order": order},
+            options,
+        )
+
+
+class Chat(Resource):
+    """``client.chat``."""
+
+    __slots__ = ()
+
+    @property
+    def completions(self) -> ChatCompletions:
+        return ChatCompletions(self._client)

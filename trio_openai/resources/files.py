@@ -1,0 +1,137 @@
+"""``client.files``: multipart upload streamed from disk, list, retrieve, content, delete."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+from .._multipart import FileInput, MultipartBody
+from ..errors import Problem, ValidationError
+from ..types.files import FileDeleted, FileObject
+from ._base import Resource, path_id
+from ._binary import BinaryResponse
+
+if TYPE_CHECKING:
+    from .._pagination import PageRequest
+
+__all__ = ["FILE_PURPOSES", "Files"]
+
+FILE_PURPOSES = frozenset({"assistants", "batch", "fine-tune", "vision", "user_data", "evals"})
+
+
+class Files(Resource):
+    """``/files``."""
+
+    __slots__ = ()
+
+    async def create(
+        self,
+        *,
+        file: FileInput,
+        purpose: str,
+        expires_after: dict[str, object] | None = None,
+        **options: Any,
+    ) -> FileObject:
+        """Upload ``file`` (a path, bytes, a binary file object, or
+        ``(filename, content[, content_type])``). Files are streamed, not read whole.
+
+        Raises:
+            ValidationError: unknown purpose, a missing file, a bad ``expires_after``.
+        """
+        problems = []
+        if purpose not in FILE_PURPOSES:
+            problems.append(
+                Problem(
+                    "purpose", f"must be one of {', '.join(sorted(FILE_PURPOSES))}", repr(purpose)
+                )
+            )
+        fields = [("purpose", str(purpose))]
+        if expires_after is not None:
+            anchor = expires_after.get("anchor")
+            seconds = expires_after.get("seconds")
+            if anchor != "created_at":
+                problems.append(
+                    Problem("expires_after.anchor", "must be 'created_at'", repr(anchor))
+                )
+            if not isinstance(seconds, int) or not 3600 <= seconds <= 2592000:
+                problems.append(
+                    Problem(
+                        "expires_after.seconds",
+                        "must be an int from 3600 to 2592000",
+                        repr(seconds),
+                    )
+                )
+            fields += [
+                ("expires_after[anchor]", str(anchor)),
+                ("expires_after[seconds]", str(seconds)),
+            ]
+        try:
+            body = MultipartBody(fields, [("file", file)])
+        except (FileNotFoundError, TypeError) as exc:
+            problems.append(Problem("file", str(exc).removeprefix("file: "), None))
+        if problems:
+            raise ValidationError(problems)
+        return await self._client._call(
+            "POST",
+            "/files",
+            cast_to=FileObject,
+            content=body if body.replayable else _once(body),
+            content_type=body.content_type,
+            extra_headers=_length_header(body, options.pop("extra_headers", None)),
+            **options,
+        )
+
+    def list(
+        self,
+        *,
+        after: str | None = None,
+        limit: int | None = None,
+        order: Literal["asc", "desc"] | None = None,
+        purpose: str | None = None,
+        **options: Any,
+    ) -> PageRequest[FileObject]:
+        query = {"after": after, "limit": limit, "order": order, "purpose": purpose}
+        return self._client._list("/files", FileObject, query, options)
+
+    async def retrieve(self, file_id: str, **options: Any) -> FileObject:
+        return await self._client._call(
+            "GET", f"/files/{path_id(file_id, 'file_id')}", cast_to=FileObject, **options
+        )
+
+    async def delete(self, file_id: str, **options: Any) -> FileDeleted:
+        return await self._client._call(
+            "DELETE", f"/files/{path_id(file_id, 'file_id')}", cast_to=FileDeleted, **options
+        )
+
+    async def content(self, file_id: str, **options: Any) -> BinaryResponse:
+        """The file's bytes, streamed: ``async with await client.files.content(id) as r:``."""
+        response = await self._client._call_raw(
+            "GET",
+            f"/files/{path_id(file_id, 'file_id')}/content",
+            accept="application/binary",
+            **options,
+        )
+        return BinaryResponse(response)
+
+
+def _length_header(body: MultipartBody, extra: dict[str, str] | None) -> dict[str, str] | None:
+    if body.content_length is None:
+        return extra
+    headers = {"Content-Length": str(body.content_length)}
+    if extra:
+        headers.update(extra)
+    return headers
+
+
+class _once:
+    """Wrap a non-replayable body so the pool sees an iterator (sent once, not retried)."""
+
+    __slots__ = ("_it",)
+
+    def __init__(self, body: MultipartBody) -> None:
+        self._it = body.__aiter__()
+
+    def __aiter__(self) -> Any:
+        return self._it
+
+    async def __anext__(self) -> bytes:
+        return await self._it.__anext__()

@@ -1,0 +1,252 @@
+"""The smaller services: completions, embeddings, models, moderations, images."""
+
+from __future__ import annotations
+
+import array
+import base64
+import sys
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal, overload
+
+from .._accumulate import CompletionAccumulator
+from .._client import NOT_GIVEN, _NotGiven
+from .._resilience._ratelimit import estimate_tokens
+from .._streaming import Stream
+from ..errors import APIResponseValidationError, Problem, ValidationError
+from ..types._base import attach_response_info, decoder_for, encode
+from ..types.completions import Completion, CompletionCreateParams
+from ..types.embeddings import CreateEmbeddingResponse, EmbeddingCreateParams
+from ..types.images import ImageGenerateParams, ImagesResponse
+from ..types.models import Model, ModelDeleted
+from ..types.moderations import ModerationCreateParams, ModerationCreateResponse
+from ._base import Resource, build_body, path_id
+
+if TYPE_CHECKING:
+    from .._config import Timeouts
+    from .._pagination import PageRequest
+    from .._sse import ServerSentEvent
+
+__all__ = [
+    "CompletionStream",
+    "Completions",
+    "Embeddings",
+    "Images",
+    "Models",
+    "Moderations",
+]
+
+_completion_decoder = decoder_for(Completion)
+
+
+def _decode_completion(event: ServerSentEvent) -> Completion:
+    return _completion_decoder.decode(event.data)
+
+
+class CompletionStream(Stream[Completion]):
+    """A legacy completion stream that also builds the final completion."""
+
+    __slots__ = ("_acc",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        acc = CompletionAccumulator()
+        super().__init__(*args, accumulate=acc.add, **kwargs)
+        self._acc = acc
+
+    async def get_final_completion(self) -> Completion:
+        await self.until_done()
+        completion = self._acc.build()
+        attach_response_info(
+            completion, request_id=self.request_id, headers=self.response_headers
+        )
+        return completion
+
+
+class Completions(Resource):
+    """``POST /completions`` (legacy)."""
+
+    __slots__ = ()
+
+    @overload
+    async def create(self, *, stream: Literal[False] = False, **params: Any) -> Completion: ...
+    @overload
+    async def create(self, *, stream: Literal[True], **params: Any) -> CompletionStream: ...
+
+    async def create(
+        self,
+        *,
+        stream: bool = False,
+        timeout: float | Timeouts | _NotGiven | None = NOT_GIVEN,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        **params: Any,
+    ) -> Completion | CompletionStream:
+        if stream:
+            params["stream"] = True
+        body = build_body(CompletionCreateParams, params, extra_body)
+        client = self._client
+        tokens = estimate_tokens(body) if client._wants_token_estimate() else 0
+        if stream:
+            return await client._stream(
+                "/completions",
+                json=encode(body),
+                decode=_decode_completion,
+                stream_class=CompletionStream,
+                timeout=timeout,
+                max_retries=max_retries,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                estimated_tokens=tokens,
+            )
+        return await client._call(
+            "POST",
+            "/completions",
+            json=encode(body),
+            cast_to=Completion,
+            timeout=timeout,
+            max_retries=max_retries,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            estimated_tokens=tokens,
+        )
+
+
+def decode_base64_floats(text: str) -> list[float]:
+    """Little-endian float32 base64 -> floats (what ``encoding_format=base64`` sends)."""
+    raw = base64.b64decode(text)
+    if len(raw) % 4:
+        raise ValueError("base64 embedding is not a whole number of float32 values")
+    values = array.array("f")
+    values.frombytes(raw)
+    if sys.byteorder == "big":  # pragma: no cover - the wire format is little-endian
+        values.byteswap()
+    return values.tolist()
+
+
+class Embeddings(Resource):
+    """``POST /embeddings``: base64 on the wire by default, floats to the caller."""
+
+    __slots__ = ()
+
+    async def create(
+        self,
+        *,
+        timeout: float | Timeouts | _NotGiven | None = NOT_GIVEN,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        **params: Any,
+    ) -> CreateEmbeddingResponse:
+        """Create embeddings.
+
+        Unless ``encoding_format`` is given, the vectors are requested as base64 (a
+        quarter of the bytes of JSON floats) and decoded to ``list[float]`` here. An
+        explicit ``encoding_format="base64"`` leaves them as the base64 strings.
+        """
+        explicit = "encoding_format" in params
+        if not explicit:
+            params["encoding_format"] = "base64"
+        body = build_body(EmbeddingCreateParams, params, extra_body)
+        client = self._client
+        result = await client._call(
+            "POST",
+            "/embeddings",
+            json=encode(body),
+            cast_to=CreateEmbeddingResponse,
+            timeout=timeout,
+            max_retries=max_retries,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            estimated_tokens=estimate_tokens(body) if client._wants_token_estimate() else 0,
+        )
+        if not explicit:
+            try:
+                for item in result.data:
+                    if isinstance(item.embedding, str):
+                        item.embedding = decode_base64_floats(item.embedding)
+            except ValueError as exc:
+                raise APIResponseValidationError(
+                    str(exc), status_code=200, headers=result.response_headers
+                ) from exc
+        return result
+
+
+class Models(Resource):
+    """``/models``."""
+
+    __slots__ = ()
+
+    def list(self, **options: Any) -> PageRequest[Model]:
+        return self._client._list("/models", Model, {}, options)
+
+    async def retrieve(self, model: str, **options: Any) -> Model:
+        return await self._client._call(
+            "GET", f"/models/{path_id(model, 'model')}", cast_to=Model, **options
+        )
+
+    async def delete(self, model: str, **options: Any) -> ModelDeleted:
+        return await self._client._call(
+            "DELETE", f"/models/{path_id(model, 'model')}", cast_to=ModelDeleted, **options
+        )
+
+
+class Moderations(Resource):
+    """``POST /moderations``."""
+
+    __slots__ = ()
+
+    async def create(
+        self,
+        *,
+        timeout: float | Timeouts | _NotGiven | None = NOT_GIVEN,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        **params: Any,
+    ) -> ModerationCreateResponse:
+        body = build_body(ModerationCreateParams, params, extra_body)
+        return await self._client._call(
+            "POST",
+            "/moderations",
+            json=encode(body),
+            cast_to=ModerationCreateResponse,
+            timeout=timeout,
+            max_retries=max_retries,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+        )
+
+
+class Images(Resource):
+    """``POST /images/generations``."""
+
+    __slots__ = ()
+
+    async def generate(
+        self,
+        *,
+        timeout: float | Timeouts | _NotGiven | None = NOT_GIVEN,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        **params: Any,
+    ) -> ImagesResponse:
+        if params.get("stream"):
+            raise ValidationError(
+                [Problem("stream", "image streaming is not supported by this client", None)]
+            )
+        body = build_body(ImageGenerateParams, params, extra_body)
+        return await self._client._call(
+            "POST",
+            "/images/generations",
+            json=encode(body),
+            cast_to=ImagesResponse,
+            timeout=timeout,
+            max_retries=max_retries,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+        )

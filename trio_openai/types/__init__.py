@@ -1,0 +1,157 @@
+"""Typed wire models of the OpenAI API (msgspec Structs), one module per area.
+
+``import trio_openai.types`` loads the base classes, the shared types and the
+Chat types (the common path). Every other area (``completions``,
+``embeddings``, ``models``, ``moderations``, ``files``, ``batches``,
+``images``, ``audio``, ``responses``) is imported on first use of one of its
+names here, through the module ``__getattr__``, or directly as
+``trio_openai.types.<area>``.
+
+Rules kept: the public names follow the official SDK; ``__all__`` lists every
+name this package resolves, eager or lazy (a test resolves them all).
+Options rejected: importing every area eagerly (about twice the import time
+for names most programs never touch).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._base import APIObject as APIObject
+from ._base import ListPage as ListPage
+from ._base import OpenUnion as OpenUnion
+from ._base import UnknownObject as UnknownObject
+from ._base import WireModel as WireModel
+from ._base import attach_response_info as attach_response_info
+from ._base import decoder_for as decoder_for
+from ._base import encode as encode
+from .chat import ChatCompletion as ChatCompletion
+from .chat import ChatCompletionChunk as ChatCompletionChunk
+from .chat import ChatCompletionCreateParams as ChatCompletionCreateParams
+from .chat import ChatCompletionDeleted as ChatCompletionDeleted
+from .chat import ChatCompletionMessage as ChatCompletionMessage
+from .chat import ChatCompletionMessageParam as ChatCompletionMessageParam
+from .chat import ChatCompletionMessageToolCall as ChatCompletionMessageToolCall
+from .chat import ChatCompletionToolUnionParam as ChatCompletionToolUnionParam
+from .shared import CompletionUsage as CompletionUsage
+from .shared import DeletedObject as DeletedObject
+from .shared import ErrorObject as ErrorObject
+from .shared import ErrorResponse as ErrorResponse
+
+if TYPE_CHECKING:
+    from .audio import SpeechCreateParams as SpeechCreateParams
+    from .audio import Transcription as Transcription
+    from .audio import TranscriptionVerbose as TranscriptionVerbose
+    from .audio import Translation as Translation
+    from .batches import Batch as Batch
+    from .batches import BatchCreateParams as BatchCreateParams
+    from .batches import BatchInputLine as BatchInputLine
+    from .batches import BatchOutputLine as BatchOutputLine
+    from .completions import Completion as Completion
+    from .completions import CompletionCreateParams as CompletionCreateParams
+    from .embeddings import CreateEmbeddingResponse as CreateEmbeddingResponse
+    from .embeddings import Embedding as Embedding
+    from .embeddings import EmbeddingCreateParams as EmbeddingCreateParams
+    from .files import FileDeleted as FileDeleted
+    from .files import FileObject as FileObject
+    from .files import Upload as Upload
+    from .images import ImageGenerateParams as ImageGenerateParams
+    from .images import ImagesResponse as ImagesResponse
+    from .models import Model as Model
+    from .models import ModelDeleted as ModelDeleted
+    from .moderations import ModerationCreateParams as ModerationCreateParams
+    from .moderations import ModerationCreateResponse as ModerationCreateResponse
+    from .responses import Response as Response
+    from .responses import ResponseCreateParams as ResponseCreateParams
+    from .responses import ResponseOutputItem as ResponseOutputItem
+    from .responses import ResponseStreamEvent as ResponseStreamEvent
+
+# name -> area module, for the lazily imported areas.
+_LAZY: dict[str, str] = {
+    "SpeechCreateParams": "audio",
+    "Transcription": "audio",
+    "TranscriptionVerbose": "audio",
+    "Translation": "audio",
+    "Batch": "batches",
+    "BatchCreateParams": "batches",
+    "BatchInputLine": "batches",
+    "BatchOutputLine": "batches",
+    "Completion": "completions",
+    "CompletionCreateParams": "completions",
+    "CreateEmbeddingResponse": "embeddings",
+    "Embedding": "embeddings",
+    "EmbeddingCreateParams": "embeddings",
+    "FileDeleted": "files",
+    "FileObject": "files",
+    "Upload": "files",
+    "ImageGenerateParams": "images",
+    "ImagesResponse": "images",
+    "Model": "models",
+    "ModelDeleted": "models",
+    "ModerationCreateParams": "moderations",
+    "ModerationCreateResponse": "moderations",
+    "Response": "responses",
+    "ResponseCreateParams": "responses",
+    "ResponseOutputItem": "responses",
+    "ResponseStreamEvent": "responses",
+}
+
+_AREAS = frozenset(
+    {
+        "audio",
+        "batches",
+        "chat",
+        "completions",
+        "embeddings",
+        "files",
+        "images",
+        "models",
+        "moderations",
+        "responses",
+        "shared",
+    }
+)
+
+__all__ = [
+    # base
+    "APIObject",
+    "WireModel",
+    "ListPage",
+    "DeletedObject",
+    "OpenUnion",
+    "UnknownObject",
+    "attach_response_info",
+    "decoder_for",
+    "encode",
+    # shared
+    "CompletionUsage",
+    "ErrorObject",
+    "ErrorResponse",
+    # chat
+    "ChatCompletion",
+    "ChatCompletionChunk",
+    "ChatCompletionCreateParams",
+    "ChatCompletionDeleted",
+    "ChatCompletionMessage",
+    "ChatCompletionMessageParam",
+    "ChatCompletionMessageToolCall",
+    "ChatCompletionToolUnionParam",
+    # lazily imported areas
+    *_LAZY,
+]
+
+
+def __getattr__(name: str) -> Any:
+    area = _LAZY.get(name)
+    if area is not None:
+        value = getattr(importlib.import_module(f"{__name__}.{area}"), name)
+        globals()[name] = value  # later lookups skip __getattr__
+        return value
+    if name in _AREAS:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__) | _AREAS)
