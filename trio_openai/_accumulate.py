@@ -8,6 +8,15 @@ fragment carries), logprobs, finish reasons, and the usage chunk that
 ``stream_options={"include_usage": True}`` adds at the end (with no choices).
 
 :class:`CompletionAccumulator` does the same for legacy ``text_completion`` chunks.
+
+Rules kept: sans-IO (no trio, no clock); a chunk is folded in as it is handed to the
+consumer, so the final object is ready whichever way the stream was read; fragments
+are kept in lists and joined once (never ``+=`` on a growing string or list); the
+common chunk (a text delta) touches only its content.
+
+Options rejected: the SDK's generic recursive merge of deltas as dicts (numbers
+added, lists merged by ``index``): typed fields with one explicit rule each are
+faster and cannot invent fields; building the final object on every chunk.
 """
 
 from __future__ import annotations
@@ -15,7 +24,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .types.chat import ChatCompletion, ChatCompletionChunk
+    from .types.chat import ChatCompletion, ChatCompletionChunk, ChoiceDelta
     from .types.completions import Completion
     from .types.shared import CompletionUsage
 
@@ -58,7 +67,11 @@ class _Choice:
 
 
 class ChatAccumulator:
-    """Feed every chunk to :meth:`add`; :meth:`build` the completion at the end."""
+    """Feed every chunk to :meth:`add`; :meth:`build` the completion at the end.
+
+    Keyed by ``choice.index`` and, within a choice, by ``tool_call.index``; pieces are
+    kept in lists and joined once in :meth:`build` (no quadratic string building).
+    """
 
     __slots__ = (
         "choices",
@@ -80,8 +93,44 @@ class ChatAccumulator:
         self.choices: dict[int, _Choice] = {}
 
     def add(self, chunk: ChatCompletionChunk) -> None:
-        if chunk.id:
-            self.id = chunk.id
+        """Fold one chunk in (called for every chunk handed to the consumer).
+
+        Hot path: a text-only delta costs one dict lookup and one list append; every
+        other field is looked at only when present.
+        """
+        if not self.id:
+            self._first(chunk)
+        usage = chunk.usage
+        if usage is not None:
+            self.usage = usage
+        choices = self.choices
+        for c in chunk.choices:
+            acc = choices.get(c.index)
+            if acc is None:
+                acc = choices[c.index] = _Choice()
+            d = c.delta
+            content = d.content
+            if content:
+                acc.content.append(content)
+            if d.role or d.refusal or d.tool_calls or d.function_call is not None:
+                self._add_rare(acc, d)
+            logprobs = c.logprobs
+            if logprobs is not None:
+                if logprobs.content:
+                    if acc.logprobs_content is None:
+                        acc.logprobs_content = []
+                    acc.logprobs_content.extend(logprobs.content)
+                if logprobs.refusal:
+                    if acc.logprobs_refusal is None:
+                        acc.logprobs_refusal = []
+                    acc.logprobs_refusal.extend(logprobs.refusal)
+            if c.finish_reason is not None:
+                acc.finish_reason = c.finish_reason
+
+    def _first(self, chunk: ChatCompletionChunk) -> None:
+        # id, model, created, fingerprint and tier repeat on every chunk: take them
+        # from the first chunk that has an id (and later ones fill what it lacked).
+        self.id = chunk.id
         if chunk.model:
             self.model = chunk.model
         if chunk.created:
@@ -90,46 +139,33 @@ class ChatAccumulator:
             self.system_fingerprint = chunk.system_fingerprint
         if chunk.service_tier is not None:
             self.service_tier = chunk.service_tier
-        if chunk.usage is not None:
-            self.usage = chunk.usage
-        for c in chunk.choices:
-            acc = self.choices.get(c.index)
-            if acc is None:
-                acc = self.choices[c.index] = _Choice()
-            d = c.delta
-            if d.role:
-                acc.role = d.role
-            if d.content:
-                acc.content.append(d.content)
-            if d.refusal:
-                acc.refusal.append(d.refusal)
-            if d.tool_calls:
-                for frag in d.tool_calls:
-                    call = acc.tool_calls.get(frag.index)
-                    if call is None:
-                        call = acc.tool_calls[frag.index] = _ToolCall()
-                    if frag.id:
-                        call.id = frag.id
-                    if frag.type:
-                        call.type = frag.type
-                    fn = frag.function
-                    if fn is not None:
-                        if fn.name:
-                            call.name += fn.name
-                        if fn.arguments:
-                            call.arguments.append(fn.arguments)
-            if d.function_call is not None:
-                if d.function_call.name:
-                    acc.function_name = (acc.function_name or "") + d.function_call.name
-                if d.function_call.arguments:
-                    acc.function_args.append(d.function_call.arguments)
-            if c.logprobs is not None:
-                if c.logprobs.content:
-                    acc.logprobs_content = (acc.logprobs_content or []) + c.logprobs.content
-                if c.logprobs.refusal:
-                    acc.logprobs_refusal = (acc.logprobs_refusal or []) + c.logprobs.refusal
-            if c.finish_reason is not None:
-                acc.finish_reason = c.finish_reason
+
+    @staticmethod
+    def _add_rare(acc: _Choice, d: ChoiceDelta) -> None:
+        if d.role:
+            acc.role = d.role
+        if d.refusal:
+            acc.refusal.append(d.refusal)
+        if d.tool_calls:
+            for frag in d.tool_calls:
+                call = acc.tool_calls.get(frag.index)
+                if call is None:
+                    call = acc.tool_calls[frag.index] = _ToolCall()
+                if frag.id:
+                    call.id = frag.id
+                if frag.type:
+                    call.type = frag.type
+                fn = frag.function
+                if fn is not None:
+                    if fn.name:
+                        call.name += fn.name
+                    if fn.arguments:
+                        call.arguments.append(fn.arguments)
+        if d.function_call is not None:
+            if d.function_call.name:
+                acc.function_name = (acc.function_name or "") + d.function_call.name
+            if d.function_call.arguments:
+                acc.function_args.append(d.function_call.arguments)
 
     def text(self, index: int = 0) -> str:
         """The text of choice ``index`` so far."""
@@ -137,6 +173,7 @@ class ChatAccumulator:
         return "".join(acc.content) if acc is not None else ""
 
     def build(self) -> ChatCompletion:
+        """The completion the chunks so far add up to (a new object each call)."""
         from .types.chat import (
             ChatCompletion,
             ChatCompletionMessage,
@@ -197,9 +234,22 @@ class ChatAccumulator:
 
 
 class CompletionAccumulator:
-    """The legacy ``text_completion`` counterpart of :class:`ChatAccumulator`."""
+    """The legacy ``text_completion`` counterpart of :class:`ChatAccumulator`.
 
-    __slots__ = ("created", "finish", "id", "model", "system_fingerprint", "texts", "usage")
+    Text per choice, finish reasons, usage, and logprobs (each list of the legacy
+    ``logprobs`` object concatenated over the chunks).
+    """
+
+    __slots__ = (
+        "created",
+        "finish",
+        "id",
+        "logprobs",
+        "model",
+        "system_fingerprint",
+        "texts",
+        "usage",
+    )
 
     def __init__(self) -> None:
         self.id = ""
@@ -209,8 +259,10 @@ class CompletionAccumulator:
         self.usage: CompletionUsage | None = None
         self.texts: dict[int, list[str]] = {}
         self.finish: dict[int, str | None] = {}
+        self.logprobs: dict[int, dict[str, list[Any]]] = {}
 
     def add(self, chunk: Completion) -> None:
+        """Fold one chunk in."""
         if chunk.id:
             self.id = chunk.id
         if chunk.model:
@@ -222,25 +274,42 @@ class CompletionAccumulator:
         if chunk.usage is not None:
             self.usage = chunk.usage
         for c in chunk.choices:
-            self.texts.setdefault(c.index, []).append(c.text)
+            index = c.index
+            texts = self.texts.get(index)
+            if texts is None:
+                texts = self.texts[index] = []
+                self.finish[index] = None
+            texts.append(c.text)
             if c.finish_reason is not None:
-                self.finish[c.index] = c.finish_reason
-            else:
-                self.finish.setdefault(c.index, None)
+                self.finish[index] = c.finish_reason
+            lp = c.logprobs
+            if lp is not None:
+                lists = self.logprobs.setdefault(index, {})
+                for name in ("text_offset", "token_logprobs", "tokens", "top_logprobs"):
+                    part = getattr(lp, name)
+                    if part:
+                        lists.setdefault(name, []).extend(part)
 
     def build(self) -> Completion:
-        from .types.completions import Completion, CompletionChoice
+        """The completion the chunks so far add up to."""
+        from .types.completions import Completion, CompletionChoice, Logprobs
 
+        choices = []
+        for i in sorted(self.texts):
+            lists = self.logprobs.get(i)
+            choices.append(
+                CompletionChoice(
+                    index=i,
+                    text="".join(self.texts[i]),
+                    finish_reason=self.finish.get(i),
+                    logprobs=Logprobs(**lists) if lists is not None else None,
+                )
+            )
         return Completion(
             id=self.id,
             created=self.created,
             model=self.model,
-            choices=[
-                CompletionChoice(
-                    index=i, text="".join(self.texts[i]), finish_reason=self.finish.get(i)
-                )
-                for i in sorted(self.texts)
-            ],
+            choices=choices,
             usage=self.usage,
             system_fingerprint=self.system_fingerprint,
         )

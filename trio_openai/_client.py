@@ -52,7 +52,6 @@ if TYPE_CHECKING:
     from ._http._tls import CertSpec, VerifySpec
     from ._observe import HookName, MetricsSnapshot
     from ._resilience._orchestrator import Attempted
-    from ._sse import ServerSentEvent
     from .resources.audio import Audio
     from .resources.batches import Batches
     from .resources.chat import Chat
@@ -726,7 +725,7 @@ class Client:
         path: str,
         *,
         json: bytes,
-        decode: Callable[[ServerSentEvent], T],
+        decode: Callable[[str], T],
         stream_class: type[S],
         timeout: float | Timeouts | _NotGiven | None = NOT_GIVEN,
         max_retries: int | None = None,
@@ -736,15 +735,19 @@ class Client:
     ) -> S:
         """POST a streaming request; return its :class:`Stream` once the head is in.
 
-        An error status raises here (the response is closed first). If the body
-        breaks before the first event, the request is sent again within the retry
-        budget; after that, nothing is retried.
+        ``decode`` turns one event's ``data`` into an item. An error status raises
+        here (the response is closed first). If the body breaks before the first
+        event, the request is sent again within the retry budget, with the same
+        idempotency key; after that, nothing is retried.
         """
+        headers = dict(extra_headers) if extra_headers else {}
+        if not any(name.lower() == IDEMPOTENCY_HEADER.lower() for name in headers):
+            headers[IDEMPOTENCY_HEADER] = new_idempotency_key()  # one key for every send
         kwargs: dict[str, Any] = {
             "json": json,
             "timeout": timeout,
             "max_retries": max_retries,
-            "extra_headers": extra_headers,
+            "extra_headers": headers,
             "extra_query": extra_query,
             "estimated_tokens": estimated_tokens,
         }

@@ -1,68 +1,105 @@
-"""``Stream[T]``: server-sent events decoded into typed chunks, pull-based and leak-free.
+"""``Stream[T]``: server-sent events decoded into typed items, pull-based and leak-free.
 
 Theory of operation
 -------------------
 A stream owns one HTTP response whose head said 2xx. Each ``__anext__`` hands out the
-next decoded event; only when none is buffered does it read from the socket (one
-``receive_some``), feed the bytes to the sans-IO :class:`~trio_openai._sse.SSEDecoder`
-and decode each event's ``data`` with msgspec. Nothing is read ahead of the consumer:
-back-pressure is the socket's.
+next decoded item; only when none is buffered does it read from the socket (one
+``receive_chunk``), feed the bytes to the sans-IO :class:`~trio_openai._sse.SSEDecoder`
+and keep the events it returns. Each event's ``data`` is decoded with msgspec when it
+is handed out, not before. Nothing is read ahead of the consumer: back-pressure is the
+socket's, and the only buffer is the decoder's (plus the events of the last read).
 
-States (a table, as in h11; one method owns every move)::
+States (a table, as in h11; the methods below obey it)::
 
-    CREATED --next--> READING --end marker--> COMPLETED --body drained--> DONE
-       |                 |                       |
-       +------ error / close (break, cancel, exception, aclose) --------> ERRORED / DONE
+    CREATED --first next--> READING --end marker--> COMPLETED --body read--> DONE
+       |                       |                        |
+       +--- close: aclose(), leaving ``async with`` ----+--------------------> DONE
+       +--- failure: error event, broken or stalled connection, cancel -----> ERRORED
 
-- The end marker is ``data: [DONE]`` (chat, completions) or a terminal event
-  (``response.completed``, ``response.failed``, ``response.incomplete``) for the
-  Responses API. After it, the rest of the body (normally just the chunk terminator)
-  is read so that the connection goes back to the pool.
-- An error inside the stream (``data: {"error": ...}`` or ``event: error``) raises
-  the mapped :class:`~trio_openai.errors.APIError` with the request id. A connection
-  dropped mid-stream raises :class:`~trio_openai.errors.APIConnectionError`, never a
-  silent end.
-- Leaving early - ``break`` inside ``async with``, an exception in the loop, a cancel
-  scope, ``aclose()`` - closes the connection at once. Closing is synchronous (the
-  socket is closed, the pool lease returned), so it cannot be interrupted or leak.
-  ``aclose()`` is idempotent.
-- If the connection fails before the first event was delivered, the request is sent
-  again (up to the call's retry budget): nothing was handed to the caller yet, so the
-  retry is invisible. After the first event, nothing is retried.
+- The end marker is ``data: [DONE]`` (chat, completions; not handed out) or a terminal
+  event (``response.completed``, ``.failed``, ``.incomplete`` for the Responses API;
+  handed out). After it the rest of the body (normally just the chunked terminator,
+  already received) is read, bounded in time and size, so that the connection goes
+  back to the pool; then DONE.
+- A body that ends before its end marker is a cut stream: :class:`APIConnectionError`,
+  never a silent end. So is a connection that breaks mid-stream; a read that waits
+  longer than the read timeout raises :class:`APITimeoutError` (``phase="read"``). The
+  timeout is between bytes: a stream lives as long as bytes keep coming.
+- An error inside the stream (a ``data`` object with a top-level ``"error"``, or an
+  ``event: error`` / ``{"type": "error"}`` event) raises the mapped
+  :class:`~trio_openai.errors.APIError` carrying the request id.
+- Leaving early - ``break`` or an exception inside ``async with``, a cancel scope,
+  ``aclose()`` - closes the connection at once. Closing is synchronous (the socket is
+  closed and the pool lease returned in one step, with no checkpoint), so it is
+  shielded and bounded by construction: it cannot be interrupted, block, or leak.
+  ``aclose()`` is idempotent. A stream that is neither read to its end nor closed
+  warns (``ResourceWarning``) when garbage-collected, and does no I/O there.
+- If the connection fails before the first item was handed out, the request is sent
+  again (within the call's retry budget, with the same idempotency key): nothing
+  reached the caller yet, so the retry is invisible. After that, nothing is retried.
+- Checkpoints: ``__anext__`` checkpoints when it reads from the socket (every read of
+  up to 64 KiB); items already received are handed out without one, so a fast stream
+  costs one await per read, not per item. A cancel scope therefore takes effect at
+  the next read at the latest (or at any checkpoint of the consumer's own loop).
+
+Hot path: one list index, two string tests (``"error"`` substring, end marker), the
+msgspec decode and the optional accumulator call per item. Events that could be
+special (an end marker, an error, an event named ``error``) take a slower path.
 
 Options rejected: a reader task feeding a memory channel (it reads ahead, needs a
 nursery, and turns every consumer error into an exception group); cleanup in
-``__del__`` (I/O from a finalizer); decoding events lazily on attribute access.
+``__del__`` (I/O from a finalizer); decoding every event's JSON generically to look
+for ``"error"`` (a second full decode per item, for something almost never there);
+checkpointing on every item (a scheduler pass per token, for no safety gained).
 """
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Final, Generic, TypeVar
 
 import msgspec
+import trio
 
 from ._http._exceptions import TransportError
 from ._sse import ServerSentEvent, SSEDecoder, SSEError
-from .errors import APIConnectionError, APIError, map_stream_error, map_transport_error
+from .errors import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    map_stream_error,
+    map_transport_error,
+)
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
+    from ._http._models import Headers
     from ._http._pool import Response
 
 __all__ = ["Stream", "StreamState"]
 
 T = TypeVar("T")
 
+DEFAULT_MAX_EVENT_SIZE: Final = 16 * 1024 * 1024
+"""The largest server-sent event accepted (bytes on the wire)."""
+
 _DRAIN_LIMIT: Final = 64 * 1024
 """Bytes read after the end marker to reach the end of the body; more -> close."""
 
+_DRAIN_GRACE: Final = 1.0
+"""Seconds the end of the body may take after the end marker; longer -> close."""
+
+_DECODE_ERRORS: Final = (msgspec.DecodeError, msgspec.ValidationError)
+
 
 class StreamState(enum.Enum):
+    """Where a :class:`Stream` is in its life (see the module docstring)."""
+
     CREATED = "created"
     READING = "reading"
     COMPLETED = "completed"
@@ -70,26 +107,39 @@ class StreamState(enum.Enum):
     ERRORED = "errored"
 
 
-# What may follow each state (the table the methods below obey).
+# What may follow each state: the table every move below obeys.
 _TRANSITIONS: Final = {
-    StreamState.CREATED: {StreamState.READING, StreamState.DONE, StreamState.ERRORED},
-    StreamState.READING: {StreamState.COMPLETED, StreamState.DONE, StreamState.ERRORED},
-    StreamState.COMPLETED: {StreamState.DONE, StreamState.ERRORED},
-    StreamState.DONE: set(),
-    StreamState.ERRORED: set(),
+    StreamState.CREATED: frozenset({StreamState.READING, StreamState.DONE, StreamState.ERRORED}),
+    StreamState.READING: frozenset({StreamState.COMPLETED, StreamState.DONE, StreamState.ERRORED}),
+    StreamState.COMPLETED: frozenset({StreamState.DONE, StreamState.ERRORED}),
+    StreamState.DONE: frozenset(),
+    StreamState.ERRORED: frozenset(),
 }
-
-EventDecoder = Callable[[ServerSentEvent], "T | None"]
-"""Turns one event into an item, or ``None`` for an event that ends the stream
-without an item. Raises ``msgspec`` errors for bad JSON (mapped by the stream)."""
 
 
 class Stream(Generic[T]):
-    """An async iterator of typed chunks over one streaming response.
+    """An async iterator of typed items over one streaming response.
 
-    Use ``async with stream:`` (or ``async with await create(..., stream=True)``) so
-    that leaving early always closes the connection; ``async for item in stream``
-    reads it. Iterating to the end returns the connection to the pool.
+    Use it as an async context manager so that leaving early always closes the
+    connection::
+
+        async with await client.chat.completions.create(..., stream=True) as stream:
+            async for chunk in stream:
+                ...
+
+    Iterating to the end returns the connection to the pool.
+
+    Args:
+        response: the HTTP response (head received, 2xx); the stream owns it.
+        decode: turns one event's ``data`` into an item (a msgspec decoder's
+            ``decode``); raises msgspec errors for data that does not fit.
+        done_marker: the ``data`` that ends the stream without being handed out
+            (``"[DONE]"``), or ``None`` when a terminal item ends it instead.
+        terminal: says whether an item is the last one (handed out, then the end).
+        accumulate: called with every item handed out (builds the final object).
+        reopen: sends the request again, for a connection that fails before the
+            first item; ``reopens`` is how many times it may be used.
+        max_event_size: the largest event accepted, in bytes.
 
     Attributes:
         request_id: the ``x-request-id`` of the response.
@@ -99,15 +149,19 @@ class Stream(Generic[T]):
 
     __slots__ = (
         "_accumulate",
-        "_buffer",
+        "_busy",
+        "_completed",
         "_decode",
-        "_decoder",
         "_delivered",
         "_done_marker",
+        "_events",
         "_index",
+        "_max_event_size",
+        "_pending_error",
         "_reopen",
         "_reopens_left",
         "_response",
+        "_sse",
         "_terminal",
         "request_id",
         "response_headers",
@@ -117,40 +171,54 @@ class Stream(Generic[T]):
     def __init__(
         self,
         response: Response,
-        decode: Callable[[ServerSentEvent], T],
+        decode: Callable[[str], T],
         *,
         done_marker: str | None = "[DONE]",
         terminal: Callable[[T], bool] | None = None,
-        accumulate: Callable[[T], None] | None = None,
+        accumulate: Callable[[T], object] | None = None,
         reopen: Callable[[], Awaitable[Response]] | None = None,
         reopens: int = 0,
-        max_event_size: int = 16 * 1024 * 1024,
+        max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
     ) -> None:
         self._response = response
         self._decode = decode
-        self._decoder = SSEDecoder(max_event_size)
+        self._max_event_size = max_event_size
+        self._sse = SSEDecoder(max_event_size)
         self._done_marker = done_marker
         self._terminal = terminal
         self._accumulate = accumulate
         self._reopen = reopen
         self._reopens_left = reopens
-        self._buffer: list[ServerSentEvent] = []
+        # Invariant: events[index:] are received, not yet handed out; both are reset
+        # whenever the stream leaves READING, so the hot path needs no state test.
+        self._events: list[ServerSentEvent] = []
         self._index = 0
         self._delivered = 0
+        self._completed = False  # the end marker (or terminal item) was seen
+        self._busy = False  # a task is inside _fill (reading the socket)
+        self._pending_error: APIError | None = None  # raised once the buffer is empty
         self.state = StreamState.CREATED
-        self.request_id = response.headers.get("x-request-id")
-        self.response_headers = response.headers
+        self.request_id: str | None = response.headers.get("x-request-id")
+        self.response_headers: Headers = response.headers
 
     def __repr__(self) -> str:
         return (
-            f"<Stream {self.state.value} delivered={self._delivered} "
+            f"<{type(self).__name__} {self.state.value} delivered={self._delivered} "
             f"request_id={self.request_id!r}>"
         )
 
+    @property
+    def delivered(self) -> int:
+        """How many items were handed out so far."""
+        return self._delivered
+
+    @property
+    def completed(self) -> bool:
+        """Whether the stream reached its end marker (it was not cut short)."""
+        return self._completed
+
     def _move(self, new: StreamState) -> None:
-        if new is self.state:
-            return
-        if new not in _TRANSITIONS[self.state]:
+        if new is not self.state and new not in _TRANSITIONS[self.state]:
             raise RuntimeError(f"stream cannot go from {self.state.value} to {new.value}")
         self.state = new
 
@@ -160,133 +228,211 @@ class Stream(Generic[T]):
         return self
 
     async def __anext__(self) -> T:
-        state = self.state
-        if state is StreamState.READING or state is StreamState.CREATED:
-            if state is StreamState.CREATED:
-                self._move(StreamState.READING)
-            while True:
-                buffer = self._buffer
-                if self._index < len(buffer):
-                    event = buffer[self._index]
-                    self._index += 1
-                    item = self._handle(event)
-                    if item is not None:
-                        self._delivered += 1
-                        if self._accumulate is not None:
-                            self._accumulate(item)
-                        return item
-                    if self.state is not StreamState.READING:
-                        break
-                    continue
+        """The next item.
+
+        Raises:
+            StopAsyncIteration: the stream ended (or was closed).
+            APIError: an error event arrived (the stream is then ERRORED and closed).
+            APIConnectionError, APITimeoutError: the connection broke, stalled past
+                the read timeout, or the body ended before its end marker.
+            APIResponseValidationError: an event did not decode into the item type.
+            RuntimeError: the stream had already failed, or another task is reading it.
+        """
+        while True:
+            events = self._events
+            index = self._index
+            if index < len(events):
+                # Hot path: an event already received.
+                self._index = index + 1
+                event = events[index]
+                data = event[0]
+                if data == self._done_marker or event[1] == "error" or '"error"' in data:
+                    item = self._special(event)
+                    if item is None:  # the end marker
+                        continue
+                else:
+                    try:
+                        item = self._decode(data)
+                    except _DECODE_ERRORS as exc:
+                        raise self._invalid(exc, data) from exc
+                self._delivered += 1
+                accumulate = self._accumulate
+                if accumulate is not None:
+                    accumulate(item)
+                terminal = self._terminal
+                if terminal is not None and terminal(item):
+                    self._complete()
+                    await self._finish()
+                return item
+            state = self.state
+            if state is StreamState.READING:
+                if self._pending_error is not None:
+                    error, self._pending_error = self._pending_error, None
+                    self._close(StreamState.ERRORED)
+                    raise error
                 await self._fill()
-                if self.state is not StreamState.READING:
-                    break
-        if self.state is StreamState.COMPLETED:
-            await self._drain()
-        if self.state is StreamState.ERRORED:
-            raise RuntimeError("the stream failed earlier; its error was raised then")
-        raise StopAsyncIteration
+            elif state is StreamState.CREATED:
+                self._move(StreamState.READING)
+            elif state is StreamState.COMPLETED:
+                await self._finish()
+            elif state is StreamState.DONE:
+                raise StopAsyncIteration
+            else:
+                raise RuntimeError("the stream failed earlier; its error was raised then")
 
-    def _handle(self, event: ServerSentEvent) -> T | None:
-        """Decode one event: an item, or None (end marker, or skipped)."""
-        data = event.data
+    def _special(self, event: ServerSentEvent) -> T | None:
+        """An event that may be the end marker or an error: None, an item, or raise."""
+        data = event[0]
         if data == self._done_marker:
-            self._move(StreamState.COMPLETED)
+            self._complete()
             return None
-        if event.event == "error" or data.startswith('{"error"'):
-            self._fail(self._stream_error(event))
-        try:
-            item = self._decode(event)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            self._fail(
-                APIError(
-                    f"stream event could not be decoded: {exc}",
-                    request_id=self.request_id,
-                    body=data[:4096],
-                ),
-                exc,
+        payload: object = data
+        with contextlib.suppress(msgspec.DecodeError):  # not JSON: report the text
+            payload = msgspec.json.decode(data)
+        if event[1] == "error" or (
+            type(payload) is dict and (payload.get("error") or payload.get("type") == "error")
+        ):
+            error = map_stream_error(
+                payload, request_id=self.request_id, headers=self.response_headers
             )
-        if self._terminal is not None and self._terminal(item):
-            self._move(StreamState.COMPLETED)
-        return item
-
-    def _stream_error(self, event: ServerSentEvent) -> APIError:
+            self._close(StreamState.ERRORED)
+            raise error
         try:
-            payload = msgspec.json.decode(event.data)
-        except msgspec.DecodeError:
-            payload = event.data
-        return map_stream_error(payload, request_id=self.request_id, headers=self.response_headers)
+            return self._decode(data)
+        except _DECODE_ERRORS as exc:
+            raise self._invalid(exc, data) from exc
+
+    def _invalid(self, exc: Exception, data: str) -> APIResponseValidationError:
+        self._close(StreamState.ERRORED)
+        return APIResponseValidationError(
+            f"stream event: {exc}",
+            status_code=self._response.status,
+            headers=self.response_headers,
+            body=data[:4096],
+            request_id=self.request_id,
+        )
+
+    def _complete(self) -> None:
+        self._move(StreamState.COMPLETED)
+        self._completed = True
+        self._events = []
+        self._index = 0
 
     async def _fill(self) -> None:
         """Read one piece of the body and decode its events into the buffer."""
+        if self._busy:
+            raise RuntimeError("another task is already reading this stream")
+        self._busy = True
         try:
             chunk = await self._response.receive_chunk()
         except TransportError as exc:
+            # receive_chunk closed the connection before raising.
+            if self.state is StreamState.DONE:
+                raise trio.ClosedResourceError(
+                    "the stream was closed while this task was reading it"
+                ) from None
             if self._delivered == 0 and self._reopens_left > 0 and self._reopen is not None:
-                self._reopens_left -= 1
-                self._response = await self._reopen()
-                self._decoder = SSEDecoder(self._decoder.max_event_size)
-                self._buffer, self._index = [], 0
+                await self._reopen_after(exc)
                 return
-            self._fail(map_transport_error(exc), exc)
+            mapped = map_transport_error(exc)
+            mapped.request_id = self.request_id
+            self._close(StreamState.ERRORED)
+            raise mapped from exc
+        except BaseException:
+            # Cancelled (or a bug): the connection is closed; the stream is cut.
+            self._close(StreamState.ERRORED)
+            raise
+        finally:
+            self._busy = False
+        if chunk:
+            try:
+                self._events = self._sse.feed(chunk)
+            except SSEError as exc:
+                # Hand out what came before the oversized event, then raise.
+                self._events = exc.events
+                error = APIError(f"stream could not be decoded: {exc}", request_id=self.request_id)
+                error.__cause__ = exc
+                self._pending_error = error
+                self._response.close()
+            self._index = 0
+            return
+        # The body ended (the connection is back in the pool) without an end marker.
+        self._close(StreamState.ERRORED)
+        marker = "data: [DONE]" if self._done_marker is not None else "a terminal event"
+        raise APIConnectionError(
+            f"Connection error: the stream ended before {marker} (the response was cut short)",
+            phase="read",
+            request_id=self.request_id,
+        )
+
+    async def _reopen_after(self, exc: TransportError) -> None:
+        assert self._reopen is not None
+        self._reopens_left -= 1
+        try:
+            response = await self._reopen()
         except BaseException:
             self._close(StreamState.ERRORED)
             raise
-        try:
-            events = self._decoder.feed(chunk) if chunk else self._decoder.flush()
-        except SSEError as exc:
-            self._fail(APIError(f"stream event too large: {exc}", request_id=self.request_id), exc)
-        self._buffer, self._index = events, 0
-        if not chunk:
-            # The body ended. Without an end marker the server cut the stream short.
-            if self._done_marker is None and self._terminal is not None:
-                self._fail(
-                    APIConnectionError(
-                        "the stream ended before its final event", request_id=self.request_id
-                    )
-                )
-            self._move(StreamState.COMPLETED)
-            self._close(StreamState.DONE)
+        if self.state is not StreamState.READING:  # closed by another task meanwhile
+            response.close()
+            raise trio.ClosedResourceError("the stream was closed while it was reopened")
+        self._response = response
+        self.request_id = response.headers.get("x-request-id")
+        self.response_headers = response.headers
+        self._sse = SSEDecoder(self._max_event_size)
+        self._events = []
+        self._index = 0
 
-    async def _drain(self) -> None:
+    async def _finish(self) -> None:
+        """After the end marker: read the rest of the body so the connection is reused.
+
+        Bounded: at most ``_DRAIN_LIMIT`` bytes within ``_DRAIN_GRACE`` seconds; past
+        either, or on a transport error, the connection is closed instead. The stream
+        is DONE afterwards in every case.
+        """
         response = self._response
-        read = 0
         try:
-            while not response.is_closed and read <= _DRAIN_LIMIT:
-                chunk = await response.receive_chunk()
-                if not chunk:
-                    break
-                read += len(chunk)
+            if not response.is_closed:
+                read = 0
+                with trio.move_on_after(_DRAIN_GRACE):
+                    while read <= _DRAIN_LIMIT:
+                        chunk = await response.receive_chunk()
+                        if not chunk:
+                            break
+                        read += len(chunk)
         except TransportError:
             pass  # the stream is complete; a broken tail only costs the connection
         finally:
             self._close(StreamState.DONE)
 
-    def _fail(self, error: APIError, cause: BaseException | None = None) -> None:
-        self._close(StreamState.ERRORED)
-        if cause is not None:
-            raise error from cause
-        raise error
-
     def _close(self, final: StreamState) -> None:
+        self._events = []
+        self._index = 0
         self._response.close()
         if self.state is not StreamState.DONE and self.state is not StreamState.ERRORED:
-            self.state = final
+            self._move(final)
 
     # -- closing ---------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close now (synchronous, idempotent). An unread body closes the connection."""
+        """Close now: synchronous and idempotent. An unread body closes the connection.
+
+        A task reading the stream at that moment gets ``trio.ClosedResourceError``.
+        """
         self._close(StreamState.DONE)
 
     async def aclose(self) -> None:
-        """Close now; idempotent. Does not block (the socket is closed at once)."""
-        self.close()
-        import trio
+        """Close now (see :meth:`close`), then checkpoint. Idempotent.
 
+        The connection is closed before the checkpoint, so even a cancelled caller
+        leaves nothing open.
+        """
+        self.close()
         await trio.lowlevel.checkpoint()
 
     async def __aenter__(self) -> Self:
+        """Enter. Does not checkpoint: a cancel arriving here would skip ``__aexit__``
+        and leave the (already open) stream to the garbage collector."""
         return self
 
     async def __aexit__(
@@ -295,6 +441,7 @@ class Stream(Generic[T]):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        """Close the stream (without a checkpoint, so it runs even when cancelled)."""
         self.close()
 
     def __del__(self) -> None:
@@ -302,8 +449,8 @@ class Stream(Generic[T]):
         response = getattr(self, "_response", None)
         if response is not None and not response.is_closed:
             warnings.warn(
-                "a trio_openai Stream was garbage-collected while open; use "
-                "`async with` so its connection is closed at once",
+                f"{type(self).__name__} was garbage-collected while open; use `async with` "
+                "so that its connection is closed at once",
                 ResourceWarning,
                 stacklevel=1,
                 source=self,
@@ -312,14 +459,13 @@ class Stream(Generic[T]):
     # -- helpers ---------------------------------------------------------------------
 
     async def until_done(self) -> None:
-        """Read the stream to its end (items are accumulated, not returned)."""
+        """Read the stream to its end (items are accumulated, not returned).
+
+        Raises:
+            RuntimeError: the stream was closed before it completed.
+            As ``__anext__`` otherwise.
+        """
         async for _ in self:
             pass
-
-    @property
-    def delivered(self) -> int:
-        """Items handed out so far."""
-        return self._delivered
-
-    def _items(self) -> AsyncIterator[T]:
-        return self
+        if not self._completed:
+            raise RuntimeError("the stream was closed before it completed")

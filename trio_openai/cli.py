@@ -61,12 +61,40 @@ def _transport_check(args: argparse.Namespace) -> int:
     return trio.run(run)
 
 
+def _mock_server(args: argparse.Namespace) -> int:
+    from .testing._cli import run_mock_server
+
+    return run_mock_server(args)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from ._demo import run_demo
+
+    return run_demo(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="trio-openai", description="The OpenAI API client for trio."
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command")
+    demo = sub.add_parser(
+        "demo",
+        help="a tour of the client: against the embedded server, or the API with OPENAI_API_KEY",
+    )
+    demo.add_argument("--base-url", help="API base URL (with OPENAI_API_KEY)")
+    demo.add_argument("--model", default="gpt-4o-mini")
+    demo.add_argument("--requests", type=int, default=200, help="concurrent requests in step 3")
+    demo.set_defaults(func=_demo)
+    mock = sub.add_parser(
+        "mock-server",
+        help="run the embedded OpenAI-compatible server (for tests of any client)",
+    )
+    from .testing._cli import add_mock_server_arguments
+
+    add_mock_server_arguments(mock)
+    mock.set_defaults(func=_mock_server)
     check = sub.add_parser(
         "transport-check",
         help="exercise the connection pool against a local server and print its statistics",

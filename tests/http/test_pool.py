@@ -10,6 +10,7 @@ from functools import partial
 
 import pytest
 import trio
+import trio.lowlevel
 
 from trio_openai._config import PoolLimits, Timeouts
 from trio_openai._http._exceptions import (
@@ -23,7 +24,7 @@ from trio_openai._http._exceptions import (
     WriteTimeout,
 )
 from trio_openai._http._pool import Pool
-from trio_openai.testing._http_server import (
+from trio_openai.testing import (
     CloseWithoutResponse,
     Request,
     Response,
@@ -152,7 +153,7 @@ async def test_streamed_request_body_is_sent_chunked() -> None:
     async def body() -> AsyncIterator[bytes]:
         for i in range(50):
             yield b"%d," % i
-            await trio.sleep(0)
+            await trio.lowlevel.checkpoint()
 
     async with open_http_server() as server, Pool(timeouts=FAST) as pool:
         r = await pool.request("POST", server.base_url + "/upload", body=body())
@@ -325,9 +326,10 @@ async def test_oversized_response_head_is_a_protocol_error() -> None:
     async def handler(request: Request) -> Response:
         return Response(headers=[("x-big", "a" * 20_000)] * 5)
 
-    async with open_http_server(handler) as server, Pool(
-        limits=PoolLimits(max_response_head=16 * 1024), timeouts=FAST
-    ) as pool:
+    async with (
+        open_http_server(handler) as server,
+        Pool(limits=PoolLimits(max_response_head=16 * 1024), timeouts=FAST) as pool,
+    ):
         with pytest.raises(RemoteProtocolError):
             await pool.request("GET", server.base_url + "/")
         assert pool.statistics().open == 0

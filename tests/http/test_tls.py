@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import trustme
-
 import pytest
+import trustme
 
 from trio_openai._config import Timeouts
 from trio_openai._http._exceptions import ConnectError, TLSError, TransportError
 from trio_openai._http._pool import Pool
-from trio_openai.testing._http_server import client_context, open_http_server, server_context
+from trio_openai.testing import client_context, open_http_server, server_context
 
 FAST = Timeouts(connect=5, read=5, write=5, pool=5)
 

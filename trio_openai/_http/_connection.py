@@ -101,6 +101,8 @@ class HTTPConnection:
     __slots__ = (
         "_eof",
         "_h11",
+        "_phase",
+        "_scope",
         "_socket",
         "_stream",
         "_total",
@@ -126,6 +128,10 @@ class HTTPConnection:
         self._socket = sock
         self._total: float | None = None
         self._eof = False
+        # While exchange() runs, one cancel scope covers writing and reading the head;
+        # each phase moves its deadline. _phase = (name, phase limit, its deadline).
+        self._scope: trio.CancelScope | None = None
+        self._phase: tuple[str, float | None, float] = ("write", None, _INF)
         self._h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=max_response_head)
         self.origin = origin
         self.state = ConnectionState.NEW
@@ -138,6 +144,61 @@ class HTTPConnection:
             f"<HTTPConnection {self.origin[0]}://{self.origin[1]}:{self.origin[2]} "
             f"{self.state.value} requests={self.requests_sent}>"
         )
+
+    # -- the exchange ----------------------------------------------------------------
+
+    async def exchange(
+        self,
+        request: h11.Request,
+        body: bytes | AsyncIterable[bytes] | None,
+        *,
+        write_timeout: float | None,
+        read_timeout: float | None,
+        deadline: float,
+        total: float | None = None,
+    ) -> ResponseHead:
+        """Send the request and receive the response head under one cancel scope.
+
+        Equivalent to :meth:`send_request` then :meth:`receive_head`, but the
+        per-phase limits are deadlines of a single scope moved from phase to phase
+        (cheaper than a scope per phase on the hot path). Raises as those do.
+        """
+        self._total = total
+        with trio.CancelScope() as scope:
+            self._scope = scope
+            try:
+                await self.send_request(
+                    request, body, write_timeout=write_timeout, deadline=deadline, total=total
+                )
+                return await self.receive_head(read_timeout=read_timeout, deadline=deadline)
+            finally:
+                self._scope = None
+        # Only reached when the scope's own deadline cancelled it (a caller's cancel
+        # propagates as trio.Cancelled). The connection was closed by the phase.
+        raise self._phase_timeout()
+
+    def _phase_timeout(self) -> TransportTimeout:
+        name, limit, phase_deadline = self._phase
+        error: TransportTimeout
+        if limit is None or phase_deadline == _INF:
+            error = TotalTimeout(self._total or 0.0)
+        elif name == "write":
+            error = WriteTimeout(limit)
+        else:
+            error = ReadTimeout(limit)
+        error.response_started = name == "read" and self._h11.their_state is not h11.SEND_RESPONSE
+        return error
+
+    def _move_scope(self, name: str, limit: float | None, deadline: float) -> None:
+        scope = self._scope
+        assert scope is not None
+        phase_deadline = _INF if limit is None else trio.current_time() + limit
+        if phase_deadline < deadline:
+            scope.deadline = phase_deadline
+            self._phase = (name, limit, phase_deadline)
+        else:
+            scope.deadline = deadline
+            self._phase = (name, None, _INF)
 
     # -- sending ---------------------------------------------------------------------
 
@@ -182,6 +243,13 @@ class HTTPConnection:
             raise
 
     async def _send(self, data: bytes, write_timeout: float | None, deadline: float) -> None:
+        if self._scope is not None:
+            self._move_scope("write", write_timeout, deadline)
+            try:
+                await self._stream.send_all(data)
+            except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
+                raise WriteError(f"connection broke while sending the request: {exc!r}") from exc
+            return
         if write_timeout is None and deadline == _INF:
             try:
                 await self._stream.send_all(data)
@@ -286,6 +354,9 @@ class HTTPConnection:
 
     async def _receive(self, read_timeout: float | None, deadline: float) -> bytes | bytearray:
         try:
+            if self._scope is not None:
+                self._move_scope("read", read_timeout, deadline)
+                return await self._stream.receive_some(READ_SIZE)
             if read_timeout is None and deadline == _INF:
                 return await self._stream.receive_some(READ_SIZE)
             limit = _INF if read_timeout is None else trio.current_time() + read_timeout

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import socket
 import ssl
 from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
@@ -169,19 +170,58 @@ def _header_pairs(headers: HeaderInput) -> list[tuple[str, str]]:
     return list(headers)
 
 
-def _bad_header(pairs: list[tuple[str, str]]) -> str:
-    for name, value in pairs:
-        if not isinstance(name, str) or not isinstance(value, str):  # type: ignore[redundant-expr,unused-ignore]
-            return f"header {name!r}: names and values must be str"  # type: ignore[unreachable,unused-ignore]
-        if not name or any(c in name for c in " \t\r\n:"):
-            return f"header name {name!r} is not a valid HTTP token"
-        if any(c in value for c in "\r\n\x00"):
-            return f"header {name!r}: value contains CR, LF or NUL"
+# RFC 9110 token and field-value (no leading/trailing whitespace), as h11 checks them.
+_TOKEN = re.compile(r"[-!#$%&'*+.^_`|~0-9a-zA-Z]+")
+_FIELD_VALUE = re.compile(r"(?:[\x21-\x7e\x80-\xff](?:[ \t]*[\x21-\x7e\x80-\xff])*)?")
+# Checked and encoded header pairs. Most headers repeat on every request (auth, accept,
+# content type, user agent, host), so checking each distinct pair once takes the
+# per-request regex work of h11's validation off the hot path.
+_HEADER_CACHE: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+_HEADER_CACHE_SIZE: Final = 4096
+
+
+def _bad_header(name: object, value: object) -> str:
+    if not isinstance(name, str) or not isinstance(value, str):
+        return f"header {name!r}: names and values must be str"
+    if not _TOKEN.fullmatch(name):
+        return f"header name {name!r} is not a valid HTTP token"
+    if any(c in value for c in "\r\n\x00"):
+        return f"header {name!r}: value contains CR, LF or NUL"
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return f"header {name!r}: value is not latin-1 text"
+    return f"header {name!r}: value has a control character or surrounding whitespace"
+
+
+def _encode_headers(pairs: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    """Check and encode header pairs (each distinct pair once; see _HEADER_CACHE).
+
+    Raises:
+        InvalidRequestError: naming the header and what is wrong with it.
+    """
+    cache = _HEADER_CACHE
+    out = []
+    for pair in pairs:
         try:
-            value.encode("latin-1")
-        except UnicodeEncodeError:
-            return f"header {name!r}: value is not latin-1 text"
-    return "a header is not valid HTTP"
+            encoded = cache.get(pair)
+        except TypeError:  # unhashable: not a pair of str
+            raise InvalidRequestError(_bad_header(*pair)) from None
+        if encoded is None:
+            name, value = pair
+            if not (
+                isinstance(name, str)
+                and isinstance(value, str)
+                and _TOKEN.fullmatch(name)
+                and _FIELD_VALUE.fullmatch(value)
+            ):
+                raise InvalidRequestError(_bad_header(name, value))
+            encoded = (name.encode("ascii"), value.encode("latin-1"))
+            if len(cache) >= _HEADER_CACHE_SIZE:
+                cache.clear()
+            cache[pair] = encoded
+        out.append(encoded)
+    return out
 
 
 class Pool:
@@ -355,10 +395,18 @@ class Pool:
             pairs.append(("Transfer-Encoding", "chunked"))
         if proxy is not None and origin[0] == "http" and proxy.auth_header is not None:
             pairs.append(("Proxy-Authorization", proxy.auth_header.decode("ascii")))
+        encoded = _encode_headers(pairs)
         try:
-            event = h11.Request(method=method_b, target=target, headers=pairs)
-        except (h11.LocalProtocolError, TypeError, UnicodeEncodeError) as exc:
-            raise InvalidRequestError(_bad_header(pairs)) from exc
+            # The pairs were checked above with h11's own rules; ``_parsed=True`` tells
+            # h11 not to run its regexes over them a second time (h11 still checks
+            # method, target, Host and framing headers).
+            event = h11.Request(
+                method=method_b, target=target.encode("ascii"), headers=encoded, _parsed=True
+            )
+        except UnicodeEncodeError:
+            raise InvalidRequestError(f"url: {url!r} must be ASCII (percent-encode it)") from None
+        except h11.LocalProtocolError as exc:
+            raise InvalidRequestError(f"request is not valid HTTP: {exc}") from exc
         return PreparedRequest(origin, event, body, proxy)
 
     # -- the exchange ----------------------------------------------------------------
@@ -379,14 +427,14 @@ class Pool:
             reused = False
             try:
                 conn, reused = await self._connection_for(prepared, timeouts, deadline, force_new)
-                await conn.send_request(
+                head = await conn.exchange(
                     prepared.event,
                     prepared.body,
                     write_timeout=timeouts.write,
+                    read_timeout=timeouts.read,
                     deadline=deadline,
                     total=total,
                 )
-                head = await conn.receive_head(read_timeout=timeouts.read, deadline=deadline)
             except TransportError as exc:
                 self._release(lease, conn)
                 if (
@@ -663,10 +711,13 @@ class Response:
                 read_timeout=self._read_timeout, deadline=self.deadline
             )
         except BaseException:
-            self._pool = None
-            pool._release(self._lease, conn)
+            # Another task may have closed this response while we read (that is what
+            # interrupted the read): then its lease is already returned.
+            if self._pool is not None:
+                self._pool = None
+                pool._release(self._lease, conn)
             raise
-        if not chunk:
+        if not chunk and self._pool is not None:
             self._pool = None
             pool._release(self._lease, conn)
         return chunk

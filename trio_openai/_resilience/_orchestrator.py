@@ -30,7 +30,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import trio
 
@@ -64,6 +64,11 @@ class Attempted:
     rate_limit_wait: float
     retry_reasons: tuple[str, ...]
     started: float
+    span: Any = None
+
+
+def _has_ratelimit_headers(response: Response) -> bool:
+    return any(name.startswith(b"x-ratelimit-") for name, _ in response.headers.raw)
 
 
 class Orchestrator:
@@ -115,6 +120,17 @@ class Orchestrator:
         if self._breakers is not None:
             scheme, host, port = prepared.origin
             breaker = self._breakers.get(f"{scheme}://{host}:{port}", started)
+        span = None
+        if observer.tracer is not None:
+            span = observer.tracer.start_span(
+                f"openai {method} {path}",
+                attributes={
+                    "http.request.method": method,
+                    "url.path": path,
+                    "server.address": prepared.origin[1],
+                    "server.port": prepared.origin[2],
+                },
+            )
         observer.metrics.in_flight += 1
         if observer.has_hooks("request"):
             observer.emit("request", (method, path))
@@ -129,7 +145,16 @@ class Orchestrator:
                         raise CircuitOpenError(f"{scheme}://{host}:{port}", admission.retry_in)
                 if self._limiter is not None:
                     try:
-                        waited += await self._limiter.acquire(1, estimated_tokens)
+                        # Fast path without a scheduler round trip: the transport
+                        # checkpoints anyway. Only a short budget waits (FIFO).
+                        self._limiter.acquire_nowait(1, estimated_tokens)
+                    except trio.WouldBlock:
+                        try:
+                            waited += await self._limiter.acquire(1, estimated_tokens)
+                        except BaseException:
+                            if breaker is not None and admission is not None:
+                                breaker.record_neutral(trio.current_time(), admission)
+                            raise
                     except BaseException:
                         if breaker is not None and admission is not None:
                             breaker.record_neutral(trio.current_time(), admission)
@@ -162,9 +187,11 @@ class Orchestrator:
                     if status < 400:
                         if breaker is not None and admission is not None:
                             breaker.record_success(now, admission)
-                        if self._limiter is not None:
-                            self._limiter.update_from_headers(response.headers, now)
-                        return Attempted(response, attempts, waited, tuple(reasons), started)
+                        if self._limiter is not None and _has_ratelimit_headers(response):
+                            self._limiter.update_from_headers(response.headers.raw, now)
+                        return Attempted(
+                            response, attempts, waited, tuple(reasons), started, span
+                        )
                     error = map_error(status, response.headers, body, now=time.time())
                     if breaker is not None and admission is not None:
                         if status >= 500:
@@ -172,7 +199,8 @@ class Orchestrator:
                         else:
                             breaker.record_neutral(now, admission)
                     if self._limiter is not None:
-                        self._limiter.update_from_headers(response.headers, now)
+                        if _has_ratelimit_headers(response):
+                            self._limiter.update_from_headers(response.headers.raw, now)
                         if status == 429 and not error.is_insufficient_quota:
                             self._limiter.penalize(error.retry_after, now)
 
@@ -191,6 +219,14 @@ class Orchestrator:
                 await trio.sleep(delay)
         except BaseException as exc:
             observer.metrics.in_flight -= 1
+            if span is not None:
+                _end_span(
+                    span,
+                    exc,
+                    attempts,
+                    getattr(exc, "status_code", None),
+                    getattr(exc, "request_id", None),
+                )
             observer.finish(
                 RequestRecord(
                     method=method,
@@ -243,6 +279,9 @@ class Orchestrator:
         observer = self._observer
         observer.metrics.in_flight -= 1
         response = attempted.response
+        request_id = response.headers.get("x-request-id")
+        if attempted.span is not None:
+            _end_span(attempted.span, error, attempted.attempts, response.status, request_id)
         observer.finish(
             RequestRecord(
                 method=method,
@@ -253,8 +292,30 @@ class Orchestrator:
                 rate_limit_wait=attempted.rate_limit_wait,
                 tokens_in=tokens_in,
                 tokens_out=tokens_out,
-                request_id=response.headers.get("x-request-id"),
+                request_id=request_id,
                 error=error,
                 retry_reasons=attempted.retry_reasons,
             )
         )
+
+
+def _end_span(
+    span: Any,
+    error: BaseException | str | None,
+    attempts: int,
+    status: int | None,
+    request_id: str | None,
+) -> None:
+    """Finish an OpenTelemetry span with the call's outcome (no secrets on it)."""
+    span.set_attribute("openai.attempts", attempts)
+    if status is not None:
+        span.set_attribute("http.response.status_code", status)
+    if request_id:
+        span.set_attribute("openai.request_id", request_id)
+    if error is not None:
+        from opentelemetry.trace import Status, StatusCode
+
+        name = error if isinstance(error, str) else type(error).__name__
+        span.set_attribute("error.type", name)
+        span.set_status(Status(StatusCode.ERROR, name))
+    span.end()

@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 
     from .._config import Timeouts
     from .._pagination import PageRequest
-    from .._sse import ServerSentEvent
 
 __all__ = [
     "Chat",
@@ -43,16 +42,14 @@ T = TypeVar("T")
 _chunk_decoder = decoder_for(ChatCompletionChunk)
 
 
-def _decode_chunk(event: ServerSentEvent) -> ChatCompletionChunk:
-    return _chunk_decoder.decode(event.data)
-
-
 class ChatCompletionStream(Stream[ChatCompletionChunk]):
     """A chat completion stream that also builds the final completion.
 
-    ``async for chunk in stream`` yields :class:`ChatCompletionChunk` s;
-    :meth:`text_deltas` yields just the text of choice 0; :meth:`get_final_completion`
-    reads what is left and returns the assembled :class:`ChatCompletion`.
+    ``async for chunk in stream`` yields :class:`ChatCompletionChunk` s (the usage
+    chunk of ``stream_options={"include_usage": True}`` too, with empty ``choices``);
+    :meth:`text_deltas` yields just the text of one choice; :meth:`get_final_completion`
+    reads what is left and returns the assembled :class:`ChatCompletion`. Every chunk
+    handed out is folded into the final completion, whichever way it was read.
     """
 
     __slots__ = ("_acc",)
@@ -63,21 +60,31 @@ class ChatCompletionStream(Stream[ChatCompletionChunk]):
         self._acc = acc
 
     async def get_final_completion(self) -> ChatCompletion:
-        """Read the rest of the stream; return the completion it adds up to."""
+        """Read the rest of the stream; return the completion it adds up to.
+
+        Text and refusal per choice, tool calls assembled from their fragments (by
+        index), logprobs, finish reasons and usage (when the usage chunk came).
+
+        Raises:
+            RuntimeError: the stream was closed before its end, or failed earlier.
+            APIError and subclasses: as iterating the stream.
+        """
         await self.until_done()
         completion = self._acc.build()
-        attach_response_info(
-            completion, request_id=self.request_id, headers=self.response_headers
-        )
+        attach_response_info(completion, request_id=self.request_id, headers=self.response_headers)
         return completion
 
     def text_deltas(self, index: int = 0) -> AsyncIterator[str]:
-        """The text pieces of choice ``index`` as they arrive (others accumulate)."""
+        """The text pieces of choice ``index`` as they arrive.
+
+        Chunks without text for that choice (role, tool calls, other choices, usage)
+        are skipped, but still accumulated for :meth:`get_final_completion`.
+        """
         return _TextDeltas(self, index)
 
     @property
     def current_text(self) -> str:
-        """The text of choice 0 so far."""
+        """The text of choice 0 received so far."""
         return self._acc.text(0)
 
 
@@ -92,11 +99,15 @@ class _TextDeltas:
         return self
 
     async def __anext__(self) -> str:
+        stream = self._stream
+        index = self._index
         while True:
-            chunk = await self._stream.__anext__()
+            chunk = await stream.__anext__()
             for choice in chunk.choices:
-                if choice.index == self._index and choice.delta.content:
-                    return choice.delta.content
+                if choice.index == index:
+                    content = choice.delta.content
+                    if content:
+                        return content
 
 
 class ParsedChatCompletion(ChatCompletion, Generic[T], kw_only=True):
@@ -115,7 +126,11 @@ class ParsedChatCompletion(ChatCompletion, Generic[T], kw_only=True):
 
 
 class _StreamContext:
-    """``client.chat.completions.stream(...)``: an async cm around a stream."""
+    """``client.chat.completions.stream(...)``: an async cm around a stream.
+
+    Entering sends the request and waits for the response head (it checkpoints);
+    leaving closes the stream (without a checkpoint).
+    """
 
     __slots__ = ("_open", "_stream")
 
@@ -200,7 +215,7 @@ class ChatCompletions(Resource):
             return await client._stream(
                 "/chat/completions",
                 json=data,
-                decode=_decode_chunk,
+                decode=_chunk_decoder.decode,
                 stream_class=ChatCompletionStream,
                 timeout=timeout,
                 max_retries=max_retries,

@@ -16,6 +16,7 @@ from ..types.responses import (
     Response,
     ResponseCreateParams,
     ResponseStreamEvent,
+    ResponseTextDeltaEvent,
 )
 from ._base import Resource, build_body, path_id
 
@@ -24,52 +25,71 @@ if TYPE_CHECKING:
 
     from .._config import Timeouts
     from .._pagination import PageRequest
-    from .._sse import ServerSentEvent
 
 __all__ = ["InputItems", "ResponseStream", "Responses"]
-
-
-def _decode_event(event: ServerSentEvent) -> ResponseStreamEvent:
-    return STREAM_EVENTS.decode(event.data)
 
 
 def _is_terminal(event: ResponseStreamEvent) -> bool:
     return getattr(event, "type", None) in TERMINAL_EVENT_TYPES
 
 
-class ResponseStream(Stream[ResponseStreamEvent]):
-    """A Responses event stream; ends on its terminal event.
+class _FinalResponse:
+    """Keeps the ``response`` of the terminal event as the stream hands it out."""
 
-    :meth:`get_final_response` returns the ``response`` of the terminal event
-    (``completed``, ``incomplete`` or ``failed``); :meth:`text_deltas` yields the
+    __slots__ = ("response",)
+
+    def __init__(self) -> None:
+        self.response: Response | None = None
+
+    def keep(self, event: ResponseStreamEvent) -> None:
+        response = getattr(event, "response", None)
+        if isinstance(response, Response) and getattr(event, "type", None) in (
+            TERMINAL_EVENT_TYPES
+        ):
+            self.response = response
+
+
+class ResponseStream(Stream[ResponseStreamEvent]):
+    """A Responses API event stream; it ends on its terminal event.
+
+    ``async for event in stream`` yields typed events (``ResponseTextDeltaEvent``,
+    ``ResponseCompletedEvent`` ...); an event type this version does not know comes
+    as an :class:`~trio_openai.types.responses.UnknownResponseStreamEvent` holding its
+    fields. The terminal event (``response.completed``, ``.incomplete`` or
+    ``.failed``) is handed out, then the stream ends; an ``error`` event raises
+    :class:`~trio_openai.errors.APIError` instead. :meth:`get_final_response` returns
+    the ``response`` of the terminal event; :meth:`text_deltas` yields the
     ``response.output_text.delta`` pieces.
     """
 
     __slots__ = ("_final",)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        final = _FinalResponse()  # not a bound method of self: no reference cycle
         super().__init__(
-            *args, done_marker=None, terminal=_is_terminal, accumulate=self._keep, **kwargs
+            *args, done_marker=None, terminal=_is_terminal, accumulate=final.keep, **kwargs
         )
-        self._final: Response | None = None
-
-    def _keep(self, event: ResponseStreamEvent) -> None:
-        if getattr(event, "type", None) in TERMINAL_EVENT_TYPES:
-            response = getattr(event, "response", None)
-            if isinstance(response, Response):
-                self._final = response
+        self._final = final
 
     async def get_final_response(self) -> Response:
-        """Read the rest of the stream; return the final response object."""
+        """Read the rest of the stream; return the final response object.
+
+        That is the ``response`` of the terminal event, whatever its status
+        (``completed``, ``incomplete`` or ``failed``: check ``status``).
+
+        Raises:
+            RuntimeError: the stream was closed before its end, or failed earlier.
+            APIError and subclasses: as iterating the stream.
+        """
         await self.until_done()
-        if self._final is None:
-            raise ValidationError([Problem("stream", "ended without a final response", None)])
-        attach_response_info(
-            self._final, request_id=self.request_id, headers=self.response_headers
-        )
-        return self._final
+        final = self._final.response
+        if final is None:  # pragma: no cover - a terminal event always carries one
+            raise RuntimeError("the stream ended without a final response")
+        attach_response_info(final, request_id=self.request_id, headers=self.response_headers)
+        return final
 
     def text_deltas(self) -> AsyncIterator[str]:
+        """The ``response.output_text.delta`` pieces as they arrive (others are skipped)."""
         return _TextDeltas(self)
 
 
@@ -83,14 +103,20 @@ class _TextDeltas:
         return self
 
     async def __anext__(self) -> str:
+        stream = self._stream
         while True:
-            event = await self._stream.__anext__()
-            if getattr(event, "type", None) == "response.output_text.delta":
-                delta: str = getattr(event, "delta", "")
-                return delta
+            event = await stream.__anext__()
+            if type(event) is ResponseTextDeltaEvent:
+                return event.delta
 
 
 class _ResponseStreamContext:
+    """``client.responses.stream(...)``: an async cm around a :class:`ResponseStream`.
+
+    Entering sends the request and waits for the response head (it checkpoints);
+    leaving closes the stream (without a checkpoint).
+    """
+
     __slots__ = ("_open", "_stream")
 
     def __init__(self, open_stream: Any) -> None:
@@ -166,7 +192,7 @@ class Responses(Resource):
             return await client._stream(
                 "/responses",
                 json=encode(body),
-                decode=_decode_event,
+                decode=STREAM_EVENTS.decode,
                 stream_class=ResponseStream,
                 timeout=timeout,
                 max_retries=max_retries,
@@ -187,7 +213,15 @@ class Responses(Resource):
         )
 
     def stream(self, **params: Any) -> _ResponseStreamContext:
-        """``async with client.responses.stream(...) as stream:``."""
+        """``async with client.responses.stream(...) as stream:``.
+
+        Same arguments as :meth:`create` (``stream=True`` implied). Leaving the block
+        closes the stream; a stream read to its end returned its connection already.
+        """
+        if "stream" in params:
+            raise ValidationError(
+                [Problem("stream", "is implied by .stream(); leave it out", None)]
+            )
 
         async def open_stream() -> ResponseStream:
             return await self.create(stream=True, **params)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import array
 import base64
 import sys
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from .._accumulate import CompletionAccumulator
@@ -24,7 +24,6 @@ from ._base import Resource, build_body, path_id
 if TYPE_CHECKING:
     from .._config import Timeouts
     from .._pagination import PageRequest
-    from .._sse import ServerSentEvent
 
 __all__ = [
     "CompletionStream",
@@ -38,12 +37,13 @@ __all__ = [
 _completion_decoder = decoder_for(Completion)
 
 
-def _decode_completion(event: ServerSentEvent) -> Completion:
-    return _completion_decoder.decode(event.data)
-
-
 class CompletionStream(Stream[Completion]):
-    """A legacy completion stream that also builds the final completion."""
+    """A legacy completion stream that also builds the final completion.
+
+    ``async for chunk in stream`` yields :class:`Completion` chunks;
+    :meth:`text_deltas` yields the text of one choice; :meth:`get_final_completion`
+    reads what is left and returns the assembled :class:`Completion`.
+    """
 
     __slots__ = ("_acc",)
 
@@ -53,12 +53,40 @@ class CompletionStream(Stream[Completion]):
         self._acc = acc
 
     async def get_final_completion(self) -> Completion:
+        """Read the rest of the stream; return the completion it adds up to.
+
+        Raises:
+            RuntimeError: the stream was closed before its end, or failed earlier.
+            APIError and subclasses: as iterating the stream.
+        """
         await self.until_done()
         completion = self._acc.build()
-        attach_response_info(
-            completion, request_id=self.request_id, headers=self.response_headers
-        )
+        attach_response_info(completion, request_id=self.request_id, headers=self.response_headers)
         return completion
+
+    def text_deltas(self, index: int = 0) -> AsyncIterator[str]:
+        """The text pieces of choice ``index`` as they arrive (others accumulate)."""
+        return _CompletionTextDeltas(self, index)
+
+
+class _CompletionTextDeltas:
+    __slots__ = ("_index", "_stream")
+
+    def __init__(self, stream: CompletionStream, index: int) -> None:
+        self._stream = stream
+        self._index = index
+
+    def __aiter__(self) -> _CompletionTextDeltas:
+        return self
+
+    async def __anext__(self) -> str:
+        stream = self._stream
+        index = self._index
+        while True:
+            chunk = await stream.__anext__()
+            for choice in chunk.choices:
+                if choice.index == index and choice.text:
+                    return choice.text
 
 
 class Completions(Resource):
@@ -91,7 +119,7 @@ class Completions(Resource):
             return await client._stream(
                 "/completions",
                 json=encode(body),
-                decode=_decode_completion,
+                decode=_completion_decoder.decode,
                 stream_class=CompletionStream,
                 timeout=timeout,
                 max_retries=max_retries,

@@ -1,0 +1,125 @@
+"""Client benchmark: ``chat.completions.create`` with trio_openai vs the official SDK.
+
+Both run on trio in the same process run, against the canned-bytes server in a child
+process pinned to the other core. Reported: requests/s sequential and at concurrency
+64 (median and min-max of several rounds) and the ratio ours / SDK; the same with
+trio_openai's resilience layer (breaker + rate limiter) on and off, to show its cost.
+
+    python -m benchmarks.bench_client [--requests N] [--rounds R] [--json FILE] [--smoke]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import trio
+
+from ._util import canned_server, pin_self
+
+MESSAGES = [{"role": "user", "content": "Say hi"}]
+
+
+async def _drive(one: Callable[[], Awaitable[object]], n: int, concurrency: int) -> float:
+    for _ in range(3):
+        await one()  # warm-up
+    start = time.perf_counter()
+    if concurrency == 1:
+        for _ in range(n):
+            await one()
+    else:
+
+        async def worker(count: int) -> None:
+            for _ in range(count):
+                await one()
+
+        async with trio.open_nursery() as nursery:
+            for i in range(concurrency):
+                nursery.start_soon(worker, n // concurrency + (i < n % concurrency))
+    return n / (time.perf_counter() - start)
+
+
+async def run_ours(base_url: str, n: int, concurrency: int, resilience: bool = True) -> float:
+    import trio_openai
+
+    kwargs: dict[str, Any] = {}
+    if not resilience:
+        kwargs = {"breaker": None, "follow_server_limits": False}
+    async with trio_openai.Client(api_key="sk-bench", base_url=base_url, **kwargs) as client:
+
+        async def one() -> object:
+            return await client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+
+        return await _drive(one, n, concurrency)
+
+
+async def run_ours_plain(base_url: str, n: int, concurrency: int) -> float:
+    return await run_ours(base_url, n, concurrency, resilience=False)
+
+
+async def run_sdk(base_url: str, n: int, concurrency: int) -> float:
+    import openai
+
+    client = openai.AsyncOpenAI(api_key="sk-bench", base_url=base_url)
+    try:
+
+        async def one() -> object:
+            return await client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)  # type: ignore[arg-type]
+
+        return await _drive(one, n, concurrency)
+    finally:
+        await client.close()
+
+
+Runner = Callable[[str, int, int], Awaitable[float]]
+
+
+def _rounds(runner: Runner, url: str, n: int, concurrency: int, rounds: int) -> dict[str, float]:
+    values = [trio.run(runner, url, n, concurrency) for _ in range(rounds)]
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def main(argv: list[str] | None = None) -> dict[str, object]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=3000, help="requests per round (ours)")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--json", help="write results here")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, for tests")
+    args = parser.parse_args(argv)
+    n, rounds = (64, 1) if args.smoke else (args.requests, args.rounds)
+    pin_self(0)
+    results: dict[str, object] = {"benchmark": "client", "python": sys.version.split()[0]}
+    with canned_server() as port:
+        url = f"http://127.0.0.1:{port}/v1"
+        for concurrency in (1, 64):
+            ours = _rounds(run_ours, url, n, concurrency, rounds)
+            plain = _rounds(run_ours_plain, url, n, concurrency, rounds)
+            sdk = _rounds(run_sdk, url, max(64, n // 8), concurrency, rounds)
+            ratio = ours["median"] / sdk["median"]
+            overhead = 1 - ours["median"] / plain["median"]
+            results[f"c{concurrency}"] = {
+                "ours": ours,
+                "ours_without_resilience": plain,
+                "sdk": sdk,
+                "ratio": ratio,
+                "resilience_overhead": overhead,
+            }
+            print(
+                f"concurrency {concurrency:>2}: trio_openai {ours['median']:7.0f} req/s "
+                f"[{ours['min']:.0f}-{ours['max']:.0f}]  (resilience off {plain['median']:.0f}, "
+                f"overhead {overhead:+.1%})   SDK {sdk['median']:6.0f} req/s "
+                f"[{sdk['min']:.0f}-{sdk['max']:.0f}]   ratio {ratio:5.1f}x"
+            )
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
+    return results
+
+
+if __name__ == "__main__":
+    main()

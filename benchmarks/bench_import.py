@@ -1,0 +1,90 @@
+"""Import + client construction: whole fresh processes, trio_openai vs the official SDK.
+
+Each contender runs in a new interpreter several times; reported are the median
+wall time of the process (``import`` plus constructing one async client) and its
+peak RSS, with the ratio ours / SDK.
+
+    python -m benchmarks.bench_import [--runs N] [--json FILE] [--smoke]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+CONTENDERS = {
+    "trio_openai": "import trio_openai; trio_openai.Client(api_key='sk-bench')",
+    "openai": "import openai; openai.AsyncOpenAI(api_key='sk-bench')",
+    "python": "pass",
+}
+
+
+def _run_once(code: str) -> tuple[float, int]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True)
+    elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return elapsed, max(before, after)
+
+
+def _peak_rss_kb(code: str) -> int:
+    probe = (
+        f"{code}\nimport resource, sys\n"
+        "sys.stdout.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True)
+    return int(out.stdout.strip())
+
+
+def main(argv: list[str] | None = None) -> dict[str, object]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--json")
+    parser.add_argument("--smoke", action="store_true")
+    args = parser.parse_args(argv)
+    runs = 1 if args.smoke else args.runs
+    results: dict[str, object] = {"benchmark": "import", "python": sys.version.split()[0]}
+    for name, code in CONTENDERS.items():
+        _run_once(code)  # warm the file cache
+        times = [_run_once(code)[0] for _ in range(runs)]
+        results[name] = {
+            "median_s": statistics.median(times),
+            "min_s": min(times),
+            "max_s": max(times),
+            "peak_rss_kb": _peak_rss_kb(code),
+        }
+    ours = results["trio_openai"]
+    sdk = results["openai"]
+    base = results["python"]
+    assert isinstance(ours, dict) and isinstance(sdk, dict) and isinstance(base, dict)
+    results["time_ratio"] = ours["median_s"] / sdk["median_s"]
+    results["time_ratio_minus_interpreter"] = (ours["median_s"] - base["median_s"]) / (
+        sdk["median_s"] - base["median_s"]
+    )
+    results["rss_ratio"] = ours["peak_rss_kb"] / sdk["peak_rss_kb"]
+    for name in CONTENDERS:
+        r = results[name]
+        assert isinstance(r, dict)
+        print(
+            f"{name:12s} {r['median_s'] * 1000:7.1f} ms [{r['min_s'] * 1000:.0f}-"
+            f"{r['max_s'] * 1000:.0f}]  peak RSS {r['peak_rss_kb'] / 1024:6.1f} MiB"
+        )
+    print(
+        f"ours / SDK: time {results['time_ratio']:.0%} "
+        f"(without the bare interpreter: {results['time_ratio_minus_interpreter']:.0%}), "
+        f"memory {results['rss_ratio']:.0%}"
+    )
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
+    return results
+
+
+if __name__ == "__main__":
+    main()
