@@ -5,6 +5,14 @@ enough (end of head, ``Content-Length`` or chunked body) to stay in step. It is 
 general server: it exists so that the server is not the bottleneck of a client
 benchmark. Start it with ``python -m benchmarks._canned_server PORT_FILE [--kind KIND]``;
 it writes its port to PORT_FILE and serves until killed.
+
+Kinds: ``chat`` answers every request with one ~700-byte chat completion (JSON).
+``stream`` answers with a chat completion *stream* (``text/event-stream``, chunked): N
+``chat.completion.chunk`` events of ~250 bytes, each in its own HTTP chunk as a real
+server flushes them, then ``data: [DONE]``. N is the request's ``chunks`` query
+parameter (default 1000), so each client chooses its stream length per request. The
+bytes of each N are built once and cached; the last content chunk has
+``finish_reason: "stop"`` and a usage chunk precedes ``[DONE]``.
 """
 
 from __future__ import annotations
@@ -66,6 +74,74 @@ def canned_response(body: bytes, content_type: bytes = b"application/json") -> b
     )
 
 
+_STREAM_DEFAULT_CHUNKS = 1000
+_STREAM_HEAD = (
+    b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\n"
+    b"transfer-encoding: chunked\r\nx-request-id: req_bench_stream\r\n"
+    b"openai-processing-ms: 1\r\ncache-control: no-cache\r\n\r\n"
+)
+_CHUNK_PREFIX = (
+    b'{"id":"chatcmpl-bench0000000000000000000000","object":"chat.completion.chunk",'
+    b'"created":1700000000,"model":"gpt-4o-mini-2024-07-18","service_tier":"default",'
+    b'"system_fingerprint":"fp_bench","choices":[{"index":0,"delta":'
+)
+
+
+def _http_chunk(event: bytes) -> bytes:
+    return b"%x\r\n%s\r\n" % (len(event), event)
+
+
+def _sse_chunk(delta: bytes, finish: bytes = b"null", usage: bytes = b"null") -> bytes:
+    data = _CHUNK_PREFIX + delta + b',"logprobs":null,"finish_reason":' + finish + b"}],"
+    data += b'"usage":' + usage + b"}"
+    return _http_chunk(b"data: " + data + b"\n\n")
+
+
+def stream_body(n: int) -> bytes:
+    """The whole chunked body of a chat stream of ``n`` chunks (n >= 2)."""
+    first = _sse_chunk(b'{"role":"assistant","content":"","refusal":null}')
+    # Typical tokens: a few bytes of text each, cycling through a small vocabulary.
+    words = [b" token%d" % (i % 10) for i in range(10)]
+    middle = [_sse_chunk(b'{"content":"' + words[i % 10] + b'"}') for i in range(10)]
+    parts = [first]
+    parts.extend(middle[i % 10] for i in range(max(0, n - 2)))
+    parts.append(_sse_chunk(b"{}", finish=b'"stop"'))
+    usage = b'{"prompt_tokens":12,"completion_tokens":%d,"total_tokens":%d}' % (n, n + 12)
+    parts.append(
+        _http_chunk(
+            b"data: "
+            + _CHUNK_PREFIX[: -len(b'"choices":[{"index":0,"delta":')]
+            + b'"choices":[],"usage":'
+            + usage
+            + b"}\n\n"
+        )
+    )
+    parts.append(_http_chunk(b"data: [DONE]\n\n"))
+    parts.append(b"0\r\n\r\n")
+    return b"".join(parts)
+
+
+_stream_cache: dict[int, bytes] = {}
+
+
+def stream_reply(head: bytes) -> bytes:
+    """The whole response to one stream request (head + body), cached per length."""
+    line = head.split(b"\r\n", 1)[0]
+    n = _STREAM_DEFAULT_CHUNKS
+    target = line.split(b" ")[1] if line.count(b" ") >= 2 else b"/"
+    if b"?" in target:
+        for pair in target.split(b"?", 1)[1].split(b"&"):
+            key, _, value = pair.partition(b"=")
+            if key == b"chunks" and value.isdigit():
+                n = max(2, int(value))
+    reply = _stream_cache.get(n)
+    if reply is None:
+        if len(_stream_cache) > 8:
+            _stream_cache.clear()
+        reply = _stream_cache[n] = _STREAM_HEAD + stream_body(n)
+    return reply
+
+
 def _body_length(head: bytes) -> int | None:
     """Content-Length of a request head; None when the body is chunked."""
     lower = head.lower()
@@ -78,7 +154,8 @@ def _body_length(head: bytes) -> int | None:
     return 0
 
 
-async def _serve_connection(stream: trio.SocketStream, reply: bytes) -> None:
+async def _serve_connection(stream: trio.SocketStream, reply: bytes | None) -> None:
+    """Serve requests on one connection; ``reply=None`` means the ``stream`` kind."""
     buf = bytearray()
     try:
         while True:
@@ -89,7 +166,8 @@ async def _serve_connection(stream: trio.SocketStream, reply: bytes) -> None:
                     return
                 buf += data
                 end = buf.find(b"\r\n\r\n")
-            length = _body_length(bytes(buf[:end]))
+            head = bytes(buf[:end])
+            length = _body_length(head)
             del buf[: end + 4]
             if length is None:  # chunked: wait for the terminating zero chunk
                 while (k := buf.find(b"0\r\n\r\n")) < 0:
@@ -105,12 +183,12 @@ async def _serve_connection(stream: trio.SocketStream, reply: bytes) -> None:
                         return
                     buf += data
                 del buf[:length]
-            await stream.send_all(reply)
+            await stream.send_all(reply if reply is not None else stream_reply(head))
     except (trio.BrokenResourceError, trio.ClosedResourceError):
         return
 
 
-async def serve(port_file: str, reply: bytes) -> None:
+async def serve(port_file: str, reply: bytes | None) -> None:
     listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
     port = listeners[0].socket.getsockname()[1]
     with open(port_file + ".tmp", "w") as f:
@@ -127,9 +205,9 @@ async def serve(port_file: str, reply: bytes) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("port_file")
-    parser.add_argument("--kind", default="chat", choices=["chat"])
+    parser.add_argument("--kind", default="chat", choices=["chat", "stream"])
     args = parser.parse_args(argv)
-    reply = canned_response(CHAT_BODY)
+    reply = canned_response(CHAT_BODY) if args.kind == "chat" else None
     try:
         trio.run(serve, args.port_file, reply)
     except KeyboardInterrupt:

@@ -21,9 +21,12 @@ def canned_server(kind: str = "chat", *, cpu: int | None = 1) -> Iterator[int]:
             cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
         )
         try:
-            if cpu is not None and hasattr(os, "sched_setaffinity") and os.cpu_count() and (
-                os.cpu_count() or 1
-            ) > 1:
+            if (
+                cpu is not None
+                and hasattr(os, "sched_setaffinity")
+                and os.cpu_count()
+                and (os.cpu_count() or 1) > 1
+            ):
                 with contextlib.suppress(OSError):
                     os.sched_setaffinity(proc.pid, {cpu})
             deadline = time.monotonic() + 10

@@ -25,13 +25,21 @@ from ._util import canned_server, pin_self
 MESSAGES = [{"role": "user", "content": "Say hi"}]
 
 
+LATENCIES: list[float] = []
+"""Per-request seconds of the last sequential run (for p50/p99)."""
+
+
 async def _drive(one: Callable[[], Awaitable[object]], n: int, concurrency: int) -> float:
     for _ in range(3):
         await one()  # warm-up
     start = time.perf_counter()
     if concurrency == 1:
+        LATENCIES.clear()
+        clock = time.perf_counter
         for _ in range(n):
+            t = clock()
             await one()
+            LATENCIES.append(clock() - t)
     else:
 
         async def worker(count: int) -> None:
@@ -81,7 +89,12 @@ Runner = Callable[[str, int, int], Awaitable[float]]
 
 def _rounds(runner: Runner, url: str, n: int, concurrency: int, rounds: int) -> dict[str, float]:
     values = [trio.run(runner, url, n, concurrency) for _ in range(rounds)]
-    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+    result = {"median": statistics.median(values), "min": min(values), "max": max(values)}
+    if concurrency == 1 and LATENCIES:
+        ordered = sorted(LATENCIES)
+        result["p50_ms"] = ordered[len(ordered) // 2] * 1000
+        result["p99_ms"] = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+    return result
 
 
 def main(argv: list[str] | None = None) -> dict[str, object]:
@@ -94,6 +107,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     n, rounds = (64, 1) if args.smoke else (args.requests, args.rounds)
     pin_self(0)
     results: dict[str, object] = {"benchmark": "client", "python": sys.version.split()[0]}
+    rows: list[dict[str, object]] = []
+    results["rows"] = rows
     with canned_server() as port:
         url = f"http://127.0.0.1:{port}/v1"
         for concurrency in (1, 64):
@@ -109,6 +124,39 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
                 "ratio": ratio,
                 "resilience_overhead": overhead,
             }
+            rows.append(
+                {
+                    "scenario": f"chat.completions.create, concurrency {concurrency}",
+                    "unit": "req/s",
+                    "ours": ours["median"],
+                    "theirs": sdk["median"],
+                    "ratio": ratio,
+                    "higher_is_better": True,
+                }
+            )
+            if concurrency == 1:
+                for q in ("p50_ms", "p99_ms"):
+                    rows.append(
+                        {
+                            "scenario": f"latency per request, {q[:3]}",
+                            "unit": "ms",
+                            "ours": ours[q],
+                            "theirs": sdk[q],
+                            "ratio": ours[q] / sdk[q],
+                            "higher_is_better": False,
+                        }
+                    )
+            rows.append(
+                {
+                    "scenario": f"resilience on vs off, concurrency {concurrency}",
+                    "unit": "req/s",
+                    "ours": ours["median"],
+                    "theirs": plain["median"],
+                    "ratio": ours["median"] / plain["median"],
+                    "higher_is_better": True,
+                    "note": "theirs = trio_openai without breaker and rate limiter",
+                }
+            )
             print(
                 f"concurrency {concurrency:>2}: trio_openai {ours['median']:7.0f} req/s "
                 f"[{ours['min']:.0f}-{ours['max']:.0f}]  (resilience off {plain['median']:.0f}, "

@@ -89,6 +89,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     n, rounds = (128, 1) if args.smoke else (args.requests, args.rounds)
     pin_self(0)
     results: dict[str, object] = {"benchmark": "transport", "python": sys.version.split()[0]}
+    rows: list[dict[str, object]] = []
+    results["rows"] = rows
     with canned_server() as port:
         url = f"http://127.0.0.1:{port}/v1/chat/completions"
         for concurrency in (1, 64):
@@ -97,6 +99,17 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             theirs = summarize(measure(run_httpx, url, max(64, n // 4), concurrency, rounds))
             ratio = ours["median"] / theirs["median"]
             results[f"c{concurrency}"] = {"ours": ours, "httpx": theirs, "ratio": ratio}
+            rows.append(
+                {
+                    "scenario": f"transport POST, concurrency {concurrency}",
+                    "unit": "req/s",
+                    "ours": ours["median"],
+                    "theirs": theirs["median"],
+                    "ratio": ratio,
+                    "higher_is_better": True,
+                    "note": "theirs = httpx.AsyncClient on trio",
+                }
+            )
             print(
                 f"concurrency {concurrency:>2}: trio_openai {ours['median']:8.0f} req/s "
                 f"[{ours['min']:.0f}-{ours['max']:.0f}]   httpx {theirs['median']:7.0f} req/s "

@@ -83,9 +83,7 @@ _JSON_TYPE: Final = "application/json"
 
 
 def _user_agent() -> str:
-    return (
-        f"trio-openai/{__version__} (Python {sys.version.split()[0]}; trio {trio.__version__})"
-    )
+    return f"trio-openai/{__version__} (Python {sys.version.split()[0]}; trio {trio.__version__})"
 
 
 class _State:

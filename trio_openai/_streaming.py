@@ -97,6 +97,13 @@ _DRAIN_GRACE: Final = 1.0
 _DECODE_ERRORS: Final = (msgspec.DecodeError, msgspec.ValidationError)
 
 
+class _EndMarker(enum.Enum):
+    END = "end"
+
+
+_END_MARKER: Final = _EndMarker.END
+
+
 class StreamState(enum.Enum):
     """Where a :class:`Stream` is in its life (see the module docstring)."""
 
@@ -247,9 +254,10 @@ class Stream(Generic[T]):
                 event = events[index]
                 data = event[0]
                 if data == self._done_marker or event[1] == "error" or '"error"' in data:
-                    item = self._special(event)
-                    if item is None:  # the end marker
+                    special = self._special(event)
+                    if special is _END_MARKER:
                         continue
+                    item = special
                 else:
                     try:
                         item = self._decode(data)
@@ -280,12 +288,12 @@ class Stream(Generic[T]):
             else:
                 raise RuntimeError("the stream failed earlier; its error was raised then")
 
-    def _special(self, event: ServerSentEvent) -> T | None:
-        """An event that may be the end marker or an error: None, an item, or raise."""
+    def _special(self, event: ServerSentEvent) -> T | _EndMarker:
+        """An event that may be the end marker or an error: the marker, an item, or raise."""
         data = event[0]
         if data == self._done_marker:
             self._complete()
-            return None
+            return _END_MARKER
         payload: object = data
         with contextlib.suppress(msgspec.DecodeError):  # not JSON: report the text
             payload = msgspec.json.decode(data)

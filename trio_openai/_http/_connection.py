@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import enum
 import math
+import re
 import select
 from typing import TYPE_CHECKING, Final
 
@@ -54,6 +55,9 @@ if TYPE_CHECKING:
 __all__ = ["ConnectionState", "HTTPConnection", "ResponseHead"]
 
 READ_SIZE: Final = 65536
+_HEAD_END: Final = re.compile(rb"\n\r?\n")  # what h11 accepts as the end of a head
+_MAX_CHUNK_LINE: Final = 4096
+_HEX: Final = re.compile(rb"[0-9A-Fa-f]{1,20}").fullmatch  # a chunk size, as h11 reads it
 _INF: Final = math.inf
 
 
@@ -99,9 +103,13 @@ class HTTPConnection:
     """
 
     __slots__ = (
+        "_chunked",
         "_eof",
         "_h11",
+        "_head_tail",
+        "_pending",
         "_phase",
+        "_reading_head",
         "_scope",
         "_socket",
         "_stream",
@@ -128,6 +136,12 @@ class HTTPConnection:
         self._socket = sock
         self._total: float | None = None
         self._eof = False
+        # Bytes received after the response head, not (yet) given to h11, and the
+        # chunked-body decoder used instead of h11 for the body (see _ChunkedBody).
+        self._pending = b""
+        self._reading_head = False
+        self._head_tail = b""
+        self._chunked: _ChunkedBody | None = None
         # While exchange() runs, one cancel scope covers writing and reading the head;
         # each phase moves its deadline. _phase = (name, phase limit, its deadline).
         self._scope: trio.CancelScope | None = None
@@ -280,13 +294,16 @@ class HTTPConnection:
                 head larger than the limit.
             ReadTimeout / TotalTimeout: no byte arrived in time.
         """
+        self._reading_head = True
+        self._head_tail = b""
         try:
             while True:
                 event = await self._next_event(read_timeout, deadline)
                 if type(event) is h11.Response:
-                    return ResponseHead(
-                        event.status_code, event.reason, event.headers.raw_items(), b"1.1"
-                    )
+                    self._reading_head = False
+                    raw = event.headers.raw_items()
+                    self._chunked = self._fast_body(event.status_code, raw)
+                    return ResponseHead(event.status_code, event.reason, raw, b"1.1")
                 if type(event) is h11.InformationalResponse:
                     continue
                 if type(event) is h11.ConnectionClosed:
@@ -303,7 +320,11 @@ class HTTPConnection:
 
         At the end of the body the connection becomes IDLE when h11 allows another
         request on it, else CLOSED. Raises as :meth:`receive_head` (then CLOSED).
+        A chunked body comes in pieces that may span several HTTP chunks: all the
+        data of one socket read at once.
         """
+        if self._chunked is not None:
+            return await self._receive_chunked(self._chunked, read_timeout, deadline)
         try:
             while True:
                 event = await self._next_event(read_timeout, deadline)
@@ -338,7 +359,23 @@ class HTTPConnection:
                 raise err from exc
             if event is not h11.NEED_DATA:
                 return event  # type: ignore[return-value]
-            data = await self._receive(read_timeout, deadline)
+            if self._pending:
+                data: bytes | bytearray = self._pending
+                self._pending = b""
+            else:
+                data = await self._receive(read_timeout, deadline)
+            if self._reading_head and data:
+                # Give h11 the head only; keep the body bytes for the fast path.
+                tail = self._head_tail
+                match = _HEAD_END.search(tail + data if tail else data)
+                if match is not None:
+                    end = match.end() - len(tail)
+                    if end < len(data):
+                        self._pending = bytes(data[end:])
+                        data = data[:end]
+                    self._head_tail = b""
+                else:
+                    self._head_tail = bytes(data[-3:])
             if not data and conn.their_state is h11.SEND_RESPONSE:
                 # EOF before any byte of this response: h11 would report a protocol
                 # error; say plainly what happened so the pool can decide to retry.
@@ -378,6 +415,50 @@ class HTTPConnection:
         timeout.response_started = started
         raise timeout
 
+    def _fast_body(self, status: int, headers: list[tuple[bytes, bytes]]) -> _ChunkedBody | None:
+        """A chunked decoder for this response's body, or None to let h11 read it."""
+        if status in (204, 304) or self._h11.their_state is not h11.SEND_BODY:
+            return None
+        chunked = False
+        for name, value in headers:
+            if name.lower() == b"transfer-encoding":
+                chunked = value.lower().rsplit(b",", 1)[-1].strip() == b"chunked"
+        # Only when h11 holds no body byte (it got the head alone).
+        if not chunked or self._h11.trailing_data[0]:
+            return None
+        return _ChunkedBody()
+
+    async def _receive_chunked(
+        self, body: _ChunkedBody, read_timeout: float | None, deadline: float
+    ) -> bytes:
+        try:
+            while not body.done:
+                if self._pending:
+                    data: bytes | bytearray = self._pending
+                    self._pending = b""
+                else:
+                    data = await self._receive(read_timeout, deadline)
+                    if not data:
+                        err = ReadError("server closed the connection in the middle of the body")
+                        err.response_started = True
+                        raise err
+                out = body.feed(data)
+                if out:
+                    return out
+            # The whole body was read: let h11 see its end, so it allows the next request.
+            self._chunked = None
+            conn = self._h11
+            conn.receive_data(b"0\r\n\r\n")
+            event = conn.next_event()
+            if type(event) is not h11.EndOfMessage or body.extra:
+                self.close()  # bytes after the body: the connection's state is unknown
+                return b""
+            self._finish_cycle()
+            return b""
+        except BaseException:
+            self.close()
+            raise
+
     def _finish_cycle(self) -> None:
         conn = self._h11
         if conn.our_state is h11.DONE and conn.their_state is h11.DONE:
@@ -413,3 +494,88 @@ class HTTPConnection:
     @property
     def is_closed(self) -> bool:
         return self.state is ConnectionState.CLOSED
+
+
+class _ChunkedBody:
+    """Sans-IO decoder of a chunked body (RFC 9112 section 7.1): bytes in, data out.
+
+    :meth:`feed` returns all the data of the pieces fed so far, joined across chunk
+    boundaries, so a read holding 200 small chunks costs one call, not 200 events.
+    The framing is checked as strictly as h11 checks it (CRLF line ends, hex sizes,
+    chunk extensions ignored, trailers skipped); a violation raises
+    :class:`RemoteProtocolError`.
+    """
+
+    __slots__ = ("_buffer", "_crlf", "_remaining", "_trailer", "done", "extra")
+
+    def __init__(self) -> None:
+        self._buffer = b""  # an incomplete size/trailer line, or a lone CR
+        self._remaining = 0  # data bytes left in the current chunk
+        self._crlf = False  # the CRLF after a chunk's data is due
+        self._trailer = False  # in the trailer section (after the last chunk)
+        self.done = False
+        self.extra = False  # bytes came after the end of the body
+
+    def feed(self, data: bytes | bytearray) -> bytes:
+        if self._buffer:
+            data = self._buffer + data
+            self._buffer = b""
+        if self.done:
+            self.extra = self.extra or bool(data)
+            return b""
+        out: list[bytes | bytearray] = []
+        pos = 0
+        size = len(data)
+        while pos < size:
+            remaining = self._remaining
+            if remaining:
+                end = pos + remaining
+                if end > size:
+                    out.append(data[pos:])
+                    self._remaining = end - size
+                    break
+                out.append(data[pos:end])
+                self._remaining = 0
+                self._crlf = True
+                pos = end
+                continue
+            if self._crlf:
+                if size - pos < 2:
+                    break
+                if data[pos : pos + 2] != b"\r\n":
+                    raise RemoteProtocolError(
+                        "invalid chunked body: chunk data not followed by CRLF"
+                    )
+                self._crlf = False
+                pos += 2
+                continue
+            end = data.find(b"\r\n", pos)
+            if end < 0:
+                break
+            line = data[pos:end]
+            pos = end + 2
+            if self._trailer:
+                if not line:
+                    self.done = True
+                    self.extra = pos < size
+                    break
+                continue
+            semicolon = line.find(b";")
+            if semicolon >= 0:
+                line = line[:semicolon]
+            line = line.rstrip(b" \t")
+            if _HEX(line) is None:
+                raise RemoteProtocolError(f"invalid chunked body: bad chunk size {line[:20]!r}")
+            chunk = int(line, 16)
+            if chunk == 0:
+                self._trailer = True
+            else:
+                self._remaining = chunk
+        if pos < size and not self.done and not self._remaining:
+            rest = data[pos:]
+            if len(rest) > _MAX_CHUNK_LINE:
+                raise RemoteProtocolError("invalid chunked body: a chunk-size line is too long")
+            self._buffer = bytes(rest)
+        if not out:
+            return b""
+        return bytes(out[0]) if len(out) == 1 else b"".join(out)

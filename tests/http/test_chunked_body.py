@@ -1,0 +1,78 @@
+"""Tests of _connection._ChunkedBody: any split of a chunked body decodes to
+the same data as h11 decodes it, the end is found, and bad framing is refused."""
+
+from __future__ import annotations
+
+import itertools
+
+import h11
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from trio_openai._http._connection import _ChunkedBody
+from trio_openai._http._exceptions import RemoteProtocolError
+
+
+def frame(pieces: list[bytes], ext: bool, trailers: bool) -> bytes:
+    out = b"".join(b"%x%s\r\n%s\r\n" % (len(p), b";x=y" if ext else b"", p) for p in pieces if p)
+    return out + b"0\r\n" + (b"x-t: 1\r\n" if trailers else b"") + b"\r\n"
+
+
+def h11_decode(body: bytes) -> bytes:
+    conn = h11.Connection(h11.CLIENT)
+    conn.send(h11.Request(method="GET", target="/", headers=[("Host", "x")]))
+    conn.send(h11.EndOfMessage())
+    conn.receive_data(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n" + body)
+    out = b""
+    while True:
+        event = conn.next_event()
+        if type(event) is h11.Data:
+            out += event.data
+        elif type(event) is h11.EndOfMessage:
+            return out
+        elif event is not h11.NEED_DATA and type(event) is not h11.Response:
+            raise AssertionError(event)
+
+
+@given(
+    pieces=st.lists(st.binary(max_size=40), max_size=8),
+    cuts=st.lists(st.integers(0, 400), max_size=10),
+    ext=st.booleans(),
+    trailers=st.booleans(),
+)
+def test_any_split_decodes_like_h11(
+    pieces: list[bytes], cuts: list[int], ext: bool, trailers: bool
+) -> None:
+    body = frame(pieces, ext, trailers)
+    points = sorted({c for c in cuts if 0 < c < len(body)})
+    edges = [0, *points, len(body)]
+    decoder = _ChunkedBody()
+    out = b""
+    for a, b in itertools.pairwise(edges):
+        assert not decoder.done
+        out += decoder.feed(body[a:b])
+    assert decoder.done
+    assert not decoder.extra
+    assert out == h11_decode(body) == b"".join(pieces)
+
+
+def test_bytes_after_the_end_are_flagged() -> None:
+    decoder = _ChunkedBody()
+    assert decoder.feed(b"3\r\nabc\r\n0\r\n\r\nHTTP/1.1") == b"abc"
+    assert decoder.done
+    assert decoder.extra
+
+
+@pytest.mark.parametrize(
+    "bad", [b"zz\r\n", b"-1\r\n", b"0x3\r\nabc\r\n", b"3\r\nabcXY", b"3\r\nabc\n\n", b"1" * 5000]
+)
+def test_bad_framing_is_refused(bad: bytes) -> None:
+    with pytest.raises(RemoteProtocolError):
+        _ChunkedBody().feed(bad)
+
+
+@pytest.mark.parametrize("bad", [b" 3\r\nabc\r\n", b"1_0\r\n", b"+3\r\nabc\r\n"])
+def test_sizes_int_would_accept_are_refused(bad: bytes) -> None:
+    with pytest.raises(RemoteProtocolError):
+        _ChunkedBody().feed(bad)
