@@ -755,7 +755,32 @@ class Client:
             return await self._call_raw("POST", path, **kwargs)
 
         retries = self._config.max_retries if max_retries is None else max_retries
-        return stream_class(response, decode, reopen=reopen, reopens=retries)
+        stream = stream_class(response, decode, reopen=reopen, reopens=retries)
+        self._count_stream_usage(stream, estimated_tokens)
+        return stream
+
+    def _count_stream_usage(self, stream: Stream[Any], estimated: int) -> None:
+        """Feed a stream's ``usage`` (the usage chunk, or the final Responses event)
+        to the metrics and the rate limiter, as a non-streaming call's usage is."""
+        inner = stream._accumulate
+        state = self._state
+        nested = stream._done_marker is None  # Responses: usage sits in event.response
+
+        def accumulate(item: Any) -> None:
+            if inner is not None:
+                inner(item)
+            owner = item
+            usage = getattr(item, "usage", None)
+            if usage is None and nested:
+                owner = getattr(item, "response", None)
+                usage = getattr(owner, "usage", None)
+            if usage is not None:
+                tokens_in, tokens_out = _usage_of(owner)
+                state.observer.metrics.add_tokens(tokens_in, tokens_out)
+                if estimated and state.limiter is not None:
+                    state.limiter.record_usage(estimated, tokens_in + tokens_out)
+
+        stream._accumulate = accumulate
 
 
 def _usage_of(result: object) -> tuple[int, int]:
