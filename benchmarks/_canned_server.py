@@ -6,7 +6,8 @@ general server: it exists so that the server is not the bottleneck of a client
 benchmark. Start it with ``python -m benchmarks._canned_server PORT_FILE [--kind KIND]``;
 it writes its port to PORT_FILE and serves until killed.
 
-Kinds: ``chat`` answers every request with one ~700-byte chat completion (JSON).
+Kinds: ``embeddings`` answers with 2048 base64 embeddings of 1536 dimensions (``--count``).
+``chat`` answers every request with one ~700-byte chat completion (JSON).
 ``stream`` answers with a chat completion *stream* (``text/event-stream``, chunked): N
 ``chat.completion.chunk`` events of ~250 bytes, each in its own HTTP chunk as a real
 server flushes them, then ``data: [DONE]``. N is the request's ``chunks`` query
@@ -202,12 +203,41 @@ async def serve(port_file: str, reply: bytes | None) -> None:
     await trio.serve_listeners(handler, listeners)
 
 
+def embeddings_body(count: int = 2048, dims: int = 1536) -> bytes:
+    """``count`` base64 float32 embeddings of ``dims`` dimensions (seeded, ~17 MB)."""
+    import array
+    import base64
+    import random
+
+    rng = random.Random(0)
+    items = []
+    for i in range(count):
+        vector = array.array("f", (rng.uniform(-0.1, 0.1) for _ in range(dims)))
+        items.append(
+            {"object": "embedding", "index": i, "embedding": base64.b64encode(vector).decode()}
+        )
+    return json.dumps(
+        {
+            "object": "list",
+            "data": items,
+            "model": "text-embedding-3-small",
+            "usage": {"prompt_tokens": count, "total_tokens": count},
+        },
+        separators=(",", ":"),
+    ).encode()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("port_file")
-    parser.add_argument("--kind", default="chat", choices=["chat", "stream"])
+    parser.add_argument("--kind", default="chat", choices=["chat", "stream", "embeddings"])
+    parser.add_argument("--count", type=int, default=2048, help="embeddings per response")
     args = parser.parse_args(argv)
-    reply = canned_response(CHAT_BODY) if args.kind == "chat" else None
+    reply: bytes | None = None
+    if args.kind == "chat":
+        reply = canned_response(CHAT_BODY)
+    elif args.kind == "embeddings":
+        reply = canned_response(embeddings_body(args.count))
     try:
         trio.run(serve, args.port_file, reply)
     except KeyboardInterrupt:

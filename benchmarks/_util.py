@@ -8,16 +8,18 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 
 @contextlib.contextmanager
-def canned_server(kind: str = "chat", *, cpu: int | None = 1) -> Iterator[int]:
+def canned_server(
+    kind: str = "chat", *, cpu: int | None = 1, extra: Sequence[str] = ()
+) -> Iterator[int]:
     """Run ``benchmarks._canned_server`` in a child process; yield its port."""
     with tempfile.TemporaryDirectory() as tmp:
         port_file = os.path.join(tmp, "port")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks._canned_server", port_file, "--kind", kind],
+            [sys.executable, "-m", "benchmarks._canned_server", port_file, "--kind", kind, *extra],
             cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
         )
         try:
@@ -29,7 +31,7 @@ def canned_server(kind: str = "chat", *, cpu: int | None = 1) -> Iterator[int]:
             ):
                 with contextlib.suppress(OSError):
                     os.sched_setaffinity(proc.pid, {cpu})
-            deadline = time.monotonic() + 10
+            deadline = time.monotonic() + 60
             while not os.path.exists(port_file):
                 if time.monotonic() > deadline or proc.poll() is not None:
                     raise RuntimeError("benchmark server did not start")

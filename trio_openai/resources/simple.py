@@ -8,14 +8,21 @@ import sys
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal, overload
 
+import msgspec
+
 from .._accumulate import CompletionAccumulator
 from .._client import NOT_GIVEN, _NotGiven
 from .._resilience._ratelimit import estimate_tokens
 from .._streaming import Stream
 from ..errors import APIResponseValidationError, Problem, ValidationError
-from ..types._base import attach_response_info, decoder_for, encode
+from ..types._base import APIObject, WireModel, attach_response_info, decoder_for, encode
 from ..types.completions import Completion, CompletionCreateParams
-from ..types.embeddings import CreateEmbeddingResponse, EmbeddingCreateParams
+from ..types.embeddings import (
+    CreateEmbeddingResponse,
+    Embedding,
+    EmbeddingCreateParams,
+    EmbeddingUsage,
+)
 from ..types.images import ImageGenerateParams, ImagesResponse
 from ..types.models import Model, ModelDeleted
 from ..types.moderations import ModerationCreateParams, ModerationCreateResponse
@@ -140,16 +147,37 @@ class Completions(Resource):
         )
 
 
-def decode_base64_floats(text: str) -> list[float]:
+def decode_base64_floats(text: str | bytes) -> list[float]:
     """Little-endian float32 base64 -> floats (what ``encoding_format=base64`` sends)."""
-    raw = base64.b64decode(text)
+    raw = base64.b64decode(text) if isinstance(text, str) else text
+    return _floats(raw)
+
+
+def _floats(raw: bytes) -> list[float]:
     if len(raw) % 4:
         raise ValueError("base64 embedding is not a whole number of float32 values")
-    values = array.array("f")
+    if sys.byteorder == "little":
+        floats: list[float] = memoryview(raw).cast("f").tolist()  # type: ignore[assignment]
+        return floats
+    values = array.array("f")  # pragma: no cover - the wire format is little-endian
     values.frombytes(raw)
-    if sys.byteorder == "big":  # pragma: no cover - the wire format is little-endian
-        values.byteswap()
+    values.byteswap()
     return values.tolist()
+
+
+class _Base64Embedding(WireModel, kw_only=True):
+    """What arrives when we asked for base64: msgspec decodes the base64 in C."""
+
+    index: int = 0
+    object: str = "embedding"
+    embedding: bytes = b""
+
+
+class _Base64EmbeddingResponse(APIObject, kw_only=True):
+    object: str = "list"
+    data: list[_Base64Embedding] = msgspec.field(default_factory=list)
+    model: str = ""
+    usage: EmbeddingUsage | None = None
 
 
 class Embeddings(Resource):
@@ -178,27 +206,32 @@ class Embeddings(Resource):
             params["encoding_format"] = "base64"
         body = build_body(EmbeddingCreateParams, params, extra_body)
         client = self._client
-        result = await client._call(
-            "POST",
-            "/embeddings",
-            json=encode(body),
-            cast_to=CreateEmbeddingResponse,
-            timeout=timeout,
-            max_retries=max_retries,
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            estimated_tokens=estimate_tokens(body) if client._wants_token_estimate() else 0,
+        options: dict[str, Any] = {
+            "json": encode(body),
+            "timeout": timeout,
+            "max_retries": max_retries,
+            "extra_headers": extra_headers,
+            "extra_query": extra_query,
+            "estimated_tokens": estimate_tokens(body) if client._wants_token_estimate() else 0,
+        }
+        if explicit:
+            return await client._call(
+                "POST", "/embeddings", cast_to=CreateEmbeddingResponse, **options
+            )
+        raw = await client._call("POST", "/embeddings", cast_to=_Base64EmbeddingResponse, **options)
+        try:
+            data = [
+                Embedding(index=item.index, object=item.object, embedding=_floats(item.embedding))
+                for item in raw.data
+            ]
+        except ValueError as exc:
+            raise APIResponseValidationError(
+                str(exc), status_code=200, headers=raw.response_headers
+            ) from exc
+        result = CreateEmbeddingResponse(
+            object=raw.object, data=data, model=raw.model, usage=raw.usage
         )
-        if not explicit:
-            try:
-                for item in result.data:
-                    if isinstance(item.embedding, str):
-                        item.embedding = decode_base64_floats(item.embedding)
-            except ValueError as exc:
-                raise APIResponseValidationError(
-                    str(exc), status_code=200, headers=result.response_headers
-                ) from exc
-        return result
+        return attach_response_info(result, request_id=raw.request_id, headers=raw.response_headers)
 
 
 class Models(Resource):
