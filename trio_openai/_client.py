@@ -107,6 +107,7 @@ class _State:
         limiter: RateLimiter | None,
         observer: Observer,
         retry_policy: RetryPolicy,
+        follow_server_limits: bool,
     ) -> None:
         self.pool = pool
         self.breakers = breakers
@@ -118,6 +119,7 @@ class _State:
             breakers=breakers,
             limiter=limiter,
             observer=observer,
+            follow_server_limits=follow_server_limits,
         )
         self.entered = False
         self.closed = False
@@ -141,13 +143,15 @@ class Client:
         base_url: e.g. ``https://api.openai.com/v1`` (the default).
         timeout: seconds for each attempt (a float) or per-phase :class:`Timeouts`.
         max_retries: retries after the first attempt (default 2).
+        retry_policy: backoff, jitter and the longest server-directed wait honoured
+            (:class:`RetryPolicy`); ``max_retries`` overrides its ``max_retries``.
         default_headers, default_query: added to every request.
         verify, cert, proxy, trust_env: TLS and proxy settings of the pool.
         limits: :class:`PoolLimits` (connections, idle expiry, keepalive).
         breaker: a :class:`BreakerPolicy`, or ``None`` to turn the breaker off.
-        rate_limits: client-side :class:`RateLimits`; server-reported limits
-            (``x-ratelimit-*``) are always followed unless ``follow_server_limits``
-            is ``False``.
+        rate_limits: client-side :class:`RateLimits`.
+        follow_server_limits: follow the server's ``x-ratelimit-*`` headers and back
+            every caller off after a 429 (default); ``False`` ignores both.
         tracing: OpenTelemetry spans (``None``: when the package is installed).
 
     Raises:
@@ -171,6 +175,7 @@ class Client:
         proxy: str | None = None,
         trust_env: bool = True,
         limits: PoolLimits | None = None,
+        retry_policy: RetryPolicy | None = None,
         breaker: BreakerPolicy | None = _DEFAULT_BREAKER,
         rate_limits: RateLimits | None = None,
         follow_server_limits: bool = True,
@@ -230,7 +235,8 @@ class Client:
             breakers=breakers,
             limiter=limiter,
             observer=observer,
-            retry_policy=RetryPolicy(max_retries=max_retries),
+            retry_policy=_retry_policy(retry_policy, max_retries),
+            follow_server_limits=follow_server_limits,
         )
         self._build_headers()
 
@@ -366,8 +372,18 @@ class Client:
         return self._state.breakers
 
     def add_hook(self, name: HookName, fn: Any) -> None:
-        """Call ``fn(event)`` on ``request``, ``response``, ``retry`` or ``breaker``."""
+        """Call ``fn(event)`` on ``request``, ``response``, ``retry`` or ``breaker``.
+
+        ``request`` gets ``(method, path)``; ``response`` a :class:`RequestRecord`;
+        ``retry`` a :class:`RetryEvent` before the backoff sleep; ``breaker``
+        ``(origin, old_state, new_state, time)``. A hook that raises is logged and
+        skipped.
+        """
         self._state.observer.add_hook(name, fn)
+
+    def remove_hook(self, name: HookName, fn: Any) -> None:
+        """Stop calling ``fn`` (raises ``ValueError`` if it was not added)."""
+        self._state.observer.remove_hook(name, fn)
 
     def __repr__(self) -> str:
         state = "closed" if self._state.closed else ("open" if self._state.entered else "new")
@@ -781,6 +797,22 @@ class Client:
                     state.limiter.record_usage(estimated, tokens_in + tokens_out)
 
         stream._accumulate = accumulate
+
+
+def _retry_policy(policy: RetryPolicy | None, max_retries: int) -> RetryPolicy:
+    if policy is None:
+        return RetryPolicy(max_retries=max_retries)
+    if not isinstance(policy, RetryPolicy):
+        raise TypeError(f"retry_policy must be a RetryPolicy, got {type(policy).__name__}")
+    if policy.max_retries == max_retries:
+        return policy
+    return RetryPolicy(
+        max_retries=max_retries,
+        initial_delay=policy.initial_delay,
+        max_delay=policy.max_delay,
+        max_retry_after=policy.max_retry_after,
+        jitter=policy.jitter,
+    )
 
 
 def _usage_of(result: object) -> tuple[int, int]:

@@ -471,7 +471,7 @@ class Stream(Generic[T]):
 
         Raises:
             RuntimeError: the stream was closed before it completed.
-            As ``__anext__`` otherwise.
+            APIError: and its subclasses, as raised by ``__anext__``.
         """
         async for _ in self:
             pass

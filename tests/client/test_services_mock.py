@@ -93,7 +93,9 @@ class Weather(msgspec.Struct):
     note: str | None = None
 
 
-async def test_chat_parse_into_a_struct(server: MockOpenAIServer, client: trio_openai.Client) -> None:
+async def test_chat_parse_into_a_struct(
+    server: MockOpenAIServer, client: trio_openai.Client
+) -> None:
     result = await client.chat.completions.parse(
         model="gpt-4o-mini", messages=MESSAGES, response_format=Weather
     )
@@ -163,7 +165,11 @@ async def test_files_round_trip(
     data = b"".join(b'{"n": %d}\n' % i for i in range(2000))
     path.write_bytes(data)
     uploaded = await client.files.create(file=path, purpose="batch")
-    assert (uploaded.filename, uploaded.bytes, uploaded.purpose) == ("lines.jsonl", len(data), "batch")
+    assert (uploaded.filename, uploaded.bytes, uploaded.purpose) == (
+        "lines.jsonl",
+        len(data),
+        "batch",
+    )
     await client.files.create(file=("b.txt", b"hello"), purpose="user_data")
     listed = [f.id async for f in client.files.list(purpose="batch")]
     assert listed == [uploaded.id]

@@ -347,3 +347,35 @@ async def test_opentelemetry_spans_carry_the_outcome_without_secrets() -> None:
     assert attrs["openai.attempts"] == 2
     assert attrs["url.path"] == "/models/m"
     assert KEY not in repr(attrs)
+
+
+async def test_retry_policy_sets_the_longest_server_wait_honoured() -> None:
+    handler = scripted(lambda: _err(429, "rate_limit_exceeded", [("retry-after", "1")]))
+    policy = trio_openai.RetryPolicy(max_retry_after=0.5)
+    async with open_http_server(handler) as server, client_for(server, retry_policy=policy) as c:
+        with pytest.raises(trio_openai.RateLimitError):
+            await c.models.retrieve("m")
+    assert len(server.requests) == 1
+
+
+async def test_follow_server_limits_false_ignores_headers_and_429_backoff() -> None:
+    handler = scripted(
+        lambda: Response(
+            headers=[
+                *JSON,
+                ("x-ratelimit-remaining-requests", "0"),
+                ("x-ratelimit-reset-requests", "30s"),
+            ],
+            body=MODEL,
+        )
+    )
+    async with (
+        open_http_server(handler) as server,
+        client_for(
+            server, follow_server_limits=False, rate_limits=RateLimits(requests_per_minute=6000)
+        ) as client,
+    ):
+        start = trio.current_time()
+        for _ in range(3):
+            await client.models.retrieve("m")
+        assert trio.current_time() - start < 2

@@ -736,7 +736,9 @@ class Response:
             if not chunk:
                 break
             parts.append(chunk)
-        self._content = parts[0] if len(parts) == 1 else b"".join(parts)
+        # h11 may hand out bytearray slices: give callers bytes, as annotated.
+        content = parts[0] if len(parts) == 1 else b"".join(parts)
+        self._content = content if type(content) is bytes else bytes(content)
         return self._content
 
     async def read_capped(self, max_bytes: int) -> bytes:

@@ -74,7 +74,15 @@ def _has_ratelimit_headers(response: Response) -> bool:
 class Orchestrator:
     """Runs requests through breaker, limiter, pool and retry policy."""
 
-    __slots__ = ("_breakers", "_limiter", "_observer", "_pool", "_rng", "retry_policy")
+    __slots__ = (
+        "_breakers",
+        "_follow_server",
+        "_limiter",
+        "_observer",
+        "_pool",
+        "_rng",
+        "retry_policy",
+    )
 
     def __init__(
         self,
@@ -85,8 +93,10 @@ class Orchestrator:
         limiter: RateLimiter | None,
         observer: Observer,
         rng: random.Random | None = None,
+        follow_server_limits: bool = True,
     ) -> None:
         self._pool = pool
+        self._follow_server = follow_server_limits
         self.retry_policy = retry_policy
         self._breakers = breakers
         self._limiter = limiter
@@ -187,11 +197,13 @@ class Orchestrator:
                     if status < 400:
                         if breaker is not None and admission is not None:
                             breaker.record_success(now, admission)
-                        if self._limiter is not None and _has_ratelimit_headers(response):
+                        if (
+                            self._follow_server
+                            and self._limiter is not None
+                            and _has_ratelimit_headers(response)
+                        ):
                             self._limiter.update_from_headers(response.headers.raw, now)
-                        return Attempted(
-                            response, attempts, waited, tuple(reasons), started, span
-                        )
+                        return Attempted(response, attempts, waited, tuple(reasons), started, span)
                     error = map_error(status, response.headers, body, now=time.time())
                     if breaker is not None and admission is not None:
                         if status >= 500:
@@ -199,9 +211,13 @@ class Orchestrator:
                         else:
                             breaker.record_neutral(now, admission)
                     if self._limiter is not None:
-                        if _has_ratelimit_headers(response):
+                        if self._follow_server and _has_ratelimit_headers(response):
                             self._limiter.update_from_headers(response.headers.raw, now)
-                        if status == 429 and not error.is_insufficient_quota:
+                        if (
+                            self._follow_server
+                            and status == 429
+                            and not error.is_insufficient_quota
+                        ):
                             self._limiter.penalize(error.retry_after, now)
 
                 delay = self._retry_delay(error, attempts - 1, max_retries, prepared)
