@@ -152,7 +152,8 @@ class Client:
         rate_limits: client-side :class:`RateLimits`.
         follow_server_limits: follow the server's ``x-ratelimit-*`` headers and back
             every caller off after a 429 (default); ``False`` ignores both.
-        tracing: OpenTelemetry spans (``None``: when the package is installed).
+        tracing: OpenTelemetry spans: ``True`` on, ``False`` off, ``None`` (default) on
+            when the application has already imported ``opentelemetry.trace``.
 
     Raises:
         OpenAIError: no API key was given or found in the environment.

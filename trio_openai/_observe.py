@@ -9,9 +9,10 @@ Rules kept:
   first client is built, as the official SDK does for its own logger.
 - A hook that raises is logged and skipped: observers must not break requests. Only
   ``Exception`` is caught there, never ``BaseException`` (cancellation propagates).
-- OpenTelemetry is optional: spans are made only when ``opentelemetry-api`` is
-  importable and the client was built with ``tracing=True`` (or left at ``None`` with
-  the package installed); the import happens then, not at ``import trio_openai``.
+- OpenTelemetry is optional: spans are made when the client was built with
+  ``tracing=True`` (``opentelemetry-api`` must be installed), or with the default
+  ``tracing=None`` when the application has already imported ``opentelemetry.trace``.
+  Nothing here imports OpenTelemetry otherwise.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import bisect
 import logging
 import math
 import os
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
@@ -248,7 +250,7 @@ class Observer:
     def __init__(self, *, tracing: bool | None = None) -> None:
         self.metrics = Metrics()
         self._hooks: dict[str, list[Callable[[Any], None]]] = {}
-        self.tracer: Any = _load_tracer() if tracing is not False else None
+        self.tracer: Any = _load_tracer(tracing)
         if tracing is True and self.tracer is None:
             raise ImportError(
                 "tracing=True needs the 'opentelemetry-api' package: "
@@ -294,10 +296,16 @@ class Observer:
             self.emit("response", rec)
 
 
-def _load_tracer() -> Any:
-    import importlib.util
+def _load_tracer(tracing: bool | None) -> Any:
+    """The OpenTelemetry tracer, or None.
 
-    if importlib.util.find_spec("opentelemetry") is None:
+    ``tracing=None`` (the default) traces when the application has already imported
+    ``opentelemetry.trace`` (a program that exports spans has, to set its provider);
+    the client never pays for importing OpenTelemetry itself. ``True`` imports it.
+    """
+    if tracing is False:
+        return None
+    if tracing is None and "opentelemetry.trace" not in sys.modules:
         return None
     try:
         from opentelemetry import trace
