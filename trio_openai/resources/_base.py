@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypedDict
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar
 
+from .._resilience._ratelimit import estimate_tokens
 from .._validate import checked
 from ..errors import Problem, ValidationError
 from ..types._base import encode
 
 if TYPE_CHECKING:
+    from types import TracebackType
+
     import msgspec
 
     from .._client import Client
+    from .._streaming import Stream
 
-__all__ = ["CallOptions", "Resource", "build_body", "path_id", "split_options"]
+__all__ = [
+    "CallOptions",
+    "Resource",
+    "StreamContext",
+    "build_body",
+    "path_id",
+    "post_json_or_stream",
+    "split_options",
+]
 
 
 class CallOptions(TypedDict, total=False):
@@ -74,6 +86,80 @@ def path_id(value: object, name: str) -> str:
             [Problem(name, "must be a non-empty id without '/', '?' or '#'", repr(value))]
         )
     return value
+
+
+S = TypeVar("S", bound="Stream[Any]")
+T = TypeVar("T")
+
+
+async def post_json_or_stream(
+    client: Client,
+    path: str,
+    params_type: type[msgspec.Struct],
+    params: dict[str, Any],
+    *,
+    stream: object,
+    cast_to: type[T],
+    stream_class: type[S],
+    decode: Callable[[str], Any],
+    extra_body: Mapping[str, object] | None,
+    options: Mapping[str, Any],
+) -> T | S:
+    """The create call of the streaming endpoints (chat, completions, responses).
+
+    Validates and encodes the body, estimates its token cost when a token budget
+    is in force, then either decodes the JSON answer into ``cast_to`` or returns a
+    ``stream_class`` stream once the response head is in.
+
+    Raises:
+        ValidationError: every problem with the arguments (``stream`` must be a bool).
+    """
+    if stream is not False:
+        if stream is not True:
+            raise ValidationError([Problem("stream", "must be a bool", repr(stream))])
+        params["stream"] = True
+    body = build_body(params_type, params, extra_body)
+    tokens = estimate_tokens(body) if client._wants_token_estimate() else 0
+    data = encode(body)
+    if stream:
+        return await client._stream(
+            path,
+            json=data,
+            decode=decode,
+            stream_class=stream_class,
+            estimated_tokens=tokens,
+            **options,
+        )
+    return await client._call(
+        "POST", path, json=data, cast_to=cast_to, estimated_tokens=tokens, **options
+    )
+
+
+class StreamContext(Generic[S]):
+    """``client.chat.completions.stream(...)`` and ``client.responses.stream(...)``.
+
+    Entering sends the request and waits for the response head (it checkpoints);
+    leaving closes the stream (without a checkpoint, so it runs even when cancelled).
+    """
+
+    __slots__ = ("_open", "_stream")
+
+    def __init__(self, open_stream: Callable[[], Awaitable[S]]) -> None:
+        self._open = open_stream
+        self._stream: S | None = None
+
+    async def __aenter__(self) -> S:
+        self._stream = await self._open()
+        return self._stream
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._stream is not None:
+            self._stream.close()
 
 
 class Resource:

@@ -22,11 +22,9 @@ from ..types.chat import (
     ChatCompletionStoreMessage,
     ChatCompletionUpdateParams,
 )
-from ._base import Resource, build_body, path_id
+from ._base import Resource, StreamContext, build_body, path_id, post_json_or_stream
 
 if TYPE_CHECKING:
-    from types import TracebackType
-
     from .._config import Timeouts
     from .._pagination import PageRequest
 
@@ -125,33 +123,6 @@ class ParsedChatCompletion(ChatCompletion, Generic[T], kw_only=True):
         return self.parsed[0] if self.parsed else None
 
 
-class _StreamContext:
-    """``client.chat.completions.stream(...)``: an async cm around a stream.
-
-    Entering sends the request and waits for the response head (it checkpoints);
-    leaving closes the stream (without a checkpoint).
-    """
-
-    __slots__ = ("_open", "_stream")
-
-    def __init__(self, open_stream: Any) -> None:
-        self._open = open_stream
-        self._stream: ChatCompletionStream | None = None
-
-    async def __aenter__(self) -> ChatCompletionStream:
-        self._stream = await self._open()
-        return self._stream
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._stream is not None:
-            self._stream.close()
-
-
 class ChatCompletions(Resource):
     """``POST /chat/completions`` and the stored-completion endpoints."""
 
@@ -203,39 +174,25 @@ class ChatCompletions(Resource):
             ValidationError: every problem with the arguments; nothing was sent.
             APIStatusError, APIConnectionError, ...: see :mod:`trio_openai.errors`.
         """
-        if stream is not False:
-            if stream is not True:
-                raise ValidationError([Problem("stream", "must be a bool", repr(stream))])
-            params["stream"] = True
-        body = build_body(ChatCompletionCreateParams, params, extra_body)
-        client = self._client
-        tokens = estimate_tokens(body) if client._wants_token_estimate() else 0
-        data = encode(body)
-        if stream:
-            return await client._stream(
-                "/chat/completions",
-                json=data,
-                decode=_chunk_decoder.decode,
-                stream_class=ChatCompletionStream,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                estimated_tokens=tokens,
-            )
-        return await client._call(
-            "POST",
+        return await post_json_or_stream(
+            self._client,
             "/chat/completions",
-            json=data,
+            ChatCompletionCreateParams,
+            params,
+            stream=stream,
             cast_to=ChatCompletion,
-            timeout=timeout,
-            max_retries=max_retries,
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            estimated_tokens=tokens,
+            stream_class=ChatCompletionStream,
+            decode=_chunk_decoder.decode,
+            extra_body=extra_body,
+            options={
+                "timeout": timeout,
+                "max_retries": max_retries,
+                "extra_headers": extra_headers,
+                "extra_query": extra_query,
+            },
         )
 
-    def stream(self, **params: Any) -> _StreamContext:
+    def stream(self, **params: Any) -> StreamContext[ChatCompletionStream]:
         """``async with client.chat.completions.stream(...) as stream:``.
 
         Same arguments as :meth:`create` (``stream=True`` implied). Leaving the block
@@ -249,7 +206,7 @@ class ChatCompletions(Resource):
         async def open_stream() -> ChatCompletionStream:
             return await self.create(stream=True, **params)
 
-        return _StreamContext(open_stream)
+        return StreamContext(open_stream)
 
     async def parse(
         self,

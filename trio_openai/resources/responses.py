@@ -6,10 +6,9 @@ from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from .._client import NOT_GIVEN, _NotGiven
-from .._resilience._ratelimit import estimate_tokens
 from .._streaming import Stream
 from ..errors import Problem, ValidationError
-from ..types._base import attach_response_info, encode
+from ..types._base import attach_response_info
 from ..types.responses import (
     STREAM_EVENTS,
     TERMINAL_EVENT_TYPES,
@@ -18,11 +17,9 @@ from ..types.responses import (
     ResponseStreamEvent,
     ResponseTextDeltaEvent,
 )
-from ._base import Resource, build_body, path_id
+from ._base import Resource, StreamContext, path_id, post_json_or_stream
 
 if TYPE_CHECKING:
-    from types import TracebackType
-
     from .._config import Timeouts
     from .._pagination import PageRequest
 
@@ -110,33 +107,6 @@ class _TextDeltas:
                 return event.delta
 
 
-class _ResponseStreamContext:
-    """``client.responses.stream(...)``: an async cm around a :class:`ResponseStream`.
-
-    Entering sends the request and waits for the response head (it checkpoints);
-    leaving closes the stream (without a checkpoint).
-    """
-
-    __slots__ = ("_open", "_stream")
-
-    def __init__(self, open_stream: Any) -> None:
-        self._open = open_stream
-        self._stream: ResponseStream | None = None
-
-    async def __aenter__(self) -> ResponseStream:
-        self._stream = await self._open()
-        return self._stream
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._stream is not None:
-            self._stream.close()
-
-
 class InputItems(Resource):
     __slots__ = ()
 
@@ -183,36 +153,25 @@ class Responses(Resource):
         **params: Any,
     ) -> Response | ResponseStream:
         """Create a model response (``stream=True``: a :class:`ResponseStream`)."""
-        if stream:
-            params["stream"] = True
-        body = build_body(ResponseCreateParams, params, extra_body)
-        client = self._client
-        tokens = estimate_tokens(body) if client._wants_token_estimate() else 0
-        if stream:
-            return await client._stream(
-                "/responses",
-                json=encode(body),
-                decode=STREAM_EVENTS.decode,
-                stream_class=ResponseStream,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                estimated_tokens=tokens,
-            )
-        return await client._call(
-            "POST",
+        return await post_json_or_stream(
+            self._client,
             "/responses",
-            json=encode(body),
+            ResponseCreateParams,
+            params,
+            stream=stream,
             cast_to=Response,
-            timeout=timeout,
-            max_retries=max_retries,
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            estimated_tokens=tokens,
+            stream_class=ResponseStream,
+            decode=STREAM_EVENTS.decode,
+            extra_body=extra_body,
+            options={
+                "timeout": timeout,
+                "max_retries": max_retries,
+                "extra_headers": extra_headers,
+                "extra_query": extra_query,
+            },
         )
 
-    def stream(self, **params: Any) -> _ResponseStreamContext:
+    def stream(self, **params: Any) -> StreamContext[ResponseStream]:
         """``async with client.responses.stream(...) as stream:``.
 
         Same arguments as :meth:`create` (``stream=True`` implied). Leaving the block
@@ -226,7 +185,7 @@ class Responses(Resource):
         async def open_stream() -> ResponseStream:
             return await self.create(stream=True, **params)
 
-        return _ResponseStreamContext(open_stream)
+        return StreamContext(open_stream)
 
     async def retrieve(
         self, response_id: str, *, include: list[str] | None = None, **options: Any

@@ -26,7 +26,7 @@ from ..types.embeddings import (
 from ..types.images import ImageGenerateParams, ImagesResponse
 from ..types.models import Model, ModelDeleted
 from ..types.moderations import ModerationCreateParams, ModerationCreateResponse
-from ._base import Resource, build_body, path_id
+from ._base import Resource, build_body, path_id, post_json_or_stream
 
 if TYPE_CHECKING:
     from .._config import Timeouts
@@ -117,33 +117,22 @@ class Completions(Resource):
         extra_body: Mapping[str, object] | None = None,
         **params: Any,
     ) -> Completion | CompletionStream:
-        if stream:
-            params["stream"] = True
-        body = build_body(CompletionCreateParams, params, extra_body)
-        client = self._client
-        tokens = estimate_tokens(body) if client._wants_token_estimate() else 0
-        if stream:
-            return await client._stream(
-                "/completions",
-                json=encode(body),
-                decode=_completion_decoder.decode,
-                stream_class=CompletionStream,
-                timeout=timeout,
-                max_retries=max_retries,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                estimated_tokens=tokens,
-            )
-        return await client._call(
-            "POST",
+        return await post_json_or_stream(
+            self._client,
             "/completions",
-            json=encode(body),
+            CompletionCreateParams,
+            params,
+            stream=stream,
             cast_to=Completion,
-            timeout=timeout,
-            max_retries=max_retries,
-            extra_headers=extra_headers,
-            extra_query=extra_query,
-            estimated_tokens=tokens,
+            stream_class=CompletionStream,
+            decode=_completion_decoder.decode,
+            extra_body=extra_body,
+            options={
+                "timeout": timeout,
+                "max_retries": max_retries,
+                "extra_headers": extra_headers,
+                "extra_query": extra_query,
+            },
         )
 
 
