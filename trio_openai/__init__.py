@@ -14,6 +14,8 @@ connection, resilience built in, and fast::
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 __version__ = "0.1.0"
 
 from ._client import NOT_GIVEN as NOT_GIVEN
@@ -43,6 +45,22 @@ from .errors import PermissionDeniedError as PermissionDeniedError
 from .errors import RateLimitError as RateLimitError
 from .errors import UnprocessableEntityError as UnprocessableEntityError
 from .errors import ValidationError as ValidationError
+
+if TYPE_CHECKING:
+    from . import jobs as jobs
+    from . import sse as sse
+    from . import testing as testing
+    from . import types as types
+
+
+def __getattr__(name: str) -> object:
+    # Rarely used submodules load on first use, keeping ``import trio_openai`` light.
+    if name in ("jobs", "testing", "types", "sse"):
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "__version__",

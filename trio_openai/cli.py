@@ -79,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command")
+    from ._cli_batch import add_batch_commands
+
+    add_batch_commands(sub)
     demo = sub.add_parser(
         "demo",
         help="a tour of the client: against the embedded server, or the API with OPENAI_API_KEY",

@@ -1,0 +1,164 @@
+"""The benchmark suite: every benchmark, side by side with its competitor.
+
+    python -m benchmarks [--smoke] [--only NAME ...] [--results DIR] [--write-docs]
+
+Each benchmark module's ``main(argv)`` runs its scenarios (ours and the official SDK /
+httpx in the same run) and returns ``{"rows": [...]}``; this collects the rows into a
+markdown table of ratios, saves the raw results as JSON (``--results``, default
+``benchmarks/results/``, one file per run named by date and commit, so runs can be
+compared between commits), and with ``--write-docs`` rewrites ``docs/benchmarks.md``
+and draws ``docs/img/benchmarks.png`` (matplotlib, when installed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib
+import json
+import os
+import platform
+import subprocess
+import sys
+from typing import Any
+
+SUITE = (
+    "bench_transport",
+    "bench_client",
+    "bench_stream",
+    "bench_sse",
+    "bench_embeddings",
+    "bench_import",
+    "bench_jobs",
+)
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return out.stdout.strip()
+
+
+def _fmt(value: float) -> str:
+    if value >= 100:
+        return f"{value:,.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.3g}"
+
+
+def render_table(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| scenario | unit | trio_openai | competitor | ours / theirs | better |",
+        "|---|---|---:|---:|---:|---|",
+    ]
+    for row in rows:
+        better = "higher" if row.get("higher_is_better", True) else "lower"
+        note = f" ({row['note']})" if row.get("note") else ""
+        lines.append(
+            f"| {row['scenario']}{note} | {row['unit']} | {_fmt(row['ours'])} | "
+            f"{_fmt(row['theirs'])} | {row['ratio']:.2f}x | {better} |"
+        )
+    return "\n".join(lines)
+
+
+def draw_chart(rows: list[dict[str, Any]], path: str) -> bool:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    # Show every ratio as "times better than the competitor".
+    labels = [r["scenario"] for r in rows]
+    gains = [r["ratio"] if r.get("higher_is_better", True) else 1 / r["ratio"] for r in rows]
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(rows) + 1.2))
+    ax.barh(labels[::-1], gains[::-1], color="#3b7dd8")
+    ax.axvline(1.0, color="black", linewidth=0.8)
+    ax.set_xscale("log")
+    ax.set_xlabel("times better than the competitor (log scale; 1 = equal)")
+    for y, g in enumerate(gains[::-1]):
+        ax.text(g, y, f" {g:.1f}x", va="center", fontsize=8)
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def write_docs(rows: list[dict[str, Any]], meta: dict[str, Any]) -> None:
+    chart = os.path.join(ROOT, "docs", "img", "benchmarks.png")
+    has_chart = draw_chart(rows, chart)
+    text = f"""# Benchmarks
+
+Written by `python -m benchmarks --write-docs` on {meta["date"]} at commit
+`{meta["commit"]}`: Python {meta["python"]}, {meta["machine"]}, {meta["cpus"]} cores
+(shared; absolute figures mean little, the ratios are what to read). Every scenario
+runs trio_openai and its competitor (the official `openai` SDK on trio, or
+`httpx.AsyncClient` for the transport) in the same run against a canned-bytes server
+in a child process pinned to the other core; medians of several rounds.
+
+{render_table(rows)}
+
+{"![ratios](img/benchmarks.png)" if has_chart else ""}
+
+Run one benchmark alone with `python -m benchmarks.bench_<name> --help`; raw results
+of each suite run are kept as JSON under `benchmarks/results/` for comparison between
+commits.
+"""
+    with open(os.path.join(ROOT, "docs", "benchmarks.md"), "w") as f:
+        f.write(text)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes (for the tests)")
+    parser.add_argument("--only", nargs="*", choices=SUITE, help="run only these")
+    parser.add_argument("--results", default=os.path.join(ROOT, "benchmarks", "results"))
+    parser.add_argument("--write-docs", action="store_true")
+    args = parser.parse_args(argv)
+    names = args.only or list(SUITE)
+    meta = {
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": _commit(),
+        "python": sys.version.split()[0],
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "smoke": args.smoke,
+    }
+    all_rows: list[dict[str, Any]] = []
+    raw: dict[str, Any] = {}
+    for name in names:
+        print(f"== {name}", flush=True)
+        module = importlib.import_module(f"benchmarks.{name}")
+        result = module.main(["--smoke"] if args.smoke else [])
+        raw[name] = result
+        all_rows.extend(result.get("rows", []))
+    print()
+    print(render_table(all_rows))
+    if not args.smoke:
+        os.makedirs(args.results, exist_ok=True)
+        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        path = os.path.join(args.results, f"{stamp}-{meta['commit']}.json")
+        with open(path, "w") as f:
+            json.dump({"meta": meta, "results": raw}, f, indent=2, default=str)
+        print(f"\nraw results: {path}")
+    if args.write_docs:
+        write_docs(all_rows, meta)
+        print("wrote docs/benchmarks.md")
+    return {"meta": meta, "rows": all_rows, "results": raw}
+
+
+if __name__ == "__main__":
+    main()
