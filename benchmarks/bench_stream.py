@@ -293,6 +293,24 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         )
         memory = {side: measure_memory(side, base_url, concurrent) for side in ("ours", "sdk")}
         results["memory"] = memory
+        results["rows"] = [
+            {
+                "scenario": f"chat stream of {chunks} chunks",
+                "unit": "chunks/s",
+                "ours": ours["median"],
+                "theirs": theirs["median"],
+                "ratio": ratio,
+                "higher_is_better": True,
+            },
+            {
+                "scenario": f"peak RSS growth with {concurrent} open streams",
+                "unit": "MiB",
+                "ours": memory["ours"]["delta_kib"] / 1024,
+                "theirs": memory["sdk"]["delta_kib"] / 1024,
+                "ratio": memory["ours"]["delta_kib"] / max(1, memory["sdk"]["delta_kib"]),
+                "higher_is_better": False,
+            },
+        ]
         print(
             f"{concurrent} open streams, peak RSS delta: trio_openai "
             f"{memory['ours']['delta_kib'] / 1024:.1f} MiB   openai SDK "

@@ -1,0 +1,39 @@
+"""The benchmark suite runs end to end at tiny sizes, so it cannot rot.
+
+No speed is asserted here: figures come from full runs (``python -m benchmarks``).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::ResourceWarning")  # the SDK's own stream generators
+def test_suite_smoke(tmp_path: object, capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks.__main__ import SUITE, main, render_table
+
+    result = main(
+        [
+            "--smoke",
+            "--only",
+            "bench_transport",
+            "bench_client",
+            "bench_embeddings",
+            "bench_import",
+            "bench_sse",
+            "bench_jobs",
+        ]
+    )
+    rows = result["rows"]
+    scenarios = {row["scenario"] for row in rows}
+    assert any("transport" in s for s in scenarios)
+    assert any("chat.completions.create" in s for s in scenarios)
+    assert any("embeddings" in s for s in scenarios)
+    assert any("import" in s for s in scenarios)
+    assert any("runner" in s.lower() for s in scenarios), scenarios
+    for row in rows:
+        assert row["ours"] >= 0 and row["theirs"] >= 0, row
+    assert "| scenario |" in render_table(rows)
+    assert "bench_stream" in SUITE  # smoke-tested in tests/streaming
+    assert "ours / theirs" in capsys.readouterr().out
