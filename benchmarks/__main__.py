@@ -80,7 +80,9 @@ def draw_chart(rows: list[dict[str, Any]], path: str) -> bool:
         import matplotlib.pyplot as plt
     except ImportError:
         return False
-    # Show every ratio as "times better than the competitor".
+    # Show every ratio as "times better than the competitor" (rows with a zero on
+    # either side, such as "429 answers: 0", have no meaningful ratio to draw).
+    rows = [r for r in rows if r["ours"] > 0 and r["theirs"] > 0]
     labels = [r["scenario"] for r in rows]
     gains = [r["ratio"] if r.get("higher_is_better", True) else 1 / r["ratio"] for r in rows]
     fig, ax = plt.subplots(figsize=(9, 0.45 * len(rows) + 1.2))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
+import os
 import statistics
 import subprocess
 import sys
@@ -27,21 +27,28 @@ CONTENDERS = {
 }
 
 
-def _run_once(code: str) -> tuple[float, int]:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+# Children run as a user's program would: with bytecode caching on (a warm-up run
+# writes the .pyc files), even where the environment sets PYTHONDONTWRITEBYTECODE.
+_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def _run_once(code: str) -> float:
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], check=True)
-    elapsed = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return elapsed, max(before, after)
+    subprocess.run([sys.executable, "-c", code], check=True, env=_ENV)
+    return time.perf_counter() - start
 
 
 def _peak_rss_kb(code: str) -> int:
+    # VmHWM, not ru_maxrss: on Linux ru_maxrss survives exec, so a child would
+    # report the peak of the (much larger) benchmark process that started it.
     probe = (
-        f"{code}\nimport resource, sys\n"
-        "sys.stdout.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))"
+        f"{code}\nimport sys\n"
+        "sys.stdout.write([l.split()[1] for l in open('/proc/self/status') "
+        "if l.startswith('VmHWM:')][0])"
     )
-    out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", probe], check=True, capture_output=True, text=True, env=_ENV
+    )
     return int(out.stdout.strip())
 
 
@@ -54,8 +61,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     runs = 1 if args.smoke else args.runs
     results: dict[str, object] = {"benchmark": "import", "python": sys.version.split()[0]}
     for name, code in CONTENDERS.items():
-        _run_once(code)  # warm the file cache
-        times = [_run_once(code)[0] for _ in range(runs)]
+        _run_once(code)  # warm the file cache and write bytecode
+        times = [_run_once(code) for _ in range(runs)]
         results[name] = {
             "median_s": statistics.median(times),
             "min_s": min(times),

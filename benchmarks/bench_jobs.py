@@ -29,7 +29,6 @@ import argparse
 import contextlib
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -296,16 +295,22 @@ def memory_child(inp: str, out: str) -> None:
     print(json.dumps(trio.run(go)))
 
 
-def _rss_mb() -> float:
+def _status_mb(field: str) -> float:
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field):
                 return int(line.split()[1]) / 1024
     return 0.0
 
 
+def _rss_mb() -> float:
+    return _status_mb("VmRSS:")
+
+
 def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    # VmHWM, not ru_maxrss: on Linux ru_maxrss survives exec, so this child would
+    # report the peak of the benchmark process that started it.
+    return _status_mb("VmHWM:")
 
 
 # --------------------------------------------------------------------------- main

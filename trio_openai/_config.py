@@ -12,8 +12,9 @@ Rules kept here:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import NoReturn
+
+import msgspec
 
 __all__ = ["PoolLimits", "Secret", "Timeouts"]
 
@@ -29,8 +30,7 @@ def _check_seconds(name: str, value: float | None, *, allow_none: bool = True) -
         raise ValueError(f"{name} must be > 0 seconds (or None for no limit), got {value!r}")
 
 
-@dataclass(frozen=True, slots=True)
-class Timeouts:
+class Timeouts(msgspec.Struct, frozen=True):
     """Per-phase time limits in seconds; ``None`` means no limit for that phase.
 
     Attributes:
@@ -68,8 +68,7 @@ class Timeouts:
         return cls(connect=min(v, 10.0), read=v, write=v, pool=v, total=v)
 
 
-@dataclass(frozen=True, slots=True)
-class PoolLimits:
+class PoolLimits(msgspec.Struct, frozen=True):
     """Connection-pool settings (defaults from the architecture seed).
 
     Attributes:
@@ -152,8 +151,7 @@ class Secret:
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 
-@dataclass(frozen=True, slots=True)
-class ClientConfig:
+class ClientConfig(msgspec.Struct, frozen=True):
     """Everything a :class:`~trio_openai.Client` view is configured with.
 
     Views made by ``with_options`` share the pool and resilience state and differ only

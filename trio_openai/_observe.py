@@ -23,8 +23,9 @@ import math
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, Final, Literal
+
+import msgspec
 
 __all__ = [
     "LATENCY_BUCKETS",
@@ -60,8 +61,7 @@ LATENCY_BUCKETS: Final = (
 HookName = Literal["request", "response", "retry", "breaker"]
 
 
-@dataclass(frozen=True, slots=True)
-class RequestRecord:
+class RequestRecord(msgspec.Struct, frozen=True):
     """What one call did, from the first attempt to its outcome.
 
     Attributes:
@@ -89,8 +89,7 @@ class RequestRecord:
     retry_reasons: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class RetryEvent:
+class RetryEvent(msgspec.Struct, frozen=True):
     """Passed to ``retry`` hooks before the backoff sleep."""
 
     method: str
@@ -102,8 +101,7 @@ class RetryEvent:
     error: str
 
 
-@dataclass(frozen=True)
-class MetricsSnapshot:
+class MetricsSnapshot(msgspec.Struct, frozen=True):
     """A frozen copy of :class:`Metrics`, plus the state of the pool and breakers.
 
     ``attempts == requests + retries`` always holds.
@@ -123,7 +121,7 @@ class MetricsSnapshot:
     tokens_out: int
     rate_limit_wait: float
     in_flight: int
-    breakers: Mapping[str, Any] = field(default_factory=dict)
+    breakers: Mapping[str, Any] = msgspec.field(default_factory=dict)
     pool: Any = None
     rate_limiter: Any = None
 

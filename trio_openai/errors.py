@@ -56,7 +56,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -309,9 +308,8 @@ class OpenAIError(Exception):
         return (_restore, (self.__class__, self.args, dict(self.__dict__)))
 
 
-@dataclass(frozen=True, slots=True)
 class Problem:
-    """One reason a request was rejected before it was sent.
+    """One reason a request was rejected before it was sent (immutable).
 
     Attributes:
         field: the parameter, dotted for nested values (``messages[0].role``).
@@ -321,15 +319,44 @@ class Problem:
             ...) it is replaced by ``"[redacted]"``.
     """
 
+    __slots__ = ("field", "rule", "value_repr")
+
     field: str
     rule: str
-    value_repr: str | None = None
+    value_repr: str | None
 
-    def __post_init__(self) -> None:
-        if self.value_repr is not None:
-            last = re.split(r"[.\[\]]", self.field.strip("]"))[-1]
+    def __init__(self, field: str, rule: str, value_repr: str | None = None) -> None:
+        if value_repr is not None:
+            last = re.split(r"[.\[\]]", field.strip("]"))[-1]
             if _SECRET_FIELD.match(last):
-                object.__setattr__(self, "value_repr", REDACTED)
+                value_repr = REDACTED
+        object.__setattr__(self, "field", field)
+        object.__setattr__(self, "rule", rule)
+        object.__setattr__(self, "value_repr", value_repr)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Problem is immutable: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Problem is immutable: cannot delete {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Problem):
+            return NotImplemented
+        return (self.field, self.rule, self.value_repr) == (
+            other.field,
+            other.rule,
+            other.value_repr,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.field, self.rule, self.value_repr))
+
+    def __repr__(self) -> str:
+        return f"Problem(field={self.field!r}, rule={self.rule!r}, value_repr={self.value_repr!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Problem, (self.field, self.rule, self.value_repr))
 
     def __str__(self) -> str:
         text = f"{self.field}: {self.rule}"

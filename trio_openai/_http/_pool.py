@@ -42,12 +42,12 @@ import re
 import socket
 import ssl
 from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Final, TypeAlias
 from urllib.parse import urlsplit
 
 import h11
+import msgspec
 import trio
 
 from .._config import PoolLimits, Timeouts
@@ -82,8 +82,7 @@ _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 _METHODS_WITH_BODY: Final = frozenset({b"POST", b"PUT", b"PATCH"})
 
 
-@dataclass(frozen=True, slots=True)
-class PoolStatistics:
+class PoolStatistics(msgspec.Struct, frozen=True):
     """A snapshot of the pool.
 
     Attributes:

@@ -20,11 +20,11 @@ from __future__ import annotations
 import base64
 import ipaddress
 import os
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 import h11
+import msgspec
 import trio
 
 from ._exceptions import InvalidRequestError, ProxyError
@@ -35,11 +35,10 @@ if TYPE_CHECKING:
 __all__ = ["ProxySettings", "ProxyURL", "open_tunnel", "parse_proxy_url"]
 
 
-@dataclass(frozen=True)
-class ProxyURL:
+class ProxyURL(msgspec.Struct, frozen=True):
     host: str
     port: int
-    auth_header: bytes | None = field(default=None, repr=False)
+    auth_header: bytes | None = None  # never shown: see __repr__
 
     def __repr__(self) -> str:
         creds = ", with credentials" if self.auth_header else ""

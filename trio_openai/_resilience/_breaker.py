@@ -72,8 +72,9 @@ import enum
 import math
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
+
+import msgspec
 
 __all__ = [
     "TRANSITIONS",
@@ -109,8 +110,7 @@ def _check_seconds(name: str, value: object) -> None:
         raise ValueError(f"BreakerPolicy.{name} must be a finite number > 0, got {value!r}")
 
 
-@dataclass(frozen=True, slots=True)
-class BreakerPolicy:
+class BreakerPolicy(msgspec.Struct, frozen=True):
     """How eagerly a circuit breaker opens and how it recovers.
 
     Defaults follow DESIGN.md section 6: open after 5 failures within 10 s, stay open
@@ -238,8 +238,7 @@ def next_state(state: CircuitState, event: BreakerEvent) -> CircuitState:
 # --------------------------------------------------------------------------- values
 
 
-@dataclass(frozen=True, slots=True)
-class Admission:
+class Admission(msgspec.Struct, frozen=True):
     """The answer of :meth:`CircuitBreaker.before_request`.
 
     Hand it back to exactly one of ``record_success`` / ``record_failure`` /
@@ -264,8 +263,7 @@ class Admission:
     generation: int
 
 
-@dataclass(frozen=True, slots=True)
-class BreakerStatistics:
+class BreakerStatistics(msgspec.Struct, frozen=True):
     """A snapshot of one breaker, from :meth:`CircuitBreaker.statistics`.
 
     ``requests == admitted + rejections`` always, and once every admission has been

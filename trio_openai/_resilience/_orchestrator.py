@@ -29,19 +29,20 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 import trio
 
 from .._http._exceptions import TransportError
+from .._http._pool import Response
 from .._observe import RequestRecord, RetryEvent
 from ..errors import APIError, CircuitOpenError, map_error, map_transport_error
 from ._retry import RetryPolicy, next_delay
 
 if TYPE_CHECKING:
     from .._config import Timeouts
-    from .._http._pool import Pool, PreparedRequest, Response
+    from .._http._pool import Pool, PreparedRequest
     from .._observe import Observer
     from ._breaker import BreakerRegistry, CircuitBreaker
     from ._ratelimit import RateLimiter
@@ -52,8 +53,7 @@ ERROR_BODY_LIMIT = 1 << 20
 """Error bodies are read up to this many bytes."""
 
 
-@dataclass(slots=True)
-class Attempted:
+class Attempted(msgspec.Struct):
     """The successful outcome of :meth:`Orchestrator.send`.
 
     ``response`` has its head; for non-streaming calls its body is read too.

@@ -60,9 +60,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import TypeAlias
 
+import msgspec
 import trio
 
 __all__ = [
@@ -155,8 +155,7 @@ def _parse_count(text: str) -> int | None:
     return int(float(s)) if "." in s else int(s)
 
 
-@dataclass(frozen=True, slots=True)
-class ServerLimits:
+class ServerLimits(msgspec.Struct, frozen=True):
     """What one response said about the caller's rate limits (each field optional).
 
     Attributes:
@@ -402,8 +401,7 @@ def _check_per_minute(name: str, value: float | None) -> None:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class RateLimits:
+class RateLimits(msgspec.Struct, frozen=True):
     """Client-side budgets. ``None`` means no client-side budget for that dimension.
 
     Attributes:
@@ -671,8 +669,7 @@ def _clamp(
 # --------------------------------------------------------------------------- trio layer
 
 
-@dataclass(frozen=True, slots=True)
-class RateLimiterStatistics:
+class RateLimiterStatistics(msgspec.Struct, frozen=True):
     """A snapshot from :meth:`RateLimiter.statistics`.
 
     Attributes:

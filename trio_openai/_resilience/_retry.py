@@ -55,8 +55,9 @@ import math
 import re
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias
+
+import msgspec
 
 from trio_openai._http._exceptions import TransportError, TransportTimeout
 
@@ -213,8 +214,7 @@ def _check_number(name: str, value: object, *, minimum: float, allow_inf: bool =
         raise ValueError(f"RetryPolicy.{name} must be >= {minimum:g}, got {value!r}")
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
+class RetryPolicy(msgspec.Struct, frozen=True):
     """How many times to retry, and how long to wait between attempts.
 
     Attributes:
@@ -258,8 +258,7 @@ class RetryPolicy:
             raise ValueError(f"RetryPolicy.jitter must be <= 1, got {self.jitter!r}")
 
 
-@dataclass(frozen=True, slots=True)
-class RetryDecision:
+class RetryDecision(msgspec.Struct, frozen=True):
     """The answer to "is this failure worth another attempt?".
 
     Attributes:
