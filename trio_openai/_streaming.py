@@ -81,7 +81,7 @@ if TYPE_CHECKING:
     from ._http._models import Headers
     from ._http._pool import Response
 
-__all__ = ["Stream", "StreamState"]
+__all__ = ["TextDeltas", "Stream", "StreamState"]
 
 T = TypeVar("T")
 
@@ -477,3 +477,28 @@ class Stream(Generic[T]):
             pass
         if not self._completed:
             raise RuntimeError("the stream was closed before it completed")
+
+
+class TextDeltas(Generic[T]):
+    """``stream.text_deltas()``: the text pieces a stream carries, as they arrive.
+
+    ``extract`` returns an item's text for the wanted choice, or ``None``/``""`` for
+    items without any; those are skipped (still accumulated by the stream).
+    """
+
+    __slots__ = ("_extract", "_stream")
+
+    def __init__(self, stream: Stream[T], extract: Callable[[T], str | None]) -> None:
+        self._stream = stream
+        self._extract = extract
+
+    def __aiter__(self) -> TextDeltas[T]:
+        return self
+
+    async def __anext__(self) -> str:
+        stream = self._stream
+        extract = self._extract
+        while True:
+            text = extract(await stream.__anext__())
+            if text:
+                return text

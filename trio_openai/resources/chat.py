@@ -11,7 +11,7 @@ from .._accumulate import ChatAccumulator
 from .._client import NOT_GIVEN, _NotGiven
 from .._resilience._ratelimit import estimate_tokens
 from .._schema import response_format_for
-from .._streaming import Stream
+from .._streaming import Stream, TextDeltas
 from ..errors import APIResponseValidationError, Problem, ValidationError
 from ..types._base import attach_response_info, decoder_for, encode
 from ..types.chat import (
@@ -78,34 +78,19 @@ class ChatCompletionStream(Stream[ChatCompletionChunk]):
         Chunks without text for that choice (role, tool calls, other choices, usage)
         are skipped, but still accumulated for :meth:`get_final_completion`.
         """
-        return _TextDeltas(self, index)
+
+        def extract(chunk: ChatCompletionChunk) -> str | None:
+            for choice in chunk.choices:
+                if choice.index == index:
+                    return choice.delta.content
+            return None
+
+        return TextDeltas(self, extract)
 
     @property
     def current_text(self) -> str:
         """The text of choice 0 received so far."""
         return self._acc.text(0)
-
-
-class _TextDeltas:
-    __slots__ = ("_index", "_stream")
-
-    def __init__(self, stream: ChatCompletionStream, index: int) -> None:
-        self._stream = stream
-        self._index = index
-
-    def __aiter__(self) -> _TextDeltas:
-        return self
-
-    async def __anext__(self) -> str:
-        stream = self._stream
-        index = self._index
-        while True:
-            chunk = await stream.__anext__()
-            for choice in chunk.choices:
-                if choice.index == index:
-                    content = choice.delta.content
-                    if content:
-                        return content
 
 
 class ParsedChatCompletion(ChatCompletion, Generic[T], kw_only=True):

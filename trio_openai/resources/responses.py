@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from .._client import NOT_GIVEN, _NotGiven
-from .._streaming import Stream
+from .._streaming import Stream, TextDeltas
 from ..errors import Problem, ValidationError
 from ..types._base import attach_response_info
 from ..types.responses import (
@@ -44,6 +44,10 @@ class _FinalResponse:
             TERMINAL_EVENT_TYPES
         ):
             self.response = response
+
+
+def _output_text_delta(event: ResponseStreamEvent) -> str | None:
+    return event.delta if type(event) is ResponseTextDeltaEvent else None
 
 
 class ResponseStream(Stream[ResponseStreamEvent]):
@@ -87,24 +91,7 @@ class ResponseStream(Stream[ResponseStreamEvent]):
 
     def text_deltas(self) -> AsyncIterator[str]:
         """The ``response.output_text.delta`` pieces as they arrive (others are skipped)."""
-        return _TextDeltas(self)
-
-
-class _TextDeltas:
-    __slots__ = ("_stream",)
-
-    def __init__(self, stream: ResponseStream) -> None:
-        self._stream = stream
-
-    def __aiter__(self) -> _TextDeltas:
-        return self
-
-    async def __anext__(self) -> str:
-        stream = self._stream
-        while True:
-            event = await stream.__anext__()
-            if type(event) is ResponseTextDeltaEvent:
-                return event.delta
+        return TextDeltas(self, _output_text_delta)
 
 
 class InputItems(Resource):

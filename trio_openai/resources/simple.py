@@ -13,7 +13,7 @@ import msgspec
 from .._accumulate import CompletionAccumulator
 from .._client import NOT_GIVEN, _NotGiven
 from .._resilience._ratelimit import estimate_tokens
-from .._streaming import Stream
+from .._streaming import Stream, TextDeltas
 from ..errors import APIResponseValidationError, Problem, ValidationError
 from ..types._base import APIObject, WireModel, attach_response_info, decoder_for, encode
 from ..types.completions import Completion, CompletionCreateParams
@@ -73,27 +73,14 @@ class CompletionStream(Stream[Completion]):
 
     def text_deltas(self, index: int = 0) -> AsyncIterator[str]:
         """The text pieces of choice ``index`` as they arrive (others accumulate)."""
-        return _CompletionTextDeltas(self, index)
 
-
-class _CompletionTextDeltas:
-    __slots__ = ("_index", "_stream")
-
-    def __init__(self, stream: CompletionStream, index: int) -> None:
-        self._stream = stream
-        self._index = index
-
-    def __aiter__(self) -> _CompletionTextDeltas:
-        return self
-
-    async def __anext__(self) -> str:
-        stream = self._stream
-        index = self._index
-        while True:
-            chunk = await stream.__anext__()
+        def extract(chunk: Completion) -> str | None:
             for choice in chunk.choices:
-                if choice.index == index and choice.text:
+                if choice.index == index:
                     return choice.text
+            return None
+
+        return TextDeltas(self, extract)
 
 
 class Completions(Resource):
