@@ -284,6 +284,11 @@ async def test_example_files_run(page: str, tmp_path: Path) -> None:
 # -- the site ---------------------------------------------------------------------------
 
 
+@pytest.mark.skipif(
+    sys.version_info < (3, 11),
+    reason="the docs toolchain resolved for Python 3.10 (mkdocstrings + pymdown-extensions "
+    "12) does not build; CI builds the site on 3.11",
+)
 def test_site_builds_without_warnings(tmp_path: Path) -> None:
     """``mkdocs build --strict``: broken links, bad references and docstring warnings
     all fail it."""
