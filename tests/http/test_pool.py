@@ -340,7 +340,8 @@ async def test_oversized_response_head_is_a_protocol_error() -> None:
     [
         ("ftp://127.0.0.1/x", "scheme 'ftp' is not supported"),
         ("127.0.0.1:8000/v1", "has no scheme"),
-        ("localhost:8000/v1", "not supported"),
+        ("localhost:8000/v1", "has no scheme"),
+        ("unix://socket/path", "scheme 'unix' is not supported"),
         ("http:///nohost", "has no host"),
         ("http://127.0.0.1:99999999/", "not a valid URL"),
         ("http://[::1/", "not a valid URL"),

@@ -134,6 +134,9 @@ class PreparedRequest:
 @lru_cache(maxsize=1024)
 def _split_url(url: str) -> tuple[Origin, str, str]:
     """``(origin, host header, target)`` of an absolute http(s) URL."""
+    if "://" not in url:
+        # ("host:port/path" splits differently across Python versions: say it plainly)
+        raise InvalidRequestError(f"url: {url!r} has no scheme; use http:// or https://")
     try:
         parts = urlsplit(url)
         port = parts.port
