@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+
+import trio
 
 
 @contextlib.contextmanager
@@ -47,3 +50,43 @@ def pin_self(cpu: int = 0) -> None:
     if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
         with contextlib.suppress(OSError):
             os.sched_setaffinity(0, {cpu})
+
+
+def summarize(values: list[float]) -> dict[str, float]:
+    """Median and min-max of a benchmark's rounds."""
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+async def drive(
+    one: Callable[[], Awaitable[object]],
+    n: int,
+    concurrency: int,
+    *,
+    warmup: int = 1,
+    latencies: list[float] | None = None,
+) -> float:
+    """Call ``one()`` ``n`` times, sequentially or from ``concurrency`` tasks; return calls/s.
+
+    ``warmup`` calls come first (connection made, code paths hot). In sequential mode,
+    each call's seconds are appended to ``latencies`` when it is given.
+    """
+    for _ in range(warmup):
+        await one()
+    start = time.perf_counter()
+    if concurrency == 1:
+        clock = time.perf_counter
+        for _ in range(n):
+            t = clock()
+            await one()
+            if latencies is not None:
+                latencies.append(clock() - t)
+    else:
+
+        async def worker(count: int) -> None:
+            for _ in range(count):
+                await one()
+
+        async with trio.open_nursery() as nursery:
+            for i in range(concurrency):
+                nursery.start_soon(worker, n // concurrency + (i < n % concurrency))
+    return n / (time.perf_counter() - start)

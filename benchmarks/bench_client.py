@@ -12,44 +12,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import trio
 
-from ._util import canned_server, pin_self
+from ._util import canned_server, drive, pin_self, summarize
 
 MESSAGES = [{"role": "user", "content": "Say hi"}]
 
 
 LATENCIES: list[float] = []
 """Per-request seconds of the last sequential run (for p50/p99)."""
-
-
-async def _drive(one: Callable[[], Awaitable[object]], n: int, concurrency: int) -> float:
-    for _ in range(3):
-        await one()  # warm-up
-    start = time.perf_counter()
-    if concurrency == 1:
-        LATENCIES.clear()
-        clock = time.perf_counter
-        for _ in range(n):
-            t = clock()
-            await one()
-            LATENCIES.append(clock() - t)
-    else:
-
-        async def worker(count: int) -> None:
-            for _ in range(count):
-                await one()
-
-        async with trio.open_nursery() as nursery:
-            for i in range(concurrency):
-                nursery.start_soon(worker, n // concurrency + (i < n % concurrency))
-    return n / (time.perf_counter() - start)
 
 
 async def run_ours(base_url: str, n: int, concurrency: int, resilience: bool = True) -> float:
@@ -63,7 +38,7 @@ async def run_ours(base_url: str, n: int, concurrency: int, resilience: bool = T
         async def one() -> object:
             return await client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
 
-        return await _drive(one, n, concurrency)
+        return await drive(one, n, concurrency, warmup=3, latencies=LATENCIES)
 
 
 async def run_ours_plain(base_url: str, n: int, concurrency: int) -> float:
@@ -79,7 +54,7 @@ async def run_sdk(base_url: str, n: int, concurrency: int) -> float:
         async def one() -> object:
             return await client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)  # type: ignore[arg-type]
 
-        return await _drive(one, n, concurrency)
+        return await drive(one, n, concurrency, warmup=3, latencies=LATENCIES)
     finally:
         await client.close()
 
@@ -88,8 +63,9 @@ Runner = Callable[[str, int, int], Awaitable[float]]
 
 
 def _rounds(runner: Runner, url: str, n: int, concurrency: int, rounds: int) -> dict[str, float]:
+    LATENCIES.clear()
     values = [trio.run(runner, url, n, concurrency) for _ in range(rounds)]
-    result = {"median": statistics.median(values), "min": min(values), "max": max(values)}
+    result = summarize(values)
     if concurrency == 1 and LATENCIES:
         ordered = sorted(LATENCIES)
         result["p50_ms"] = ordered[len(ordered) // 2] * 1000

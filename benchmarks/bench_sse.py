@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import time
 from collections.abc import Callable, Iterator
 
 from ._canned_server import stream_body
+from ._util import summarize
 
 PIECE = 65536
 
@@ -94,10 +94,6 @@ def measure(fn: Callable[[list[bytes]], int], pieces: list[bytes], rounds: int) 
         count = fn(pieces)
         rates.append(count / (time.perf_counter() - start))
     return rates
-
-
-def summarize(values: list[float]) -> dict[str, float]:
-    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
 def _contenders() -> Iterator[tuple[str, Callable[[list[bytes]], int]]]:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -31,7 +30,7 @@ from typing import Any
 
 import trio
 
-from ._util import canned_server, pin_self
+from ._util import canned_server, pin_self, summarize
 
 MESSAGES = [{"role": "user", "content": "Tell me a long story"}]
 Runner = Callable[[str, int], Awaitable[float]]
@@ -105,10 +104,6 @@ async def run_sdk(base_url: str, chunks: int) -> float:
 
 def measure(runner: Runner, base_url: str, chunks: int, rounds: int) -> list[float]:
     return [trio.run(runner, base_url, chunks) for _ in range(rounds)]
-
-
-def summarize(values: list[float]) -> dict[str, float]:
-    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
 def profile_ours(base_url: str, chunks: int, top: int = 25) -> str:

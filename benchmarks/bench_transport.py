@@ -12,37 +12,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
-import time
 from collections.abc import Awaitable, Callable
 
 import trio
 
-from ._util import canned_server, pin_self
+from ._util import canned_server, drive, pin_self, summarize
 
 PAYLOAD = b'{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Say hi"}]}'
 HEADERS = {"content-type": "application/json", "authorization": "Bearer sk-bench"}
 
 Runner = Callable[[str, int, int], Awaitable[float]]
-
-
-async def _drive(one: Callable[[], Awaitable[object]], n: int, concurrency: int) -> float:
-    await one()  # warm-up: connection made, code paths hot
-    start = time.perf_counter()
-    if concurrency == 1:
-        for _ in range(n):
-            await one()
-    else:
-
-        async def worker(count: int) -> None:
-            for _ in range(count):
-                await one()
-
-        async with trio.open_nursery() as nursery:
-            for i in range(concurrency):
-                nursery.start_soon(worker, n // concurrency + (i < n % concurrency))
-    return n / (time.perf_counter() - start)
 
 
 async def run_ours(url: str, n: int, concurrency: int) -> float:
@@ -55,7 +35,7 @@ async def run_ours(url: str, n: int, concurrency: int) -> float:
             r = await pool.request("POST", url, body=PAYLOAD, headers=HEADERS)
             return r.content
 
-        return await _drive(one, n, concurrency)
+        return await drive(one, n, concurrency)
 
 
 async def run_httpx(url: str, n: int, concurrency: int) -> float:
@@ -68,15 +48,11 @@ async def run_httpx(url: str, n: int, concurrency: int) -> float:
             r = await client.post(url, content=PAYLOAD, headers=HEADERS)
             return r.content
 
-        return await _drive(one, n, concurrency)
+        return await drive(one, n, concurrency)
 
 
 def measure(runner: Runner, url: str, n: int, concurrency: int, rounds: int) -> list[float]:
     return [trio.run(runner, url, n, concurrency) for _ in range(rounds)]
-
-
-def summarize(values: list[float]) -> dict[str, float]:
-    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
 def main(argv: list[str] | None = None) -> dict[str, object]:

@@ -12,12 +12,7 @@ import pytest
 import trio
 
 import trio_openai
-
-testing = pytest.importorskip("trio_openai.testing")
-if not hasattr(testing, "open_mock_server"):  # pragma: no cover - not landed yet
-    pytest.skip("trio_openai.testing.open_mock_server is not available", allow_module_level=True)
-
-from trio_openai.testing import Fault, FaultRule, open_mock_server  # noqa: E402
+from trio_openai.testing import Fault, FaultRule, open_mock_server
 
 LIMIT = 10
 MESSAGES = [{"role": "user", "content": "Write two sentences about rivers."}]
@@ -81,8 +76,6 @@ async def test_mock_server_drop_mid_stream_is_a_connection_error() -> None:
 
 
 async def test_stream_usage_reaches_the_metrics() -> None:
-    from trio_openai.testing import open_mock_server
-
     async with (
         open_mock_server() as server,
         trio_openai.Client(api_key=server.api_key, base_url=server.base_url) as client,
