@@ -1,36 +1,52 @@
-"""One HTTP/1.1 connection: h11 driving a trio stream.
+"""One HTTP/1.1 connection: a trio stream, our fast framing, h11 for the rest.
 
 Theory of operation
 -------------------
-h11 is the protocol state machine; this module is the thin I/O loop around it
-(bytes in -> ``receive_data``; ``next_event`` until ``NEED_DATA``). A connection
-carries one exchange at a time:
+A connection carries one exchange at a time:
 
     NEW --send--> ACTIVE --end of both messages--> IDLE --send--> ACTIVE ...
       \\                \\--failure, cancel, early exit--> CLOSED
        \\--failure--> CLOSED
 
+The request head was serialized when the request was prepared
+(:class:`~._h1.RequestHead`); sending writes it and the body framing. Receiving
+collects bytes until the blank line that ends the head and gives them to
+:func:`~._h1.parse_response_head`. The body is then read without h11 either: a
+Content-Length count, or the sans-IO :class:`_ChunkedBody` decoder, which hands out
+all the data of one socket read at once. When the head is not in the plain form that
+parser takes (1xx, HTTP/1.0, folded or malformed lines, unusual framing), the
+exchange is handed to a fresh ``h11.Connection`` told about the request, and h11
+reads this response, body included, with its own rules (accepting or raising).
+
 Rules kept:
 - A connection whose HTTP state is unknown is closed, never reused: any exception
-  (including ``trio.Cancelled``) while a message is in flight marks it CLOSED.
+  (including ``trio.Cancelled``) while a message is in flight marks it CLOSED, and so
+  do bytes after the end of a response, or ``Connection: close`` from either side.
 - Closing never blocks and never needs a checkpoint: it closes the socket
   synchronously (what ``trio.aclose_forcefully`` ends up doing for a socket), so
   cleanup under cancellation is bounded by construction and cannot be interrupted.
 - Time limits are cancel scopes created here, per phase, from absolute deadlines
   passed in by the pool; expiry raises a :class:`TransportTimeout` naming the phase.
   ``trio.Cancelled`` from the caller's own scopes always propagates untouched.
+- Every exchange has a schedule point: on a plain socket the request is written
+  directly when the kernel takes it whole (after a cancellation check, so a cancelled
+  caller sends nothing), and waiting for the response is the exchange's yield to
+  other tasks. trio's ``send_all`` would add a second trip through the scheduler.
 
 Options rejected:
 - Reading ahead (a background reader task): back-pressure stays the socket's and the
   request path needs no nursery.
 - One cancel scope around the whole body: the body is iterated in the caller's code,
   and a cancel scope must not straddle a yield to the caller.
+- h11 for every exchange: correct, but its events and state machine cost more CPU
+  than the rest of a request's client-side work; it is kept for what is unusual.
 """
 
 from __future__ import annotations
 
 import enum
 import math
+import os
 import re
 import select
 from typing import TYPE_CHECKING, Final
@@ -39,6 +55,7 @@ import h11
 import trio
 
 from ._exceptions import (
+    InvalidRequestError,
     ReadError,
     ReadTimeout,
     RemoteProtocolError,
@@ -48,17 +65,21 @@ from ._exceptions import (
     WriteError,
     WriteTimeout,
 )
+from ._h1 import CHUNKED, HEAD_END, parse_response_head
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable
 
+    from ._h1 import RequestHead
+
 __all__ = ["ConnectionState", "HTTPConnection", "ResponseHead"]
 
 READ_SIZE: Final = 65536
-_HEAD_END: Final = re.compile(rb"\n\r?\n")  # what h11 accepts as the end of a head
 _MAX_CHUNK_LINE: Final = 4096
 _HEX: Final = re.compile(rb"[0-9A-Fa-f]{1,20}").fullmatch  # a chunk size, as h11 reads it
 _INF: Final = math.inf
+# Writing to the socket's descriptor directly works on POSIX systems only.
+_DIRECT_WRITE: Final = os.name == "posix"
 
 
 class ConnectionState(enum.Enum):
@@ -103,15 +124,20 @@ class HTTPConnection:
     """
 
     __slots__ = (
+        "_body_left",
+        "_buffer",
         "_chunked",
+        "_direct",
         "_eof",
         "_h11",
-        "_head_tail",
-        "_pending",
+        "_keep_alive",
+        "_max_head",
         "_phase",
-        "_reading_head",
+        "_request",
+        "_request_body",
         "_scope",
         "_socket",
+        "_started",
         "_stream",
         "_total",
         "created_at",
@@ -134,19 +160,26 @@ class HTTPConnection:
         if sock is None:
             raise TypeError("HTTPConnection needs a trio.SocketStream (optionally under SSLStream)")
         self._socket = sock
+        # A plain socket can be written directly (see _send); TLS goes through trio.
+        self._direct = _DIRECT_WRITE and isinstance(stream, trio.SocketStream)
+        self._max_head = max_response_head
         self._total: float | None = None
-        self._eof = False
-        # Bytes received after the response head, not (yet) given to h11, and the
-        # chunked-body decoder used instead of h11 for the body (see _ChunkedBody).
-        self._pending = b""
-        self._reading_head = False
-        self._head_tail = b""
+        # The exchange in flight: its request, bytes received and not yet consumed,
+        # whether any response byte came, and how its body is read: _body_left bytes
+        # (Content-Length), _chunked (the decoder), or _h11 (the fallback reads it all).
+        self._request: RequestHead | None = None
+        self._request_body: bytes | AsyncIterable[bytes] | None = None
+        self._buffer = b""
+        self._started = False
+        self._keep_alive = True
+        self._body_left = 0
         self._chunked: _ChunkedBody | None = None
+        self._h11: h11.Connection | None = None
+        self._eof = False
         # While exchange() runs, one cancel scope covers writing and reading the head;
         # each phase moves its deadline. _phase = (name, phase limit, its deadline).
         self._scope: trio.CancelScope | None = None
         self._phase: tuple[str, float | None, float] = ("write", None, _INF)
-        self._h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=max_response_head)
         self.origin = origin
         self.state = ConnectionState.NEW
         self.created_at = now
@@ -163,7 +196,7 @@ class HTTPConnection:
 
     async def exchange(
         self,
-        request: h11.Request,
+        request: RequestHead,
         body: bytes | AsyncIterable[bytes] | None,
         *,
         write_timeout: float | None,
@@ -200,7 +233,7 @@ class HTTPConnection:
             error = WriteTimeout(limit)
         else:
             error = ReadTimeout(limit)
-        error.response_started = name == "read" and self._h11.their_state is not h11.SEND_RESPONSE
+        error.response_started = name == "read" and self._started
         return error
 
     def _move_scope(self, name: str, limit: float | None, deadline: float) -> None:
@@ -218,7 +251,7 @@ class HTTPConnection:
 
     async def send_request(
         self,
-        request: h11.Request,
+        request: RequestHead,
         body: bytes | AsyncIterable[bytes] | None,
         *,
         write_timeout: float | None,
@@ -232,31 +265,80 @@ class HTTPConnection:
         Raises:
             WriteError: the connection broke while sending (connection is CLOSED).
             WriteTimeout / TotalTimeout: a send stalled past its limit (CLOSED).
+            InvalidRequestError: a streamed body's size differs from its
+                Content-Length (CLOSED).
         """
         self.state = ConnectionState.ACTIVE
         self.requests_sent += 1
         self._total = total
-        conn = self._h11
+        self._request = request
+        self._request_body = body
+        self._started = False
+        self._keep_alive = request.keep_alive
+        self._chunked = None
+        self._h11 = None
+        self._eof = False
         try:
             if body is None or isinstance(body, (bytes, bytearray, memoryview)):
-                data = conn.send(request) or b""
-                if body:
-                    data += conn.send(h11.Data(data=body)) or b""
-                data += conn.send(h11.EndOfMessage()) or b""
-                await self._send(data, write_timeout, deadline)
-            else:
-                await self._send(conn.send(request) or b"", write_timeout, deadline)
-                async for chunk in body:
-                    if chunk:
-                        await self._send(
-                            conn.send(h11.Data(data=chunk)) or b"", write_timeout, deadline
+                if request.chunked:
+                    data = request.head
+                    if body:
+                        data += b"%x\r\n" % len(body) + body + b"\r\n"
+                    data += b"0\r\n\r\n"
+                else:
+                    if len(body or b"") != (request.length or 0):
+                        raise InvalidRequestError(
+                            f"request body is {len(body or b'')} bytes but Content-Length"
+                            f" says {request.length or 0}"
                         )
-                await self._send(conn.send(h11.EndOfMessage()) or b"", write_timeout, deadline)
+                    data = request.head + body if body else request.head
+                await self._send(data, write_timeout, deadline)
+                return
+            await self._send(request.head, write_timeout, deadline)
+            sent = 0
+            length = request.length
+            async for chunk in body:
+                if not chunk:
+                    continue
+                if request.chunked:
+                    await self._send(
+                        b"%x\r\n" % len(chunk) + chunk + b"\r\n", write_timeout, deadline
+                    )
+                    continue
+                sent += len(chunk)
+                if length is None or sent > length:
+                    raise InvalidRequestError(
+                        f"request body is longer than its Content-Length ({length or 0})"
+                    )
+                await self._send(chunk, write_timeout, deadline)
+            if request.chunked:
+                await self._send(b"0\r\n\r\n", write_timeout, deadline)
+            elif sent != (length or 0):
+                raise InvalidRequestError(
+                    f"request body is {sent} bytes but Content-Length says {length or 0}"
+                )
         except BaseException:
             self.close()
             raise
 
-    async def _send(self, data: bytes, write_timeout: float | None, deadline: float) -> None:
+    async def _send(
+        self, data: bytes | memoryview, write_timeout: float | None, deadline: float
+    ) -> None:
+        if self._direct:
+            fd = self._socket.fileno()  # -1 once closed: os.write then fails cleanly
+            # Write directly when the kernel takes it all: no scheduler round trip.
+            # The cancellation check keeps trio's rule that a cancelled call has no
+            # effect; the wait for the response is this exchange's schedule point.
+            await trio.lowlevel.checkpoint_if_cancelled()
+            try:
+                written = os.write(fd, data)
+            except BlockingIOError:
+                written = 0
+            except OSError as exc:
+                raise WriteError(f"connection broke while sending the request: {exc!r}") from exc
+            if written == len(data):
+                return
+            data = memoryview(data)[written:]
         if self._scope is not None:
             self._move_scope("write", write_timeout, deadline)
             try:
@@ -285,7 +367,7 @@ class HTTPConnection:
     # -- receiving -------------------------------------------------------------------
 
     async def receive_head(self, *, read_timeout: float | None, deadline: float) -> ResponseHead:
-        """Receive the final response head, skipping any 1xx informational responses.
+        """Receive the final response head (1xx informational responses are skipped).
 
         Raises:
             ReadError: the peer closed or reset before a complete head; its
@@ -294,58 +376,155 @@ class HTTPConnection:
                 head larger than the limit.
             ReadTimeout / TotalTimeout: no byte arrived in time.
         """
-        self._reading_head = True
-        self._head_tail = b""
+        request = self._request
+        assert request is not None, "send_request() first"
         try:
+            buffer = self._buffer
+            self._buffer = b""
+            search_from = 0
             while True:
-                event = await self._next_event(read_timeout, deadline)
-                if type(event) is h11.Response:
-                    self._reading_head = False
-                    raw = event.headers.raw_items()
-                    self._chunked = self._fast_body(event.status_code, raw)
-                    return ResponseHead(event.status_code, event.reason, raw, b"1.1")
-                if type(event) is h11.InformationalResponse:
-                    continue
-                if type(event) is h11.ConnectionClosed:
-                    raise ReadError(
-                        "server closed the connection without sending a response", phase="read"
-                    )
-                raise RemoteProtocolError(f"unexpected event before response head: {event!r}")
+                if buffer:
+                    match = HEAD_END.search(buffer, search_from)
+                    if match is not None:
+                        end = match.end()
+                        if end > self._max_head:
+                            break
+                        head = parse_response_head(buffer, end, request.method)
+                        if head is None:
+                            return await self._receive_head_h11(buffer, read_timeout, deadline)
+                        self._buffer = buffer[end:]
+                        body_length = head.body_length
+                        if body_length == CHUNKED:
+                            self._chunked = _ChunkedBody()
+                        else:
+                            self._body_left = body_length
+                        if not head.keep_alive:
+                            self._keep_alive = False
+                        return ResponseHead(head.status, head.reason, head.headers, b"1.1")
+                    if len(buffer) > self._max_head:
+                        break
+                    search_from = max(0, len(buffer) - 2)
+                data = await self._receive(read_timeout, deadline)
+                if not data:
+                    if buffer:
+                        err = ReadError("server closed the connection in the middle of the head")
+                        err.response_started = True
+                        raise err
+                    message = "server closed the connection before responding"
+                    if self.origin[0] == "https" and self.requests_sent == 1:
+                        message += (
+                            " (right after the TLS handshake: a server that requires a"
+                            " client certificate does this when none or a wrong one is"
+                            " given; see cert=)"
+                        )
+                    raise ReadError(message)
+                self._started = True
+                buffer = buffer + data if buffer else bytes(data)
+            too_big = RemoteProtocolError(
+                f"invalid HTTP response from server: the head exceeds {self._max_head} bytes"
+                " (PoolLimits.max_response_head)"
+            )
+            too_big.response_started = True
+            raise too_big
         except BaseException:
             self.close()
             raise
+
+    async def _receive_head_h11(
+        self, received: bytes, read_timeout: float | None, deadline: float
+    ) -> ResponseHead:
+        """Hand this exchange to h11: tell it the request, give it the bytes so far."""
+        request = self._request
+        assert request is not None
+        conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=self._max_head)
+        conn.send(request.h11_event())
+        body = self._request_body
+        if body is None or isinstance(body, (bytes, bytearray, memoryview)):
+            if body:
+                conn.send(h11.Data(data=body))
+            conn.send(h11.EndOfMessage())
+        # (A streamed body cannot be told again: h11 then ends the exchange with our
+        # side unfinished, and the connection closes afterwards instead of being reused.)
+        self._h11 = conn
+        conn.receive_data(received)
+        while True:
+            event = await self._next_h11_event(read_timeout, deadline)
+            if type(event) is h11.Response:
+                return ResponseHead(
+                    event.status_code, event.reason, list(event.headers), event.http_version
+                )
+            if type(event) is h11.InformationalResponse:
+                continue
+            if type(event) is h11.ConnectionClosed:
+                raise ReadError(
+                    "server closed the connection without sending a response", phase="read"
+                )
+            raise RemoteProtocolError(f"unexpected event before response head: {event!r}")
 
     async def receive_body_chunk(self, *, read_timeout: float | None, deadline: float) -> bytes:
         """Return the next piece of the response body, or ``b""`` at its end.
 
-        At the end of the body the connection becomes IDLE when h11 allows another
-        request on it, else CLOSED. Raises as :meth:`receive_head` (then CLOSED).
-        A chunked body comes in pieces that may span several HTTP chunks: all the
-        data of one socket read at once.
+        At the end of the body the connection becomes IDLE when it may carry another
+        request, else CLOSED. Raises as :meth:`receive_head` (then CLOSED). The body
+        comes in pieces of one socket read each (a chunked body's pieces may span
+        several HTTP chunks).
         """
-        if self._chunked is not None:
-            return await self._receive_chunked(self._chunked, read_timeout, deadline)
         try:
-            while True:
-                event = await self._next_event(read_timeout, deadline)
-                t = type(event)
-                if t is h11.Data:
-                    data: bytes = event.data  # type: ignore[attr-defined]
-                    if data:
-                        return data
-                    continue
-                if t is h11.EndOfMessage:
-                    self._finish_cycle()
-                    return b""
-                if t is h11.ConnectionClosed:
-                    raise ReadError("server closed the connection in the middle of the body")
-                raise RemoteProtocolError(f"unexpected event in response body: {event!r}")
+            if self._h11 is not None:
+                return await self._receive_body_h11(read_timeout, deadline)
+            if self._chunked is not None:
+                return await self._receive_chunked(self._chunked, read_timeout, deadline)
+            left = self._body_left
+            if not left:
+                self._finish_cycle()
+                return b""
+            data: bytes | bytearray = self._buffer
+            if data:
+                self._buffer = b""
+            else:
+                data = await self._receive(read_timeout, deadline)
+                if not data:
+                    err = ReadError("server closed the connection in the middle of the body")
+                    err.response_started = True
+                    raise err
+            if len(data) > left:
+                # Bytes after the body: the server's framing cannot be trusted.
+                self._keep_alive = False
+                data = data[:left]
+            self._body_left = left - len(data)
+            return data if type(data) is bytes else bytes(data)
         except BaseException:
             self.close()
             raise
 
-    async def _next_event(self, read_timeout: float | None, deadline: float) -> h11.Event:
+    async def _receive_body_h11(self, read_timeout: float | None, deadline: float) -> bytes:
+        while True:
+            event = await self._next_h11_event(read_timeout, deadline)
+            t = type(event)
+            if t is h11.Data:
+                data: bytes = event.data  # type: ignore[attr-defined]
+                if data:
+                    return data if type(data) is bytes else bytes(data)
+                continue
+            if t is h11.EndOfMessage:
+                conn = self._h11
+                assert conn is not None
+                self._h11 = None
+                if not (
+                    conn.our_state is h11.DONE
+                    and conn.their_state is h11.DONE
+                    and not conn.trailing_data[0]
+                ):
+                    self._keep_alive = False
+                self._finish_cycle()
+                return b""
+            if t is h11.ConnectionClosed:
+                raise ReadError("server closed the connection in the middle of the body")
+            raise RemoteProtocolError(f"unexpected event in response body: {event!r}")
+
+    async def _next_h11_event(self, read_timeout: float | None, deadline: float) -> h11.Event:
         conn = self._h11
+        assert conn is not None
         while True:
             try:
                 event = conn.next_event()
@@ -359,33 +538,7 @@ class HTTPConnection:
                 raise err from exc
             if event is not h11.NEED_DATA:
                 return event  # type: ignore[return-value]
-            if self._pending:
-                data: bytes | bytearray = self._pending
-                self._pending = b""
-            else:
-                data = await self._receive(read_timeout, deadline)
-            if self._reading_head and data:
-                # Give h11 the head only; keep the body bytes for the fast path.
-                tail = self._head_tail
-                match = _HEAD_END.search(tail + data if tail else data)
-                if match is not None:
-                    end = match.end() - len(tail)
-                    if end < len(data):
-                        self._pending = bytes(data[end:])
-                        data = data[:end]
-                    self._head_tail = b""
-                else:
-                    self._head_tail = bytes(data[-3:])
-            if not data and conn.their_state is h11.SEND_RESPONSE:
-                # EOF before any byte of this response: h11 would report a protocol
-                # error; say plainly what happened so the pool can decide to retry.
-                message = "server closed the connection before responding"
-                if self.origin[0] == "https" and self.requests_sent == 1:
-                    message += (
-                        " (right after the TLS handshake: a server that requires a client"
-                        " certificate does this when none or a wrong one is given; see cert=)"
-                    )
-                raise ReadError(message)
+            data = await self._receive(read_timeout, deadline)
             self._eof = not data
             conn.receive_data(data)  # type: ignore[arg-type]  # h11 accepts any buffer
 
@@ -401,68 +554,46 @@ class HTTPConnection:
                 return await self._stream.receive_some(READ_SIZE)
         except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
             err = ReadError(f"connection broke while reading the response: {exc!r}")
-            err.response_started = self._h11.their_state is not h11.SEND_RESPONSE
+            err.response_started = self._started
             raise err from exc
         # Only reached when our own scope swallowed its cancellation.
         assert scope.cancelled_caught
-        started = self._h11.their_state is not h11.SEND_RESPONSE
         timeout: TransportTimeout
         if deadline <= limit:
             timeout = TotalTimeout(self._total or 0.0)
         else:
             assert read_timeout is not None
             timeout = ReadTimeout(read_timeout)
-        timeout.response_started = started
+        timeout.response_started = self._started
         raise timeout
-
-    def _fast_body(self, status: int, headers: list[tuple[bytes, bytes]]) -> _ChunkedBody | None:
-        """A chunked decoder for this response's body, or None to let h11 read it."""
-        if status in (204, 304) or self._h11.their_state is not h11.SEND_BODY:
-            return None
-        chunked = False
-        for name, value in headers:
-            if name.lower() == b"transfer-encoding":
-                chunked = value.lower().rsplit(b",", 1)[-1].strip() == b"chunked"
-        # Only when h11 holds no body byte (it got the head alone).
-        if not chunked or self._h11.trailing_data[0]:
-            return None
-        return _ChunkedBody()
 
     async def _receive_chunked(
         self, body: _ChunkedBody, read_timeout: float | None, deadline: float
     ) -> bytes:
-        try:
-            while not body.done:
-                if self._pending:
-                    data: bytes | bytearray = self._pending
-                    self._pending = b""
-                else:
-                    data = await self._receive(read_timeout, deadline)
-                    if not data:
-                        err = ReadError("server closed the connection in the middle of the body")
-                        err.response_started = True
-                        raise err
-                out = body.feed(data)
-                if out:
-                    return out
-            # The whole body was read: let h11 see its end, so it allows the next request.
-            self._chunked = None
-            conn = self._h11
-            conn.receive_data(b"0\r\n\r\n")
-            event = conn.next_event()
-            if type(event) is not h11.EndOfMessage or body.extra:
-                self.close()  # bytes after the body: the connection's state is unknown
-                return b""
-            self._finish_cycle()
-            return b""
-        except BaseException:
-            self.close()
-            raise
+        while not body.done:
+            if self._buffer:
+                data: bytes | bytearray = self._buffer
+                self._buffer = b""
+            else:
+                data = await self._receive(read_timeout, deadline)
+                if not data:
+                    err = ReadError("server closed the connection in the middle of the body")
+                    err.response_started = True
+                    raise err
+            out = body.feed(data)
+            if out:
+                return out
+        self._chunked = None
+        if body.extra:
+            self._keep_alive = False  # bytes after the body: the state is unknown
+        self._finish_cycle()
+        return b""
 
     def _finish_cycle(self) -> None:
-        conn = self._h11
-        if conn.our_state is h11.DONE and conn.their_state is h11.DONE:
-            conn.start_next_cycle()
+        """The response was read to its end: keep the connection if it may be reused."""
+        self._request = None
+        self._request_body = None
+        if self._keep_alive and not self._buffer and self.state is ConnectionState.ACTIVE:
             self.state = ConnectionState.IDLE
         else:
             self.close()
@@ -489,6 +620,7 @@ class HTTPConnection:
         if self.state is ConnectionState.CLOSED:
             return
         self.state = ConnectionState.CLOSED
+        self._request_body = None
         self._socket.close()
 
     @property

@@ -7,7 +7,7 @@ A request takes a *lease*: one token of a ``trio.CapacityLimiter`` (at most
 recently used idle one (LIFO, so the warmest socket is reused and cold ones expire),
 or a new one. The lease ends when the response is finished:
 
-- the body was read to its end and h11 allows another request -> the connection goes
+- the body was read to its end and HTTP allows another request -> the connection goes
   back to its origin's idle list (at most ``max_idle_per_host``; extra ones close);
 - anything else (the caller left early, an error, a cancellation) -> it is closed.
 
@@ -30,7 +30,7 @@ Rules kept:
 Options rejected:
 - A background reaper task for idle connections: expiry is checked when connections
   are taken and returned, so the pool owns no task and needs no nursery.
-- HTTP/2: h11 is HTTP/1.1, and for this workload many HTTP/1.1 connections are simpler
+- HTTP/2: for this workload many HTTP/1.1 connections are simpler
   and as fast.
 """
 
@@ -46,7 +46,6 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Final, TypeAlias
 from urllib.parse import urlsplit
 
-import h11
 import msgspec
 import trio
 
@@ -62,6 +61,7 @@ from ._exceptions import (
     TransportError,
     TransportTimeout,
 )
+from ._h1 import RequestHead
 from ._models import Headers
 from ._proxy import ProxySettings, ProxyURL, open_tunnel
 from ._tls import CertSpec, VerifySpec, create_ssl_context, describe_tls_failure
@@ -111,17 +111,18 @@ class PoolStatistics(msgspec.Struct, frozen=True):
 class PreparedRequest:
     """A request checked and encoded before any connection is touched."""
 
-    __slots__ = ("body", "event", "origin", "proxy", "replayable")
+    __slots__ = ("body", "head", "method", "origin", "proxy", "replayable")
 
     def __init__(
         self,
         origin: Origin,
-        event: h11.Request,
+        head: RequestHead,
         body: Body,
         proxy: ProxyURL | None,
     ) -> None:
         self.origin = origin
-        self.event = event
+        self.head = head
+        self.method = head.method.decode("ascii")
         self.body = body
         self.proxy = proxy
         self.replayable = (
@@ -227,7 +228,7 @@ def _encode_headers(pairs: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
 
 
 class Pool:
-    """HTTP/1.1 connection pool on trio + h11.
+    """HTTP/1.1 connection pool on trio (h11 for unusual responses; see _connection).
 
     Use it as ``async with Pool(...) as pool:`` (or call :meth:`aclose`); requests go
     through :meth:`stream` (an async context manager yielding a :class:`Response`) or
@@ -399,17 +400,22 @@ class Pool:
             pairs.append(("Proxy-Authorization", proxy.auth_header.decode("ascii")))
         encoded = _encode_headers(pairs)
         try:
-            # The pairs were checked above with h11's own rules; ``_parsed=True`` tells
-            # h11 not to run its regexes over them a second time (h11 still checks
-            # method, target, Host and framing headers).
-            event = h11.Request(
-                method=method_b, target=target.encode("ascii"), headers=encoded, _parsed=True
-            )
+            target_b = target.encode("ascii")
         except UnicodeEncodeError:
             raise InvalidRequestError(f"url: {url!r} must be ASCII (percent-encode it)") from None
-        except h11.LocalProtocolError as exc:
-            raise InvalidRequestError(f"request is not valid HTTP: {exc}") from exc
-        return PreparedRequest(origin, event, body, proxy)
+        # The pairs were checked above with h11's rules; RequestHead checks the rest
+        # (method, target, one Host, framing headers) and serializes the head once.
+        head = RequestHead(method_b, target_b, encoded)
+        if (
+            (body is None or isinstance(body, (bytes, bytearray, memoryview)))
+            and not head.chunked
+            and len(body or b"") != (head.length or 0)
+        ):
+            raise InvalidRequestError(
+                f"request body is {len(body or b'')} bytes but Content-Length says"
+                f" {head.length or 0}"
+            )
+        return PreparedRequest(origin, head, body, proxy)
 
     # -- the exchange ----------------------------------------------------------------
 
@@ -430,7 +436,7 @@ class Pool:
             try:
                 conn, reused = await self._connection_for(prepared, timeouts, deadline, force_new)
                 head = await conn.exchange(
-                    prepared.event,
+                    prepared.head,
                     prepared.body,
                     write_timeout=timeouts.write,
                     read_timeout=timeouts.read,
@@ -738,7 +744,6 @@ class Response:
             if not chunk:
                 break
             parts.append(chunk)
-        # h11 may hand out bytearray slices: give callers bytes, as annotated.
         content = parts[0] if len(parts) == 1 else b"".join(parts)
         self._content = content if type(content) is bytes else bytes(content)
         return self._content

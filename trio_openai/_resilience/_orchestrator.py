@@ -121,7 +121,7 @@ class Orchestrator:
             CircuitOpenError: the origin's breaker is open; nothing was sent.
         """
         observer = self._observer
-        method = prepared.event.method.decode("ascii")
+        method = prepared.method
         started = trio.current_time()
         attempts = 0
         reasons: list[str] = []

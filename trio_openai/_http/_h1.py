@@ -1,0 +1,212 @@
+"""HTTP/1.1 framing for the common case, sans-IO: request heads out, response heads in.
+
+Theory of operation
+-------------------
+h11 implements all of HTTP/1.1 and stays the authority. Driving it costs ~65 µs of
+CPU per exchange here (event objects, the state machine, per-header validation),
+which is a quarter of a whole ``chat.completions.create`` call on this client. Almost
+every exchange is the same shape, so this module handles that shape directly:
+
+- :class:`RequestHead` checks a request the way h11 checks one (method, target, one
+  Host, framing headers) and serializes its head once, when the request is prepared.
+  The connection writes those bytes and the body framing itself (Content-Length, or
+  chunks when ``Transfer-Encoding: chunked`` is set).
+- :func:`parse_response_head` reads a complete response head if it is in the plain
+  form: ``HTTP/1.1``, a final status (200-999), CRLF line ends, no obsolete line
+  folding, every header line well formed, and framing that is one clean
+  ``Content-Length`` or ``Transfer-Encoding: chunked`` (or no body by status/method).
+  It returns what h11 would report for the same bytes (property-tested against h11).
+
+Everything else -- 1xx responses, HTTP/1.0, bare-LF line ends, folded headers,
+malformed lines, read-until-close bodies, odd framing headers -- makes it return
+``None``, and the connection hands the exchange to a fresh ``h11.Connection`` (told
+about the request with :meth:`RequestHead.h11_event`), which accepts or rejects the
+bytes with its own rules. So this module never widens what is accepted: it only
+takes a fast road through what h11 accepts.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+import h11
+
+from ._exceptions import InvalidRequestError
+
+__all__ = ["HEAD_END", "ParsedHead", "RequestHead", "parse_response_head"]
+
+HEAD_END: Final = re.compile(rb"\n\r?\n")
+"""The end of a head, as h11 finds it (a blank line, with or without CR)."""
+
+# The response grammar as h11 writes it (RFC 9112; h11/_abnf.py), restricted to
+# HTTP/1.1 and final statuses. In a bytes pattern ``\s`` is ASCII whitespace.
+_STATUS_LINE: Final = re.compile(rb"HTTP/1\.1 ([2-9][0-9]{2})(?: ((?:[ \t]|[^\x00\s])*))?")
+_HEADER_LINE: Final = re.compile(
+    rb"([-!#$%&'*+.^_`|~0-9a-zA-Z]+):[ \t]*((?:[^\x00\s]+(?:[ \t]+[^\x00\s]+)*)?)[ \t]*"
+)
+_TOKEN: Final = re.compile(rb"[-!#$%&'*+.^_`|~0-9a-zA-Z]+")
+_TARGET: Final = re.compile(rb"[\x21-\x7e]+")
+_DIGITS: Final = re.compile(rb"[0-9]{1,20}")  # h11 allows at most 20 digits
+
+CHUNKED: Final = -1
+"""``ParsedHead.body_length`` of a chunked body."""
+
+
+class RequestHead:
+    """A request checked and serialized once, before any connection is touched.
+
+    Attributes:
+        method, target: as sent.
+        headers: the encoded ``(name, value)`` pairs, in the order given.
+        head: the bytes of the request line and headers (Host first, as h11 writes).
+        chunked: the body is sent with chunked framing; else ``length`` bytes.
+        length: the declared Content-Length (``None`` without one).
+        keep_alive: False when the request itself asks to close the connection.
+
+    Raises:
+        InvalidRequestError: what h11 would refuse to send, said plainly.
+    """
+
+    __slots__ = ("chunked", "head", "headers", "keep_alive", "length", "method", "target")
+
+    def __init__(self, method: bytes, target: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+        if _TOKEN.fullmatch(method) is None:
+            raise InvalidRequestError(f"method {method!r} is not a valid HTTP method")
+        if _TARGET.fullmatch(target) is None:
+            raise InvalidRequestError(
+                f"request target {target!r} has characters HTTP does not allow"
+            )
+        hosts = 0
+        seen: bytes | None = None
+        chunked = False
+        keep_alive = True
+        for name, value in headers:
+            lower = name.lower()
+            if lower == b"host":
+                hosts += 1
+            elif lower == b"content-length":
+                values = {v.strip() for v in value.split(b",")}
+                only = values.pop() if len(values) == 1 else b""
+                if _DIGITS.fullmatch(only) is None or (seen is not None and only != seen):
+                    raise InvalidRequestError(f"Content-Length {value!r} is not valid")
+                seen = only
+            elif lower == b"transfer-encoding":
+                if chunked or value.lower() != b"chunked":
+                    raise InvalidRequestError(
+                        "Transfer-Encoding: only a single 'chunked' is supported"
+                    )
+                chunked = True
+            elif lower == b"connection" and b"close" in _comma_tokens(value):
+                keep_alive = False
+        if hosts != 1:
+            raise InvalidRequestError(
+                "a request needs exactly one Host header" if hosts else "missing Host header"
+            )
+        self.method = method
+        self.target = target
+        self.headers = headers
+        self.chunked = chunked
+        self.length = None if chunked or seen is None else int(seen)
+        self.keep_alive = keep_alive
+        lines = [method, b" ", target, b" HTTP/1.1\r\n"]
+        # Host first (RFC 9110 asks user agents to send it first; h11 does the same).
+        for name, value in headers:
+            if name.lower() == b"host":
+                lines += (name, b": ", value, b"\r\n")
+        for name, value in headers:
+            if name.lower() != b"host":
+                lines += (name, b": ", value, b"\r\n")
+        lines.append(b"\r\n")
+        self.head = b"".join(lines)
+
+    def h11_event(self) -> h11.Request:
+        """The same request as an h11 event, for handing an exchange to h11."""
+        return h11.Request(
+            method=self.method, target=self.target, headers=self.headers, _parsed=True
+        )
+
+
+class ParsedHead:
+    """A response head read by :func:`parse_response_head`.
+
+    ``headers`` are ``(lowercased name, value)`` pairs in order (values without
+    surrounding whitespace, a ``transfer-encoding`` value lowercased: as h11 reports
+    them). ``body_length`` is the Content-Length, 0 when there is no body, or
+    :data:`CHUNKED`. ``keep_alive`` is False when the server says ``Connection: close``.
+    """
+
+    __slots__ = ("body_length", "headers", "keep_alive", "reason", "status")
+
+    def __init__(
+        self,
+        status: int,
+        reason: bytes,
+        headers: list[tuple[bytes, bytes]],
+        body_length: int,
+        keep_alive: bool,
+    ) -> None:
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+        self.body_length = body_length
+        self.keep_alive = keep_alive
+
+
+def _comma_tokens(value: bytes) -> list[bytes]:
+    return [t for t in (part.strip() for part in value.lower().split(b",")) if t]
+
+
+def parse_response_head(data: bytes, end: int, method: bytes) -> ParsedHead | None:
+    """Parse the head in ``data[:end]`` (``end`` just after its blank line).
+
+    ``method`` is the request's (a response to HEAD has no body). Returns ``None``
+    when the head is not in the plain form this parser takes: the caller must then
+    let h11 read it (which may accept it or raise).
+    """
+    if data[end - 4 : end] != b"\r\n\r\n" or method == b"CONNECT":
+        return None
+    head = data[: end - 4]
+    lines = head.split(b"\r\n")
+    # Every LF must end a CRLF pair (bare LF line ends are for h11 to judge).
+    if head.count(b"\n") != len(lines) - 1:
+        return None
+    match = _STATUS_LINE.fullmatch(lines[0])
+    if match is None:
+        return None
+    status = int(match[1])
+    reason = match[2] or b""
+    headers: list[tuple[bytes, bytes]] = []
+    length: int | None = None
+    chunked = False
+    keep_alive = True
+    header_line = _HEADER_LINE.fullmatch
+    for i in range(1, len(lines)):
+        field = header_line(lines[i])
+        if field is None:
+            return None  # a malformed or folded line
+        name = field[1].lower()
+        value = field[2]
+        if name == b"content-length":
+            if length is not None or _DIGITS.fullmatch(value) is None:
+                return None  # repeated, listed or malformed: h11 decides
+            length = int(value)
+        elif name == b"transfer-encoding":
+            value = value.lower()
+            if chunked or value != b"chunked":
+                return None
+            chunked = True
+        elif name == b"connection" and b"close" in _comma_tokens(value):
+            keep_alive = False
+        headers.append((name, value))
+    if status in (204, 304) or method == b"HEAD":
+        body_length = 0
+    elif chunked:
+        if length is not None:
+            return None  # both framings given: h11 decides
+        body_length = CHUNKED
+    elif length is not None:
+        body_length = length
+    else:
+        return None  # read until close (HTTP/1.0 style): h11 does that
+    return ParsedHead(status, reason, headers, body_length, keep_alive)
