@@ -144,6 +144,44 @@ async def test_completions_and_embeddings(
     assert same.data[0].embedding == pytest.approx(vectors[0], abs=1e-6)
 
 
+async def test_embeddings_as_packed_float32(
+    server: MockOpenAIServer, client: trio_openai.Client
+) -> None:
+    lists = await client.embeddings.create(
+        model="text-embedding-3-small", input=["a", "b", "c"], dimensions=32
+    )
+    packed = await client.embeddings.create(
+        model="text-embedding-3-small", input=["a", "b", "c"], dimensions=32, vectors="float32"
+    )
+    # the same request on the wire; only the decoding differs
+    assert server.requests[-1].json == server.requests[-2].json
+    assert server.requests[-1].json["encoding_format"] == "base64"
+    assert isinstance(packed, trio_openai.types.Float32EmbeddingResponse)
+    assert (packed.model, packed.usage) == (lists.model, lists.usage)
+    assert packed.request_id == server.requests[-1].request_id
+    for as_list, as_packed in zip(lists.data, packed.data, strict=True):
+        vector = as_packed.embedding
+        assert (vector.format, vector.itemsize, len(vector)) == ("f", 4, 32)
+        assert as_packed.index == as_list.index
+        assert vector.tolist() == as_list.embedding
+        assert vector[5] == as_list.embedding[5]  # type: ignore[index]
+    matrix = packed.matrix()
+    assert matrix.shape == (3, 32)
+    assert matrix.tolist() == [item.embedding for item in lists.data]
+    # to_dict gives the wire form back: base64 of the little-endian floats
+    wire = packed.data[0].to_dict()["embedding"]
+    assert trio_openai.resources.simple.decode_base64_floats(wire) == lists.data[0].embedding
+
+    before = len(server.requests)
+    with pytest.raises(trio_openai.ValidationError, match="encoding_format"):
+        await client.embeddings.create(
+            model="m", input="a", vectors="float32", encoding_format="float"
+        )
+    with pytest.raises(trio_openai.ValidationError, match="vectors"):
+        await client.embeddings.create(model="m", input="a", vectors="numpy")  # type: ignore[call-overload]
+    assert len(server.requests) == before  # nothing sent
+
+
 async def test_models_and_moderations(server: MockOpenAIServer, client: trio_openai.Client) -> None:
     models = [m.id async for m in client.models.list()]
     assert "gpt-4o-mini" in models

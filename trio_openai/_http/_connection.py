@@ -75,6 +75,8 @@ if TYPE_CHECKING:
 __all__ = ["ConnectionState", "HTTPConnection", "ResponseHead"]
 
 READ_SIZE: Final = 65536
+# A long Content-Length body is read in bigger pieces (fewer reads and checkpoints).
+BIG_READ_SIZE: Final = 1 << 18
 _MAX_CHUNK_LINE: Final = 4096
 _HEX: Final = re.compile(rb"[0-9A-Fa-f]{1,20}").fullmatch  # a chunk size, as h11 reads it
 _INF: Final = math.inf
@@ -482,7 +484,8 @@ class HTTPConnection:
             if data:
                 self._buffer = b""
             else:
-                data = await self._receive(read_timeout, deadline)
+                size = READ_SIZE if left <= READ_SIZE else min(left, BIG_READ_SIZE)
+                data = await self._receive(read_timeout, deadline, size)
                 if not data:
                     err = ReadError("server closed the connection in the middle of the body")
                     err.response_started = True
@@ -542,16 +545,18 @@ class HTTPConnection:
             self._eof = not data
             conn.receive_data(data)  # type: ignore[arg-type]  # h11 accepts any buffer
 
-    async def _receive(self, read_timeout: float | None, deadline: float) -> bytes | bytearray:
+    async def _receive(
+        self, read_timeout: float | None, deadline: float, size: int = READ_SIZE
+    ) -> bytes | bytearray:
         try:
             if self._scope is not None:
                 self._move_scope("read", read_timeout, deadline)
-                return await self._stream.receive_some(READ_SIZE)
+                return await self._stream.receive_some(size)
             if read_timeout is None and deadline == _INF:
-                return await self._stream.receive_some(READ_SIZE)
+                return await self._stream.receive_some(size)
             limit = _INF if read_timeout is None else trio.current_time() + read_timeout
             with trio.CancelScope(deadline=min(limit, deadline)) as scope:
-                return await self._stream.receive_some(READ_SIZE)
+                return await self._stream.receive_some(size)
         except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
             err = ReadError(f"connection broke while reading the response: {exc!r}")
             err.response_started = self._started

@@ -22,6 +22,9 @@ from ..types.embeddings import (
     Embedding,
     EmbeddingCreateParams,
     EmbeddingUsage,
+    Float32Embedding,
+    Float32EmbeddingResponse,
+    Float32Vector,
 )
 from ..types.images import ImageGenerateParams, ImagesResponse
 from ..types.models import Model, ModelDeleted
@@ -130,15 +133,20 @@ def decode_base64_floats(text: str | bytes) -> list[float]:
 
 
 def _floats(raw: bytes) -> list[float]:
+    floats: list[float] = _float32(raw).tolist()  # type: ignore[assignment]
+    return floats
+
+
+def _float32(raw: bytes) -> Float32Vector:
+    """Little-endian float32 bytes as a memoryview of format ``"f"`` (no copy here)."""
     if len(raw) % 4:
         raise ValueError("base64 embedding is not a whole number of float32 values")
     if sys.byteorder == "little":
-        floats: list[float] = memoryview(raw).cast("f").tolist()  # type: ignore[assignment]
-        return floats
+        return memoryview(raw).cast("f")
     values = array.array("f")  # pragma: no cover - the wire format is little-endian
     values.frombytes(raw)
     values.byteswap()
-    return values.tolist()
+    return memoryview(values)
 
 
 class _Base64Embedding(WireModel, kw_only=True):
@@ -161,23 +169,70 @@ class Embeddings(Resource):
 
     __slots__ = ()
 
+    @overload
     async def create(
         self,
         *,
+        vectors: Literal["list"] = "list",
         timeout: float | Timeouts | _NotGiven | None = NOT_GIVEN,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
         **params: Any,
-    ) -> CreateEmbeddingResponse:
+    ) -> CreateEmbeddingResponse: ...
+    @overload
+    async def create(
+        self,
+        *,
+        vectors: Literal["float32"],
+        timeout: float | Timeouts | _NotGiven | None = NOT_GIVEN,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        **params: Any,
+    ) -> Float32EmbeddingResponse: ...
+    async def create(
+        self,
+        *,
+        vectors: Literal["list", "float32"] = "list",
+        timeout: float | Timeouts | _NotGiven | None = NOT_GIVEN,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        **params: Any,
+    ) -> CreateEmbeddingResponse | Float32EmbeddingResponse:
         """Create embeddings.
 
         Unless ``encoding_format`` is given, the vectors are requested as base64 (a
-        quarter of the bytes of JSON floats) and decoded to ``list[float]`` here. An
-        explicit ``encoding_format="base64"`` leaves them as the base64 strings.
+        quarter of the bytes of JSON floats) and decoded here: to ``list[float]``
+        (the SDK's type; the default), or with ``vectors="float32"`` to packed
+        float32 ``memoryview`` s (:class:`Float32EmbeddingResponse`), which skips
+        making one Python float per value: several times faster for large batches,
+        an eighth of the memory, and readable by numpy without a copy. An explicit
+        ``encoding_format="base64"`` leaves the vectors as base64 strings.
+
+        Raises:
+            ValidationError: bad params, or ``vectors="float32"`` with an explicit
+                ``encoding_format`` (it needs the base64 wire form it asks for).
         """
+        if vectors not in ("list", "float32"):
+            raise ValidationError(
+                [Problem("vectors", "must be 'list' or 'float32'", repr(vectors))]
+            )
         explicit = "encoding_format" in params
+        if explicit and vectors == "float32":
+            raise ValidationError(
+                [
+                    Problem(
+                        "encoding_format",
+                        "must be left unset with vectors='float32' (it asks for base64)",
+                        repr(params["encoding_format"]),
+                    )
+                ]
+            )
         if not explicit:
             params["encoding_format"] = "base64"
         body = build_body(EmbeddingCreateParams, params, extra_body)
@@ -195,18 +250,36 @@ class Embeddings(Resource):
                 "POST", "/embeddings", cast_to=CreateEmbeddingResponse, **options
             )
         raw = await client._call("POST", "/embeddings", cast_to=_Base64EmbeddingResponse, **options)
+        result: CreateEmbeddingResponse | Float32EmbeddingResponse
         try:
-            data = [
-                Embedding(index=item.index, object=item.object, embedding=_floats(item.embedding))
-                for item in raw.data
-            ]
+            if vectors == "float32":
+                result = Float32EmbeddingResponse(
+                    object=raw.object,
+                    data=[
+                        Float32Embedding(
+                            index=item.index, object=item.object, embedding=_float32(item.embedding)
+                        )
+                        for item in raw.data
+                    ],
+                    model=raw.model,
+                    usage=raw.usage,
+                )
+            else:
+                result = CreateEmbeddingResponse(
+                    object=raw.object,
+                    data=[
+                        Embedding(
+                            index=item.index, object=item.object, embedding=_floats(item.embedding)
+                        )
+                        for item in raw.data
+                    ],
+                    model=raw.model,
+                    usage=raw.usage,
+                )
         except ValueError as exc:
             raise APIResponseValidationError(
                 str(exc), status_code=200, headers=raw.response_headers
             ) from exc
-        result = CreateEmbeddingResponse(
-            object=raw.object, data=data, model=raw.model, usage=raw.usage
-        )
         return attach_response_info(result, request_id=raw.request_id, headers=raw.response_headers)
 
 

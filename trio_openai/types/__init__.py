@@ -53,6 +53,8 @@ if TYPE_CHECKING:
     from .embeddings import CreateEmbeddingResponse as CreateEmbeddingResponse
     from .embeddings import Embedding as Embedding
     from .embeddings import EmbeddingCreateParams as EmbeddingCreateParams
+    from .embeddings import Float32Embedding as Float32Embedding
+    from .embeddings import Float32EmbeddingResponse as Float32EmbeddingResponse
     from .files import FileDeleted as FileDeleted
     from .files import FileObject as FileObject
     from .files import Upload as Upload
@@ -82,6 +84,8 @@ _LAZY: dict[str, str] = {
     "CreateEmbeddingResponse": "embeddings",
     "Embedding": "embeddings",
     "EmbeddingCreateParams": "embeddings",
+    "Float32Embedding": "embeddings",
+    "Float32EmbeddingResponse": "embeddings",
     "FileDeleted": "files",
     "FileObject": "files",
     "Upload": "files",

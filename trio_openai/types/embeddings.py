@@ -10,13 +10,16 @@ Rules kept
     * ``embedding`` is ``list[float] | str``: with ``encoding_format="base64"``
       the server sends a base64 string of little-endian float32 values;
       :meth:`Embedding.vector` decodes either form.
+    * ``embeddings.create(..., vectors="float32")`` returns
+      :class:`Float32EmbeddingResponse`: the decoded float32 values stay packed
+      (4 bytes a value, no Python float objects), one ``memoryview`` per vector.
 """
 
 from __future__ import annotations
 
 import base64
 import struct
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from msgspec import UNSET, Meta, UnsetType, field
 
@@ -27,7 +30,17 @@ __all__ = [
     "Embedding",
     "EmbeddingCreateParams",
     "EmbeddingUsage",
+    "Float32Embedding",
+    "Float32EmbeddingResponse",
+    "Float32Vector",
 ]
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    Float32Vector: TypeAlias = memoryview[float]
+else:  # memoryview is not subscriptable at runtime before Python 3.12
+    Float32Vector = memoryview
 
 _Text = Annotated[str, Meta(min_length=1)]
 _Tokens = Annotated[list[int], Meta(min_length=1)]
@@ -87,3 +100,46 @@ class CreateEmbeddingResponse(APIObject, kw_only=True):
     data: list[Embedding] = field(default_factory=list)
     model: str = ""
     usage: EmbeddingUsage | None = None
+
+
+class Float32Embedding(WireModel, kw_only=True):
+    """One embedding as packed float32 values (``vectors="float32"``).
+
+    ``embedding`` is a one-dimensional ``memoryview`` of format ``"f"``: index it
+    (Python floats come out), iterate it, take ``len()``, call ``.tolist()``, or hand
+    it to numpy without a copy (``numpy.asarray(e.embedding)``). It holds 4 bytes per
+    value; a ``list[float]`` holds 32.
+    """
+
+    index: int = 0
+    object: str = "embedding"
+    embedding: Float32Vector = field(default_factory=lambda: memoryview(b"").cast("f"))
+
+
+class Float32EmbeddingResponse(APIObject, kw_only=True):
+    """What ``embeddings.create(..., vectors="float32")`` returns.
+
+    The same fields as :class:`CreateEmbeddingResponse`; each item's ``embedding``
+    is a float32 ``memoryview`` (see :class:`Float32Embedding`).
+    """
+
+    object: str = "list"
+    data: list[Float32Embedding] = field(default_factory=list)
+    model: str = ""
+    usage: EmbeddingUsage | None = None
+
+    def matrix(self) -> Float32Vector:
+        """All vectors as one 2-D float32 ``memoryview`` of shape (count, dimensions).
+
+        Copies the vectors into one contiguous buffer (``numpy.asarray`` of the
+        result is then a (count, dimensions) array without a further copy).
+
+        Raises:
+            ValueError: the vectors do not all have the same length.
+        """
+        rows = [item.embedding for item in self.data]
+        width = len(rows[0]) if rows else 0
+        if any(len(row) != width for row in rows):
+            raise ValueError("the embeddings have different lengths; no matrix shape fits")
+        packed = b"".join(rows)
+        return memoryview(packed).cast("f", (len(rows), width))
