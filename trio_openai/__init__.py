@@ -8,8 +8,8 @@ connection, resilience built in, and fast::
             model="gpt-4o-mini", messages=[{"role": "user", "content": "Hello"}]
         )
 
-``import trio_openai`` loads the client, its errors and the chat types; the rest
-(``trio_openai.jobs``, ``trio_openai.testing``, rarer types) loads on first use.
+``import trio_openai`` loads the client and its errors; the rest (the chat types,
+``trio_openai.jobs``, ``trio_openai.testing``, every other type) loads on first use.
 """
 
 from __future__ import annotations

@@ -56,7 +56,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import msgspec
@@ -736,6 +735,8 @@ def map_error(
         head = f"Error code: {status} - {message}"
     else:
         try:
+            from http import HTTPStatus  # (an enum module: imported when first needed)
+
             head = f"Error code: {status} ({HTTPStatus(status).phrase})"
         except ValueError:
             head = f"Error code: {status}"

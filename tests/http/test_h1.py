@@ -222,7 +222,15 @@ REQUEST_VALUES = st.sampled_from(
 )
 
 
-@settings(max_examples=400)
+@settings(max_examples=800)
+@example(
+    method=b"GET",
+    target=b"/",
+    headers=[(b"Host", b"x"), (b"Content-Length", b"0"), (b"content-length", b"0")],
+)
+@example(method=b"POST", target=b"/", headers=[(b"host", b"x"), (b"Content-Length", b"12, 12")])
+@example(method=b"POST", target=b"/", headers=[(b"X-A", b"1"), (b"Host", b"x")])
+@example(method=b"POST", target=b"/", headers=[(b"Host", b"x"), (b"Transfer-Encoding", b"CHUNKED")])
 @given(
     method=st.sampled_from([b"GET", b"POST", b"PATCH", b"M-SEARCH", b"B@D", b""]),
     target=st.sampled_from([b"/v1/chat/completions", b"/a?b=c&d=%20", b"/ x", b"", b"/\x7f"]),

@@ -81,44 +81,49 @@ class RequestHead:
         seen: bytes | None = None
         chunked = False
         keep_alive = True
+        # As h11 sends them: repeated equal Content-Lengths once, and normalized
+        # ("12, 12" -> "12"); the Transfer-Encoding value lowercased; Host first
+        # (RFC 9110 asks user agents to send it first).
+        normalized: list[tuple[bytes, bytes]] = []
+        host_lines: list[bytes] = []
+        lines: list[bytes] = []
         for name, value in headers:
             lower = name.lower()
             if lower == b"host":
                 hosts += 1
-            elif lower == b"content-length":
+                host_lines += (name, b": ", value, b"\r\n")
+                normalized.append((name, value))
+                continue
+            if lower == b"content-length":
                 values = {v.strip() for v in value.split(b",")}
                 only = values.pop() if len(values) == 1 else b""
                 if _DIGITS.fullmatch(only) is None or (seen is not None and only != seen):
                     raise InvalidRequestError(f"Content-Length {value!r} is not valid")
-                seen = only
+                if seen is not None:
+                    continue
+                seen = value = only
             elif lower == b"transfer-encoding":
-                if chunked or value.lower() != b"chunked":
+                value = value.lower()
+                if chunked or value != b"chunked":
                     raise InvalidRequestError(
                         "Transfer-Encoding: only a single 'chunked' is supported"
                     )
                 chunked = True
             elif lower == b"connection" and b"close" in _comma_tokens(value):
                 keep_alive = False
+            lines += (name, b": ", value, b"\r\n")
+            normalized.append((name, value))
         if hosts != 1:
             raise InvalidRequestError(
                 "a request needs exactly one Host header" if hosts else "missing Host header"
             )
         self.method = method
         self.target = target
-        self.headers = headers
+        self.headers = normalized
         self.chunked = chunked
         self.length = None if chunked or seen is None else int(seen)
         self.keep_alive = keep_alive
-        lines = [method, b" ", target, b" HTTP/1.1\r\n"]
-        # Host first (RFC 9110 asks user agents to send it first; h11 does the same).
-        for name, value in headers:
-            if name.lower() == b"host":
-                lines += (name, b": ", value, b"\r\n")
-        for name, value in headers:
-            if name.lower() != b"host":
-                lines += (name, b": ", value, b"\r\n")
-        lines.append(b"\r\n")
-        self.head = b"".join(lines)
+        self.head = b"".join((method, b" ", target, b" HTTP/1.1\r\n", *host_lines, *lines, b"\r\n"))
 
     def h11_event(self) -> h11.Request:
         """The same request as an h11 event, for handing an exchange to h11."""

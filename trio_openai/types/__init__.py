@@ -1,16 +1,16 @@
 """Typed wire models of the OpenAI API (msgspec Structs), one module per area.
 
-``import trio_openai.types`` loads the base classes, the shared types and the
-Chat types (the common path). Every other area (``completions``,
-``embeddings``, ``models``, ``moderations``, ``files``, ``batches``,
-``images``, ``audio``, ``responses``) is imported on first use of one of its
-names here, through the module ``__getattr__``, or directly as
-``trio_openai.types.<area>``.
+``import trio_openai.types`` loads the base classes only. Every area
+(``chat``, ``shared``, ``completions``, ``embeddings``, ``models``,
+``moderations``, ``files``, ``batches``, ``images``, ``audio``, ``responses``)
+is imported on first use of one of its names here, through the module
+``__getattr__``, or directly as ``trio_openai.types.<area>`` (the chat types
+with the first ``client.chat`` call).
 
 Rules kept: the public names follow the official SDK; ``__all__`` lists every
 name this package resolves, eager or lazy (a test resolves them all).
 Options rejected: importing every area eagerly (about twice the import time
-for names most programs never touch).
+for names most programs never touch); even the chat types (~4 ms) wait for use.
 """
 
 from __future__ import annotations
@@ -26,18 +26,6 @@ from ._base import WireModel as WireModel
 from ._base import attach_response_info as attach_response_info
 from ._base import decoder_for as decoder_for
 from ._base import encode as encode
-from .chat import ChatCompletion as ChatCompletion
-from .chat import ChatCompletionChunk as ChatCompletionChunk
-from .chat import ChatCompletionCreateParams as ChatCompletionCreateParams
-from .chat import ChatCompletionDeleted as ChatCompletionDeleted
-from .chat import ChatCompletionMessage as ChatCompletionMessage
-from .chat import ChatCompletionMessageParam as ChatCompletionMessageParam
-from .chat import ChatCompletionMessageToolCall as ChatCompletionMessageToolCall
-from .chat import ChatCompletionToolUnionParam as ChatCompletionToolUnionParam
-from .shared import CompletionUsage as CompletionUsage
-from .shared import DeletedObject as DeletedObject
-from .shared import ErrorObject as ErrorObject
-from .shared import ErrorResponse as ErrorResponse
 
 if TYPE_CHECKING:
     from .audio import SpeechCreateParams as SpeechCreateParams
@@ -48,6 +36,14 @@ if TYPE_CHECKING:
     from .batches import BatchCreateParams as BatchCreateParams
     from .batches import BatchInputLine as BatchInputLine
     from .batches import BatchOutputLine as BatchOutputLine
+    from .chat import ChatCompletion as ChatCompletion
+    from .chat import ChatCompletionChunk as ChatCompletionChunk
+    from .chat import ChatCompletionCreateParams as ChatCompletionCreateParams
+    from .chat import ChatCompletionDeleted as ChatCompletionDeleted
+    from .chat import ChatCompletionMessage as ChatCompletionMessage
+    from .chat import ChatCompletionMessageParam as ChatCompletionMessageParam
+    from .chat import ChatCompletionMessageToolCall as ChatCompletionMessageToolCall
+    from .chat import ChatCompletionToolUnionParam as ChatCompletionToolUnionParam
     from .completions import Completion as Completion
     from .completions import CompletionCreateParams as CompletionCreateParams
     from .embeddings import CreateEmbeddingResponse as CreateEmbeddingResponse
@@ -68,9 +64,25 @@ if TYPE_CHECKING:
     from .responses import ResponseCreateParams as ResponseCreateParams
     from .responses import ResponseOutputItem as ResponseOutputItem
     from .responses import ResponseStreamEvent as ResponseStreamEvent
+    from .shared import CompletionUsage as CompletionUsage
+    from .shared import DeletedObject as DeletedObject
+    from .shared import ErrorObject as ErrorObject
+    from .shared import ErrorResponse as ErrorResponse
 
 # name -> area module, for the lazily imported areas.
 _LAZY: dict[str, str] = {
+    "ChatCompletion": "chat",
+    "ChatCompletionChunk": "chat",
+    "ChatCompletionCreateParams": "chat",
+    "ChatCompletionDeleted": "chat",
+    "ChatCompletionMessage": "chat",
+    "ChatCompletionMessageParam": "chat",
+    "ChatCompletionMessageToolCall": "chat",
+    "ChatCompletionToolUnionParam": "chat",
+    "CompletionUsage": "shared",
+    "DeletedObject": "shared",
+    "ErrorObject": "shared",
+    "ErrorResponse": "shared",
     "SpeechCreateParams": "audio",
     "Transcription": "audio",
     "TranscriptionVerbose": "audio",
@@ -122,26 +134,12 @@ __all__ = [
     "APIObject",
     "WireModel",
     "ListPage",
-    "DeletedObject",
     "OpenUnion",
     "UnknownObject",
     "attach_response_info",
     "decoder_for",
     "encode",
-    # shared
-    "CompletionUsage",
-    "ErrorObject",
-    "ErrorResponse",
-    # chat
-    "ChatCompletion",
-    "ChatCompletionChunk",
-    "ChatCompletionCreateParams",
-    "ChatCompletionDeleted",
-    "ChatCompletionMessage",
-    "ChatCompletionMessageParam",
-    "ChatCompletionMessageToolCall",
-    "ChatCompletionToolUnionParam",
-    # lazily imported areas
+    # every area, imported on first use
     *_LAZY,
 ]
 
