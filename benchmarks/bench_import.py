@@ -1,8 +1,10 @@
 """Import + client construction: whole fresh processes, trio_openai vs the official SDK.
 
-Each contender runs in a new interpreter several times; reported are the median
+Each contender runs in a new interpreter several times, the contenders taking turns
+(so a change in machine load touches all of them alike); reported are the median
 wall time of the process (``import`` plus constructing one async client) and its
-peak RSS, with the ratio ours / SDK.
+peak RSS, with the ratio ours / SDK. ``trio`` alone is measured too: it is the floor
+of any trio program, and most of trio_openai's time.
 
     python -m benchmarks.bench_import [--runs N] [--json FILE] [--smoke]
 """
@@ -23,6 +25,7 @@ CONTENDERS = {
     "trio_openai": "import trio_openai; trio_openai.Client(api_key='sk-bench')",
     "openai": "import trio, openai; openai.AsyncOpenAI(api_key='sk-bench')",
     "openai-alone": "import openai; openai.AsyncOpenAI(api_key='sk-bench')",
+    "trio": "import trio",
     "python": "pass",
 }
 
@@ -60,9 +63,14 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     args = parser.parse_args(argv)
     runs = 1 if args.smoke else args.runs
     results: dict[str, object] = {"benchmark": "import", "python": sys.version.split()[0]}
-    for name, code in CONTENDERS.items():
+    for code in CONTENDERS.values():
         _run_once(code)  # warm the file cache and write bytecode
-        times = [_run_once(code) for _ in range(runs)]
+    samples: dict[str, list[float]] = {name: [] for name in CONTENDERS}
+    for _ in range(runs):
+        for name, code in CONTENDERS.items():
+            samples[name].append(_run_once(code))
+    for name, code in CONTENDERS.items():
+        times = samples[name]
         results[name] = {
             "median_s": statistics.median(times),
             "min_s": min(times),
@@ -103,10 +111,13 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             f"{name:12s} {r['median_s'] * 1000:7.1f} ms [{r['min_s'] * 1000:.0f}-"
             f"{r['max_s'] * 1000:.0f}]  peak RSS {r['peak_rss_kb'] / 1024:6.1f} MiB"
         )
+    floor = results["trio"]
+    assert isinstance(floor, dict)
+    results["trio_ratio"] = floor["median_s"] / sdk["median_s"]
     print(
         f"ours / SDK: time {results['time_ratio']:.0%} "
         f"(without the bare interpreter: {results['time_ratio_minus_interpreter']:.0%}), "
-        f"memory {results['rss_ratio']:.0%}"
+        f"memory {results['rss_ratio']:.0%}; trio alone / SDK: {results['trio_ratio']:.0%}"
     )
     if args.json:
         with open(args.json, "w") as f:

@@ -34,10 +34,13 @@ def test_public_names_resolve() -> None:
 
 
 def test_import_is_light() -> None:
+    # h11 and the chat types load on first need (a fallback exchange, a chat call).
     code = (
         "import sys, trio_openai\n"
+        "trio_openai.Client(api_key='sk-test')\n"
         "heavy = [m for m in ('argparse', 'trio_openai.testing', 'trio_openai.jobs', "
-        "'trio_openai.cli', 'rich', 'opentelemetry', 'trustme', 'httpx') if m in sys.modules]\n"
+        "'trio_openai.cli', 'rich', 'opentelemetry', 'trustme', 'httpx', 'h11', "
+        "'trio_openai.types.chat') if m in sys.modules]\n"
         "print(','.join(heavy))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

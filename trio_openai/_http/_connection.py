@@ -51,7 +51,6 @@ import re
 import select
 from typing import TYPE_CHECKING, Final
 
-import h11
 import trio
 
 from ._exceptions import (
@@ -69,6 +68,8 @@ from ._h1 import CHUNKED, HEAD_END, parse_response_head
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable
+
+    import h11  # imported for real only when an exchange falls back to it
 
     from ._h1 import RequestHead
 
@@ -436,6 +437,8 @@ class HTTPConnection:
         self, received: bytes, read_timeout: float | None, deadline: float
     ) -> ResponseHead:
         """Hand this exchange to h11: tell it the request, give it the bytes so far."""
+        import h11
+
         request = self._request
         assert request is not None
         conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=self._max_head)
@@ -501,6 +504,8 @@ class HTTPConnection:
             raise
 
     async def _receive_body_h11(self, read_timeout: float | None, deadline: float) -> bytes:
+        import h11
+
         while True:
             event = await self._next_h11_event(read_timeout, deadline)
             t = type(event)
@@ -526,6 +531,8 @@ class HTTPConnection:
             raise RemoteProtocolError(f"unexpected event in response body: {event!r}")
 
     async def _next_h11_event(self, read_timeout: float | None, deadline: float) -> h11.Event:
+        import h11
+
         conn = self._h11
         assert conn is not None
         while True:

@@ -28,11 +28,12 @@ takes a fast road through what h11 accepts.
 from __future__ import annotations
 
 import re
-from typing import Final
-
-import h11
+from typing import TYPE_CHECKING, Final
 
 from ._exceptions import InvalidRequestError
+
+if TYPE_CHECKING:
+    import h11
 
 __all__ = ["HEAD_END", "ParsedHead", "RequestHead", "parse_response_head"]
 
@@ -127,6 +128,8 @@ class RequestHead:
 
     def h11_event(self) -> h11.Request:
         """The same request as an h11 event, for handing an exchange to h11."""
+        import h11  # (h11 is imported only when some exchange needs it)
+
         return h11.Request(
             method=self.method, target=self.target, headers=self.headers, _parsed=True
         )

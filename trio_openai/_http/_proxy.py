@@ -23,7 +23,6 @@ import os
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-import h11
 import msgspec
 import trio
 
@@ -160,6 +159,8 @@ async def open_tunnel(
     Raises:
         ProxyError: the proxy answered other than 2xx, broke the exchange, or closed.
     """
+    import h11  # (only tunnels and unusual responses need h11: imported on use)
+
     authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     headers = [("Host", authority)]
     if proxy.auth_header is not None:
