@@ -62,15 +62,26 @@ async def run_sdk(base_url: str, n: int, concurrency: int) -> float:
 Runner = Callable[[str, int, int], Awaitable[float]]
 
 
-def _rounds(runner: Runner, url: str, n: int, concurrency: int, rounds: int) -> dict[str, float]:
-    LATENCIES.clear()
-    values = [trio.run(runner, url, n, concurrency) for _ in range(rounds)]
-    result = summarize(values)
-    if concurrency == 1 and LATENCIES:
-        ordered = sorted(LATENCIES)
-        result["p50_ms"] = ordered[len(ordered) // 2] * 1000
-        result["p99_ms"] = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
-    return result
+def _rounds(
+    runners: dict[str, tuple[Runner, int]], url: str, concurrency: int, rounds: int
+) -> dict[str, dict[str, float]]:
+    """Run each contender ``rounds`` times, taking turns (load drifts hit all alike)."""
+    values: dict[str, list[float]] = {name: [] for name in runners}
+    latencies: dict[str, list[float]] = {name: [] for name in runners}
+    for _ in range(rounds):
+        for name, (runner, n) in runners.items():
+            LATENCIES.clear()
+            values[name].append(trio.run(runner, url, n, concurrency))
+            latencies[name].extend(LATENCIES)
+    out = {}
+    for name in runners:
+        result = summarize(values[name])
+        ordered = sorted(latencies[name])
+        if concurrency == 1 and ordered:
+            result["p50_ms"] = ordered[len(ordered) // 2] * 1000
+            result["p99_ms"] = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+        out[name] = result
+    return out
 
 
 def main(argv: list[str] | None = None) -> dict[str, object]:
@@ -88,9 +99,17 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     with canned_server() as port:
         url = f"http://127.0.0.1:{port}/v1"
         for concurrency in (1, 64):
-            ours = _rounds(run_ours, url, n, concurrency, rounds)
-            plain = _rounds(run_ours_plain, url, n, concurrency, rounds)
-            sdk = _rounds(run_sdk, url, max(64, n // 8), concurrency, rounds)
+            measured = _rounds(
+                {
+                    "ours": (run_ours, n),
+                    "plain": (run_ours_plain, n),
+                    "sdk": (run_sdk, max(64, n // 8)),
+                },
+                url,
+                concurrency,
+                rounds,
+            )
+            ours, plain, sdk = measured["ours"], measured["plain"], measured["sdk"]
             ratio = ours["median"] / sdk["median"]
             overhead = 1 - ours["median"] / plain["median"]
             results[f"c{concurrency}"] = {
