@@ -379,3 +379,25 @@ async def test_follow_server_limits_false_ignores_headers_and_429_backoff() -> N
         for _ in range(3):
             await client.models.retrieve("m")
         assert trio.current_time() - start < 2
+
+
+async def test_server_limit_headers_are_followed_whatever_their_case() -> None:
+    # A proxy may re-case header names; the limiter must still see them.
+    handler = scripted(
+        lambda: Response(
+            headers=[
+                *JSON,
+                ("X-RateLimit-Limit-Requests", "500"),
+                ("X-RateLimit-Remaining-Requests", "499"),
+                ("X-RateLimit-Reset-Requests", "120ms"),
+            ],
+            body=MODEL,
+        )
+    )
+    async with open_http_server(handler) as server, client_for(server) as client:
+        await client.models.retrieve("m")
+        limiter = client.rate_limiter
+        assert limiter is not None
+        limits = limiter.statistics().server_limits
+        assert limits is not None
+        assert (limits.limit_requests, limits.remaining_requests) == (500, 499)
