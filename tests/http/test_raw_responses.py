@@ -28,8 +28,9 @@ class RawServer:
     server reads each request whole (Content-Length or chunked) before replying.
     """
 
-    def __init__(self, replies: list[tuple[bytes, bool]]) -> None:
+    def __init__(self, replies: list[tuple[bytes, bool]], piece: int = 0) -> None:
         self._replies: Iterator[tuple[bytes, bool]] = iter(replies)
+        self._piece = piece  # > 0: send replies in pieces of this many bytes
         self.connections = 0
         self.requests: list[bytes] = []
         self.port = 0
@@ -67,15 +68,20 @@ class RawServer:
                     body, buffer = buffer[:length], buffer[length:]
                 self.requests.append(head + b"\r\n\r\n" + body)
                 reply, close = next(self._replies)
-                await stream.send_all(reply)
+                if self._piece:
+                    for i in range(0, len(reply), self._piece):
+                        await stream.send_all(reply[i : i + self._piece])
+                        await trio.sleep(0.0005)
+                else:
+                    await stream.send_all(reply)
                 if close:
                     await stream.aclose()
                     return
 
 
 @asynccontextmanager
-async def raw_server(replies: list[tuple[bytes, bool]]) -> AsyncIterator[RawServer]:
-    server = RawServer(replies)
+async def raw_server(replies: list[tuple[bytes, bool]], piece: int = 0) -> AsyncIterator[RawServer]:
+    server = RawServer(replies, piece)
     async with trio.open_nursery() as nursery:
         (listener,) = await nursery.start(
             partial(trio.serve_tcp, server.handle, 0, host="127.0.0.1")
@@ -212,3 +218,18 @@ async def test_bytes_body_must_match_an_explicit_content_length() -> None:
                 headers={"Content-Length": "4"},
             )
         assert server.connections == 0  # refused before connecting
+
+
+@pytest.mark.parametrize("piece", [1, 2, 3, 5])
+async def test_heads_and_bodies_arriving_in_small_pieces(piece: int) -> None:
+    chunked = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"
+    )
+    bare_lf = b"HTTP/1.1 201 Made\nContent-Length: 3\n\nxyz"
+    replies = [(OK, False), (chunked, False), (bare_lf, False), (OK, False)]
+    async with raw_server(replies, piece) as server, Pool(timeouts=FAST) as pool:
+        assert await get(pool, server) == (200, b"ok")
+        assert await get(pool, server) == (200, b"abcde")
+        assert await get(pool, server) == (201, b"xyz")
+        assert await get(pool, server) == (200, b"ok")
+        assert server.connections == 1
