@@ -76,3 +76,56 @@ def test_bad_framing_is_refused(bad: bytes) -> None:
 def test_sizes_int_would_accept_are_refused(bad: bytes) -> None:
     with pytest.raises(RemoteProtocolError):
         _ChunkedBody().feed(bad)
+
+
+def h11_outcome(body: bytes) -> bytes | None:
+    """The data h11 decodes from a whole chunked body, or None if it refuses it."""
+    try:
+        return h11_decode(body)
+    except h11.RemoteProtocolError:
+        return None
+
+
+SIZE_LINES = st.sampled_from(
+    [
+        *(b"3", b"03", b"3;a=b", b"3 ", b"3\t", b"3 ;x", b"3;", b'3; x="y z"', b"3;\r"),
+        *(b"3;\x00", b" 3", b"3 3", b"3\x0b", b"0x3", b"3;\n"),
+    ]
+)
+TRAILERS = st.lists(
+    st.sampled_from(
+        [
+            *(b"x-t: 1", b"X-T:1 ", b"x-t:", b" folded", b"\tfolded", b"bad line"),
+            *(b"x t: 1", b"x-t: a\x00b", b":v", b"x-t: \xff"),
+        ]
+    ),
+    max_size=3,
+)
+
+
+@given(size_line=SIZE_LINES, trailers=TRAILERS)
+def test_what_the_decoder_accepts_h11_accepts_alike(
+    size_line: bytes, trailers: list[bytes]
+) -> None:
+    body = size_line + b"\r\nabc\r\n0\r\n" + b"".join(t + b"\r\n" for t in trailers) + b"\r\n"
+    decoder = _ChunkedBody()
+    try:
+        out = decoder.feed(body)
+    except RemoteProtocolError:
+        return  # refused: fine whatever h11 does (never accepting more is the rule)
+    assert decoder.done
+    assert h11_outcome(body) == out == b"abc"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        b"3 ;x\r\nabc\r\n0\r\n\r\n",  # whitespace before an extension
+        b"3\r\nabc\r\n0\r\nbad line\r\n\r\n",  # a trailer that is not a header line
+        b"3\r\nabc\r\n0\r\n folded\r\n\r\n",  # a continuation with nothing to continue
+    ],
+)
+def test_framing_h11_refuses_is_refused(bad: bytes) -> None:
+    assert h11_outcome(bad) is None
+    with pytest.raises(RemoteProtocolError):
+        _ChunkedBody().feed(bad)

@@ -15,7 +15,12 @@ import pytest
 import trio
 
 from trio_openai._config import Timeouts
-from trio_openai._http._exceptions import InvalidRequestError, RemoteProtocolError
+from trio_openai._http._exceptions import (
+    InvalidRequestError,
+    ReadError,
+    RemoteProtocolError,
+    WriteTimeout,
+)
 from trio_openai._http._pool import Pool
 
 FAST = Timeouts(connect=5, read=5, write=5, pool=5)
@@ -233,3 +238,65 @@ async def test_heads_and_bodies_arriving_in_small_pieces(piece: int) -> None:
         assert await get(pool, server) == (201, b"xyz")
         assert await get(pool, server) == (200, b"ok")
         assert server.connections == 1
+
+
+async def test_a_stalled_streamed_body_hits_the_write_timeout() -> None:
+    class Stalls:
+        def __init__(self) -> None:
+            self.sent = False
+
+        def __aiter__(self) -> Stalls:
+            return self
+
+        async def __anext__(self) -> bytes:
+            if not self.sent:
+                self.sent = True
+                return b"first"
+            await trio.sleep_forever()
+            raise AssertionError("unreachable")
+
+    quick = Timeouts(connect=5, read=5, write=0.3, pool=5)
+    async with raw_server([]) as server, Pool(timeouts=quick) as pool:
+        with trio.fail_after(5), pytest.raises(WriteTimeout):
+            await pool.request("POST", f"http://127.0.0.1:{server.port}/", body=Stalls())
+        assert pool.statistics().open == 0
+
+
+async def test_a_body_ended_by_close_does_not_return_its_connection() -> None:
+    reply = b"HTTP/1.1 200 OK\r\nX-A: 1\r\n\r\nuntil the end"
+    async with raw_server([(reply, True)]) as server, Pool(timeouts=FAST) as pool:
+        assert await get(pool, server) == (200, b"until the end")
+        stats = pool.statistics()
+        assert (stats.open, stats.idle) == (0, 0)
+
+
+async def test_a_wide_memoryview_body_is_counted_in_bytes() -> None:
+    import array
+
+    numbers = array.array("i", [1, 2, 3])
+    async with raw_server([(OK, False)]) as server, Pool(timeouts=FAST) as pool:
+        await pool.request("POST", f"http://127.0.0.1:{server.port}/", body=memoryview(numbers))  # type: ignore[arg-type]
+        head, _, body = server.requests[0].partition(b"\r\n\r\n")
+        assert b"Content-Length: 12" in head
+        assert body == numbers.tobytes()
+
+
+async def test_an_explicit_chunked_header_frames_a_bytes_body_alone() -> None:
+    async with raw_server([(OK, False)]) as server, Pool(timeouts=FAST) as pool:
+        await pool.request(
+            "POST",
+            f"http://127.0.0.1:{server.port}/",
+            body=b"hello",
+            headers={"Transfer-Encoding": "chunked"},
+        )
+        head, _, body = server.requests[0].partition(b"\r\n\r\n")
+        assert b"content-length" not in head.lower()
+        assert body == b"5\r\nhello\r\n"  # (the server strips the final 0 chunk)
+
+
+async def test_a_close_after_an_interim_response_is_not_replayed() -> None:
+    reply = b"HTTP/1.1 100 Continue\r\n\r\n"
+    async with raw_server([(reply, True)]) as server, Pool(timeouts=FAST) as pool:
+        with pytest.raises(ReadError, match="head"):
+            await get(pool, server, b"{}")
+        assert len(server.requests) == 1

@@ -79,7 +79,12 @@ READ_SIZE: Final = 65536
 # A long Content-Length body is read in bigger pieces (fewer reads and checkpoints).
 BIG_READ_SIZE: Final = 1 << 18
 _MAX_CHUNK_LINE: Final = 4096
-_HEX: Final = re.compile(rb"[0-9A-Fa-f]{1,20}").fullmatch  # a chunk size, as h11 reads it
+# A chunk-size line and a trailer line, as h11 reads them (h11/_abnf.py).
+_CHUNK_SIZE_LINE: Final = re.compile(rb"([0-9A-Fa-f]{1,20})(?:;.*)?[ \t]*").fullmatch
+_TRAILER_LINE: Final = re.compile(
+    rb"[-!#$%&'*+.^_`|~0-9a-zA-Z]+:[ \t]*(?:[^\x00\s]+(?:[ \t]+[^\x00\s]+)*)?[ \t]*"
+).fullmatch
+_CONTINUATION: Final = re.compile(rb"[ \t]+(?:[^\x00\s]+(?:[ \t]+[^\x00\s]+)*)?[ \t]*").fullmatch
 _INF: Final = math.inf
 # Writing to the socket's descriptor directly works on POSIX systems only.
 _DIRECT_WRITE: Final = os.name == "posix"
@@ -239,16 +244,18 @@ class HTTPConnection:
         error.response_started = name == "read" and self._started
         return error
 
-    def _move_scope(self, name: str, limit: float | None, deadline: float) -> None:
+    def _move_scope(self, name: str, limit: float | None, deadline: float) -> float:
+        """Set the exchange scope's deadline for phase ``name``; return it."""
         scope = self._scope
         assert scope is not None
         phase_deadline = _INF if limit is None else trio.current_time() + limit
         if phase_deadline < deadline:
             scope.deadline = phase_deadline
             self._phase = (name, limit, phase_deadline)
-        else:
-            scope.deadline = deadline
-            self._phase = (name, None, _INF)
+            return phase_deadline
+        scope.deadline = deadline
+        self._phase = (name, None, _INF)
+        return deadline
 
     # -- sending ---------------------------------------------------------------------
 
@@ -327,23 +334,27 @@ class HTTPConnection:
     async def _send(
         self, data: bytes | memoryview, write_timeout: float | None, deadline: float
     ) -> None:
-        if self._direct:
-            fd = self._socket.fileno()  # -1 once closed: os.write then fails cleanly
-            # Write directly when the kernel takes it all: no scheduler round trip.
-            # The cancellation check keeps trio's rule that a cancelled call has no
-            # effect; the wait for the response is this exchange's schedule point.
-            await trio.lowlevel.checkpoint_if_cancelled()
-            try:
-                written = os.write(fd, data)
-            except BlockingIOError:
-                written = 0
-            except OSError as exc:
-                raise WriteError(f"connection broke while sending the request: {exc!r}") from exc
-            if written == len(data):
-                return
-            data = memoryview(data)[written:]
         if self._scope is not None:
-            self._move_scope("write", write_timeout, deadline)
+            # Inside exchange(): the phase deadline moves first, so a stalled body
+            # iterator between sends is bounded by the write and total limits too.
+            phase_deadline = self._move_scope("write", write_timeout, deadline)
+            if self._direct and phase_deadline > trio.current_time():
+                # Write directly when the kernel takes it all: no scheduler round
+                # trip. The cancellation check keeps trio's rule that a cancelled
+                # call has no effect; the wait for the response is this exchange's
+                # schedule point. (fileno() is -1 once closed: os.write then fails.)
+                await trio.lowlevel.checkpoint_if_cancelled()
+                try:
+                    written = os.write(self._socket.fileno(), data)
+                except BlockingIOError:
+                    written = 0
+                except OSError as exc:
+                    raise WriteError(
+                        f"connection broke while sending the request: {exc!r}"
+                    ) from exc
+                if written == len(data):
+                    return
+                data = memoryview(data)[written:]
             try:
                 await self._stream.send_all(data)
             except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
@@ -382,7 +393,7 @@ class HTTPConnection:
         request = self._request
         assert request is not None, "send_request() first"
         try:
-            buffer = self._buffer
+            buffer: bytes | bytearray = self._buffer
             self._buffer = b""
             search_from = 0
             while True:
@@ -392,6 +403,8 @@ class HTTPConnection:
                         end = match.end()
                         if end > self._max_head:
                             break
+                        if type(buffer) is not bytes:
+                            buffer = bytes(buffer)
                         head = parse_response_head(buffer, end, request.method)
                         if head is None:
                             return await self._receive_head_h11(buffer, read_timeout, deadline)
@@ -422,7 +435,12 @@ class HTTPConnection:
                         )
                     raise ReadError(message)
                 self._started = True
-                buffer = buffer + data if buffer else bytes(data)
+                if not buffer:
+                    buffer = data if type(data) is bytes else bytes(data)
+                else:  # a head in several reads: grow one buffer, not copies of it
+                    if type(buffer) is bytes:
+                        buffer = bytearray(buffer)
+                    buffer += data
             too_big = RemoteProtocolError(
                 f"invalid HTTP response from server: the head exceeds {self._max_head} bytes"
                 " (PoolLimits.max_response_head)"
@@ -453,7 +471,7 @@ class HTTPConnection:
         self._h11 = conn
         conn.receive_data(received)
         while True:
-            event = await self._next_h11_event(read_timeout, deadline)
+            event = await self._next_h11_event(read_timeout, deadline, "head")
             if type(event) is h11.Response:
                 return ResponseHead(
                     event.status_code, event.reason, list(event.headers), event.http_version
@@ -507,7 +525,7 @@ class HTTPConnection:
         import h11
 
         while True:
-            event = await self._next_h11_event(read_timeout, deadline)
+            event = await self._next_h11_event(read_timeout, deadline, "body")
             t = type(event)
             if t is h11.Data:
                 data: bytes = event.data  # type: ignore[attr-defined]
@@ -518,10 +536,13 @@ class HTTPConnection:
                 conn = self._h11
                 assert conn is not None
                 self._h11 = None
+                leftover, closed = conn.trailing_data
                 if not (
                     conn.our_state is h11.DONE
                     and conn.their_state is h11.DONE
-                    and not conn.trailing_data[0]
+                    and not leftover
+                    and not closed
+                    and not self._eof
                 ):
                     self._keep_alive = False
                 self._finish_cycle()
@@ -530,7 +551,9 @@ class HTTPConnection:
                 raise ReadError("server closed the connection in the middle of the body")
             raise RemoteProtocolError(f"unexpected event in response body: {event!r}")
 
-    async def _next_h11_event(self, read_timeout: float | None, deadline: float) -> h11.Event:
+    async def _next_h11_event(
+        self, read_timeout: float | None, deadline: float, part: str
+    ) -> h11.Event:
         import h11
 
         conn = self._h11
@@ -540,8 +563,8 @@ class HTTPConnection:
                 event = conn.next_event()
             except h11.RemoteProtocolError as exc:
                 err: TransportError
-                if self._eof:  # EOF inside the body: the message was cut short
-                    err = ReadError("server closed the connection in the middle of the body")
+                if self._eof:  # EOF inside the message: it was cut short
+                    err = ReadError(f"server closed the connection in the middle of the {part}")
                 else:
                     err = RemoteProtocolError(f"invalid HTTP response from server: {exc}")
                 err.response_started = True
@@ -650,13 +673,14 @@ class _ChunkedBody:
     :class:`RemoteProtocolError`.
     """
 
-    __slots__ = ("_buffer", "_crlf", "_remaining", "_trailer", "done", "extra")
+    __slots__ = ("_buffer", "_crlf", "_remaining", "_trailer", "_trailers", "done", "extra")
 
     def __init__(self) -> None:
         self._buffer = b""  # an incomplete size/trailer line, or a lone CR
         self._remaining = 0  # data bytes left in the current chunk
         self._crlf = False  # the CRLF after a chunk's data is due
         self._trailer = False  # in the trailer section (after the last chunk)
+        self._trailers = 0  # trailer lines seen
         self.done = False
         self.extra = False  # bytes came after the end of the body
 
@@ -703,14 +727,21 @@ class _ChunkedBody:
                     self.done = True
                     self.extra = pos < size
                     break
+                # A trailer is a header line, or a folded continuation of the last one.
+                if _TRAILER_LINE(line) is None and (
+                    not self._trailers or _CONTINUATION(line) is None
+                ):
+                    raise RemoteProtocolError(
+                        f"invalid chunked body: bad trailer line {bytes(line[:40])!r}"
+                    )
+                self._trailers += 1
                 continue
-            semicolon = line.find(b";")
-            if semicolon >= 0:
-                line = line[:semicolon]
-            line = line.rstrip(b" \t")
-            if _HEX(line) is None:
-                raise RemoteProtocolError(f"invalid chunked body: bad chunk size {line[:20]!r}")
-            chunk = int(line, 16)
+            match = _CHUNK_SIZE_LINE(line)
+            if match is None:
+                raise RemoteProtocolError(
+                    f"invalid chunked body: bad chunk size line {bytes(line[:20])!r}"
+                )
+            chunk = int(match[1], 16)
             if chunk == 0:
                 self._trailer = True
             else:

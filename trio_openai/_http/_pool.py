@@ -391,8 +391,15 @@ class Pool:
         names = {name.lower() for name, _ in pairs}
         if "host" not in names:
             pairs.insert(0, ("Host", host_header))
+        view: object = body
+        if isinstance(view, memoryview) and (view.itemsize != 1 or view.ndim != 1):
+            body = view.tobytes()  # Content-Length counts bytes; len() of a view, items
         if body is None or isinstance(body, (bytes, bytearray, memoryview)):
-            if (body or method_b in _METHODS_WITH_BODY) and "content-length" not in names:
+            if (
+                (body or method_b in _METHODS_WITH_BODY)
+                and "content-length" not in names
+                and "transfer-encoding" not in names
+            ):
                 pairs.append(("Content-Length", str(len(body) if body else 0)))
         elif "content-length" not in names and "transfer-encoding" not in names:
             pairs.append(("Transfer-Encoding", "chunked"))
