@@ -668,9 +668,10 @@ class _ChunkedBody:
 
     :meth:`feed` returns all the data of the pieces fed so far, joined across chunk
     boundaries, so a read holding 200 small chunks costs one call, not 200 events.
-    The framing is checked as strictly as h11 checks it (CRLF line ends, hex sizes,
-    chunk extensions ignored, trailers skipped); a violation raises
-    :class:`RemoteProtocolError`.
+    The framing is checked with h11's rules (CRLF line ends, 1-20 hex digits, an
+    extension only right after the size, trailers that are header lines or folded
+    continuations, then skipped), and a little more strictly: trailer lines must end
+    in CRLF. A violation raises :class:`RemoteProtocolError`.
     """
 
     __slots__ = ("_buffer", "_crlf", "_remaining", "_trailer", "_trailers", "done", "extra")
