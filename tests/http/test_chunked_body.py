@@ -1,4 +1,4 @@
-"""Tests of _connection._ChunkedBody: any split of a chunked body decodes to
+"""Tests of _h1.ChunkedBody: any split of a chunked body decodes to
 the same data as h11 decodes it, the end is found, and bad framing is refused."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trio_openai._http._connection import _ChunkedBody
 from trio_openai._http._exceptions import RemoteProtocolError
+from trio_openai._http._h1 import ChunkedBody
 
 
 def frame(pieces: list[bytes], ext: bool, trailers: bool) -> bytes:
@@ -47,7 +47,7 @@ def test_any_split_decodes_like_h11(
     body = frame(pieces, ext, trailers)
     points = sorted({c for c in cuts if 0 < c < len(body)})
     edges = [0, *points, len(body)]
-    decoder = _ChunkedBody()
+    decoder = ChunkedBody()
     out = b""
     for a, b in itertools.pairwise(edges):
         assert not decoder.done
@@ -58,7 +58,7 @@ def test_any_split_decodes_like_h11(
 
 
 def test_bytes_after_the_end_are_flagged() -> None:
-    decoder = _ChunkedBody()
+    decoder = ChunkedBody()
     assert decoder.feed(b"3\r\nabc\r\n0\r\n\r\nHTTP/1.1") == b"abc"
     assert decoder.done
     assert decoder.extra
@@ -69,13 +69,13 @@ def test_bytes_after_the_end_are_flagged() -> None:
 )
 def test_bad_framing_is_refused(bad: bytes) -> None:
     with pytest.raises(RemoteProtocolError):
-        _ChunkedBody().feed(bad)
+        ChunkedBody().feed(bad)
 
 
 @pytest.mark.parametrize("bad", [b" 3\r\nabc\r\n", b"1_0\r\n", b"+3\r\nabc\r\n"])
 def test_sizes_int_would_accept_are_refused(bad: bytes) -> None:
     with pytest.raises(RemoteProtocolError):
-        _ChunkedBody().feed(bad)
+        ChunkedBody().feed(bad)
 
 
 def h11_outcome(body: bytes) -> bytes | None:
@@ -108,7 +108,7 @@ def test_what_the_decoder_accepts_h11_accepts_alike(
     size_line: bytes, trailers: list[bytes]
 ) -> None:
     body = size_line + b"\r\nabc\r\n0\r\n" + b"".join(t + b"\r\n" for t in trailers) + b"\r\n"
-    decoder = _ChunkedBody()
+    decoder = ChunkedBody()
     try:
         out = decoder.feed(body)
     except RemoteProtocolError:
@@ -128,4 +128,4 @@ def test_what_the_decoder_accepts_h11_accepts_alike(
 def test_framing_h11_refuses_is_refused(bad: bytes) -> None:
     assert h11_outcome(bad) is None
     with pytest.raises(RemoteProtocolError):
-        _ChunkedBody().feed(bad)
+        ChunkedBody().feed(bad)

@@ -274,11 +274,14 @@ async def test_a_wide_memoryview_body_is_counted_in_bytes() -> None:
     import array
 
     numbers = array.array("i", [1, 2, 3])
-    async with raw_server([(OK, False)]) as server, Pool(timeouts=FAST) as pool:
+    async with raw_server([(OK, False), (OK, False)]) as server, Pool(timeouts=FAST) as pool:
         await pool.request("POST", f"http://127.0.0.1:{server.port}/", body=memoryview(numbers))  # type: ignore[arg-type]
         head, _, body = server.requests[0].partition(b"\r\n\r\n")
         assert b"Content-Length: 12" in head
         assert body == numbers.tobytes()
+        await pool.request("POST", f"http://127.0.0.1:{server.port}/", body=memoryview(b"abc"))  # type: ignore[arg-type]
+        head, _, body = server.requests[1].partition(b"\r\n\r\n")
+        assert (b"Content-Length: 3" in head, body) == (True, b"abc")
 
 
 async def test_an_explicit_chunked_header_frames_a_bytes_body_alone() -> None:

@@ -12,7 +12,7 @@ The request head was serialized when the request was prepared
 (:class:`~._h1.RequestHead`); sending writes it and the body framing. Receiving
 collects bytes until the blank line that ends the head and gives them to
 :func:`~._h1.parse_response_head`. The body is then read without h11 either: a
-Content-Length count, or the sans-IO :class:`_ChunkedBody` decoder, which hands out
+Content-Length count, or the sans-IO :class:`~._h1.ChunkedBody` decoder, which hands out
 all the data of one socket read at once. When the head is not in the plain form that
 parser takes (1xx, HTTP/1.0, folded or malformed lines, unusual framing), the
 exchange is handed to a fresh ``h11.Connection`` told about the request, and h11
@@ -47,7 +47,6 @@ from __future__ import annotations
 import enum
 import math
 import os
-import re
 import select
 from typing import TYPE_CHECKING, Final
 
@@ -64,7 +63,7 @@ from ._exceptions import (
     WriteError,
     WriteTimeout,
 )
-from ._h1 import CHUNKED, HEAD_END, parse_response_head
+from ._h1 import CHUNKED, HEAD_END, ChunkedBody, parse_response_head
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable
@@ -78,13 +77,6 @@ __all__ = ["ConnectionState", "HTTPConnection", "ResponseHead"]
 READ_SIZE: Final = 65536
 # A long Content-Length body is read in bigger pieces (fewer reads and checkpoints).
 BIG_READ_SIZE: Final = 1 << 18
-_MAX_CHUNK_LINE: Final = 4096
-# A chunk-size line and a trailer line, as h11 reads them (h11/_abnf.py).
-_CHUNK_SIZE_LINE: Final = re.compile(rb"([0-9A-Fa-f]{1,20})(?:;.*)?[ \t]*").fullmatch
-_TRAILER_LINE: Final = re.compile(
-    rb"[-!#$%&'*+.^_`|~0-9a-zA-Z]+:[ \t]*(?:[^\x00\s]+(?:[ \t]+[^\x00\s]+)*)?[ \t]*"
-).fullmatch
-_CONTINUATION: Final = re.compile(rb"[ \t]+(?:[^\x00\s]+(?:[ \t]+[^\x00\s]+)*)?[ \t]*").fullmatch
 _INF: Final = math.inf
 # Writing to the socket's descriptor directly works on POSIX systems only.
 _DIRECT_WRITE: Final = os.name == "posix"
@@ -181,7 +173,7 @@ class HTTPConnection:
         self._started = False
         self._keep_alive = True
         self._body_left = 0
-        self._chunked: _ChunkedBody | None = None
+        self._chunked: ChunkedBody | None = None
         self._h11: h11.Connection | None = None
         self._eof = False
         # While exchange() runs, one cancel scope covers writing and reading the head;
@@ -295,12 +287,7 @@ class HTTPConnection:
                     if body:
                         data += b"%x\r\n" % len(body) + body + b"\r\n"
                     data += b"0\r\n\r\n"
-                else:
-                    if len(body or b"") != (request.length or 0):
-                        raise InvalidRequestError(
-                            f"request body is {len(body or b'')} bytes but Content-Length"
-                            f" says {request.length or 0}"
-                        )
+                else:  # (the pool checked the body against its Content-Length)
                     data = request.head + body if body else request.head
                 await self._send(data, write_timeout, deadline)
                 return
@@ -411,7 +398,7 @@ class HTTPConnection:
                         self._buffer = buffer[end:]
                         body_length = head.body_length
                         if body_length == CHUNKED:
-                            self._chunked = _ChunkedBody()
+                            self._chunked = ChunkedBody()
                         else:
                             self._body_left = body_length
                         if not head.keep_alive:
@@ -501,16 +488,8 @@ class HTTPConnection:
             if not left:
                 self._finish_cycle()
                 return b""
-            data: bytes | bytearray = self._buffer
-            if data:
-                self._buffer = b""
-            else:
-                size = READ_SIZE if left <= READ_SIZE else min(left, BIG_READ_SIZE)
-                data = await self._receive(read_timeout, deadline, size)
-                if not data:
-                    err = ReadError("server closed the connection in the middle of the body")
-                    err.response_started = True
-                    raise err
+            size = READ_SIZE if left <= READ_SIZE else min(left, BIG_READ_SIZE)
+            data = await self._body_bytes(read_timeout, deadline, size)
             if len(data) > left:
                 # Bytes after the body: the server's framing cannot be trusted.
                 self._keep_alive = False
@@ -602,20 +581,26 @@ class HTTPConnection:
         timeout.response_started = self._started
         raise timeout
 
+    async def _body_bytes(
+        self, read_timeout: float | None, deadline: float, size: int = READ_SIZE
+    ) -> bytes | bytearray:
+        """Body bytes: those received with the head first, then one read (never EOF)."""
+        data = self._buffer
+        if data:
+            self._buffer = b""
+            return data
+        received = await self._receive(read_timeout, deadline, size)
+        if not received:
+            err = ReadError("server closed the connection in the middle of the body")
+            err.response_started = True
+            raise err
+        return received
+
     async def _receive_chunked(
-        self, body: _ChunkedBody, read_timeout: float | None, deadline: float
+        self, body: ChunkedBody, read_timeout: float | None, deadline: float
     ) -> bytes:
         while not body.done:
-            if self._buffer:
-                data: bytes | bytearray = self._buffer
-                self._buffer = b""
-            else:
-                data = await self._receive(read_timeout, deadline)
-                if not data:
-                    err = ReadError("server closed the connection in the middle of the body")
-                    err.response_started = True
-                    raise err
-            out = body.feed(data)
+            out = body.feed(await self._body_bytes(read_timeout, deadline))
             if out:
                 return out
         self._chunked = None
@@ -661,97 +646,3 @@ class HTTPConnection:
     @property
     def is_closed(self) -> bool:
         return self.state is ConnectionState.CLOSED
-
-
-class _ChunkedBody:
-    """Sans-IO decoder of a chunked body (RFC 9112 section 7.1): bytes in, data out.
-
-    :meth:`feed` returns all the data of the pieces fed so far, joined across chunk
-    boundaries, so a read holding 200 small chunks costs one call, not 200 events.
-    The framing is checked with h11's rules (CRLF line ends, 1-20 hex digits, an
-    extension only right after the size, trailers that are header lines or folded
-    continuations, then skipped), and a little more strictly: trailer lines must end
-    in CRLF. A violation raises :class:`RemoteProtocolError`.
-    """
-
-    __slots__ = ("_buffer", "_crlf", "_remaining", "_trailer", "_trailers", "done", "extra")
-
-    def __init__(self) -> None:
-        self._buffer = b""  # an incomplete size/trailer line, or a lone CR
-        self._remaining = 0  # data bytes left in the current chunk
-        self._crlf = False  # the CRLF after a chunk's data is due
-        self._trailer = False  # in the trailer section (after the last chunk)
-        self._trailers = 0  # trailer lines seen
-        self.done = False
-        self.extra = False  # bytes came after the end of the body
-
-    def feed(self, data: bytes | bytearray) -> bytes:
-        if self._buffer:
-            data = self._buffer + data
-            self._buffer = b""
-        if self.done:
-            self.extra = self.extra or bool(data)
-            return b""
-        out: list[bytes | bytearray] = []
-        pos = 0
-        size = len(data)
-        while pos < size:
-            remaining = self._remaining
-            if remaining:
-                end = pos + remaining
-                if end > size:
-                    out.append(data[pos:])
-                    self._remaining = end - size
-                    break
-                out.append(data[pos:end])
-                self._remaining = 0
-                self._crlf = True
-                pos = end
-                continue
-            if self._crlf:
-                if size - pos < 2:
-                    break
-                if data[pos : pos + 2] != b"\r\n":
-                    raise RemoteProtocolError(
-                        "invalid chunked body: chunk data not followed by CRLF"
-                    )
-                self._crlf = False
-                pos += 2
-                continue
-            end = data.find(b"\r\n", pos)
-            if end < 0:
-                break
-            line = data[pos:end]
-            pos = end + 2
-            if self._trailer:
-                if not line:
-                    self.done = True
-                    self.extra = pos < size
-                    break
-                # A trailer is a header line, or a folded continuation of the last one.
-                if _TRAILER_LINE(line) is None and (
-                    not self._trailers or _CONTINUATION(line) is None
-                ):
-                    raise RemoteProtocolError(
-                        f"invalid chunked body: bad trailer line {bytes(line[:40])!r}"
-                    )
-                self._trailers += 1
-                continue
-            match = _CHUNK_SIZE_LINE(line)
-            if match is None:
-                raise RemoteProtocolError(
-                    f"invalid chunked body: bad chunk size line {bytes(line[:20])!r}"
-                )
-            chunk = int(match[1], 16)
-            if chunk == 0:
-                self._trailer = True
-            else:
-                self._remaining = chunk
-        if pos < size and not self.done and not self._remaining:
-            rest = data[pos:]
-            if len(rest) > _MAX_CHUNK_LINE:
-                raise RemoteProtocolError("invalid chunked body: a chunk-size line is too long")
-            self._buffer = bytes(rest)
-        if not out:
-            return b""
-        return bytes(out[0]) if len(out) == 1 else b"".join(out)

@@ -16,6 +16,8 @@ every exchange is the same shape, so this module handles that shape directly:
   folding, every header line well formed, and framing that is one clean
   ``Content-Length`` or ``Transfer-Encoding: chunked`` (or no body by status/method).
   It returns what h11 would report for the same bytes (property-tested against h11).
+- :class:`ChunkedBody` decodes a chunked body with h11's framing rules, handing out
+  all the data of one read at once instead of an event per chunk.
 
 Everything else -- 1xx responses, HTTP/1.0, bare-LF line ends, folded headers,
 malformed lines, read-until-close bodies, odd framing headers -- makes it return
@@ -30,23 +32,28 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Final
 
-from ._exceptions import InvalidRequestError
+from ._exceptions import InvalidRequestError, RemoteProtocolError
 
 if TYPE_CHECKING:
     import h11
 
-__all__ = ["HEAD_END", "ParsedHead", "RequestHead", "parse_response_head"]
+__all__ = ["HEAD_END", "ChunkedBody", "ParsedHead", "RequestHead", "parse_response_head"]
 
 HEAD_END: Final = re.compile(rb"\n\r?\n")
 """The end of a head, as h11 finds it (a blank line, with or without CR)."""
 
-# The response grammar as h11 writes it (RFC 9112; h11/_abnf.py), restricted to
-# HTTP/1.1 and final statuses. In a bytes pattern ``\s`` is ASCII whitespace.
+# The grammar as h11 writes it (RFC 9112; h11/_abnf.py): a token, a field value. In a
+# bytes pattern ``\s`` is ASCII whitespace.
+_NAME = rb"[-!#$%&'*+.^_`|~0-9a-zA-Z]+"
+_VALUE = rb"(?:[^\x00\s]+(?:[ \t]+[^\x00\s]+)*)?"
+# The status line restricted to HTTP/1.1 and final statuses; a header line; a folded
+# continuation line (obsolete, still read by h11 in trailers); a chunk-size line.
 _STATUS_LINE: Final = re.compile(rb"HTTP/1\.1 ([2-9][0-9]{2})(?: ((?:[ \t]|[^\x00\s])*))?")
-_HEADER_LINE: Final = re.compile(
-    rb"([-!#$%&'*+.^_`|~0-9a-zA-Z]+):[ \t]*((?:[^\x00\s]+(?:[ \t]+[^\x00\s]+)*)?)[ \t]*"
-)
-_TOKEN: Final = re.compile(rb"[-!#$%&'*+.^_`|~0-9a-zA-Z]+")
+_HEADER_LINE: Final = re.compile(rb"(" + _NAME + rb"):[ \t]*(" + _VALUE + rb")[ \t]*")
+_CONTINUATION: Final = re.compile(rb"[ \t]+" + _VALUE + rb"[ \t]*")
+_CHUNK_SIZE_LINE: Final = re.compile(rb"([0-9A-Fa-f]{1,20})(?:;.*)?[ \t]*").fullmatch
+_MAX_CHUNK_LINE: Final = 4096
+_TOKEN: Final = re.compile(_NAME)
 _TARGET: Final = re.compile(rb"[\x21-\x7e]+")
 _DIGITS: Final = re.compile(rb"[0-9]{1,20}")  # h11 allows at most 20 digits
 
@@ -218,3 +225,97 @@ def parse_response_head(data: bytes, end: int, method: bytes) -> ParsedHead | No
     else:
         return None  # read until close (HTTP/1.0 style): h11 does that
     return ParsedHead(status, reason, headers, body_length, keep_alive)
+
+
+class ChunkedBody:
+    """Sans-IO decoder of a chunked body (RFC 9112 section 7.1): bytes in, data out.
+
+    :meth:`feed` returns all the data of the pieces fed so far, joined across chunk
+    boundaries, so a read holding 200 small chunks costs one call, not 200 events.
+    The framing is checked with h11's rules (CRLF line ends, 1-20 hex digits, an
+    extension only right after the size, trailers that are header lines or folded
+    continuations, then skipped), and a little more strictly: trailer lines must end
+    in CRLF. A violation raises :class:`RemoteProtocolError`.
+    """
+
+    __slots__ = ("_buffer", "_crlf", "_remaining", "_trailer", "_trailers", "done", "extra")
+
+    def __init__(self) -> None:
+        self._buffer = b""  # an incomplete size/trailer line, or a lone CR
+        self._remaining = 0  # data bytes left in the current chunk
+        self._crlf = False  # the CRLF after a chunk's data is due
+        self._trailer = False  # in the trailer section (after the last chunk)
+        self._trailers = 0  # trailer lines seen
+        self.done = False
+        self.extra = False  # bytes came after the end of the body
+
+    def feed(self, data: bytes | bytearray) -> bytes:
+        if self._buffer:
+            data = self._buffer + data
+            self._buffer = b""
+        if self.done:
+            self.extra = self.extra or bool(data)
+            return b""
+        out: list[bytes | bytearray] = []
+        pos = 0
+        size = len(data)
+        while pos < size:
+            remaining = self._remaining
+            if remaining:
+                end = pos + remaining
+                if end > size:
+                    out.append(data[pos:])
+                    self._remaining = end - size
+                    break
+                out.append(data[pos:end])
+                self._remaining = 0
+                self._crlf = True
+                pos = end
+                continue
+            if self._crlf:
+                if size - pos < 2:
+                    break
+                if data[pos : pos + 2] != b"\r\n":
+                    raise RemoteProtocolError(
+                        "invalid chunked body: chunk data not followed by CRLF"
+                    )
+                self._crlf = False
+                pos += 2
+                continue
+            end = data.find(b"\r\n", pos)
+            if end < 0:
+                break
+            line = data[pos:end]
+            pos = end + 2
+            if self._trailer:
+                if not line:
+                    self.done = True
+                    self.extra = pos < size
+                    break
+                # A trailer is a header line, or a folded continuation of the last one.
+                if _HEADER_LINE.fullmatch(line) is None and (
+                    not self._trailers or _CONTINUATION.fullmatch(line) is None
+                ):
+                    raise RemoteProtocolError(
+                        f"invalid chunked body: bad trailer line {bytes(line[:40])!r}"
+                    )
+                self._trailers += 1
+                continue
+            match = _CHUNK_SIZE_LINE(line)
+            if match is None:
+                raise RemoteProtocolError(
+                    f"invalid chunked body: bad chunk size line {bytes(line[:20])!r}"
+                )
+            chunk = int(match[1], 16)
+            if chunk == 0:
+                self._trailer = True
+            else:
+                self._remaining = chunk
+        if pos < size and not self.done and not self._remaining:
+            rest = data[pos:]
+            if len(rest) > _MAX_CHUNK_LINE:
+                raise RemoteProtocolError("invalid chunked body: a chunk-size line is too long")
+            self._buffer = bytes(rest)
+        if not out:
+            return b""
+        return bytes(out[0]) if len(out) == 1 else b"".join(out)

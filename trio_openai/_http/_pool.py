@@ -30,8 +30,7 @@ Rules kept:
 Options rejected:
 - A background reaper task for idle connections: expiry is checked when connections
   are taken and returned, so the pool owns no task and needs no nursery.
-- HTTP/2: for this workload many HTTP/1.1 connections are simpler
-  and as fast.
+- HTTP/2: for this workload many HTTP/1.1 connections are simpler and as fast.
 """
 
 from __future__ import annotations
@@ -393,14 +392,21 @@ class Pool:
             pairs.insert(0, ("Host", host_header))
         view: object = body
         if isinstance(view, memoryview) and (view.itemsize != 1 or view.ndim != 1):
-            body = view.tobytes()  # Content-Length counts bytes; len() of a view, items
-        if body is None or isinstance(body, (bytes, bytearray, memoryview)):
+            body = view = view.tobytes()  # Content-Length counts bytes, len() of a view items
+        size: int | None  # of an in-memory body; None for a streamed one
+        if view is None:
+            size = 0
+        elif isinstance(view, (bytes, bytearray, memoryview)):
+            size = len(view)
+        else:
+            size = None
+        if size is not None:
             if (
-                (body or method_b in _METHODS_WITH_BODY)
+                (size or method_b in _METHODS_WITH_BODY)
                 and "content-length" not in names
                 and "transfer-encoding" not in names
             ):
-                pairs.append(("Content-Length", str(len(body) if body else 0)))
+                pairs.append(("Content-Length", str(size)))
         elif "content-length" not in names and "transfer-encoding" not in names:
             pairs.append(("Transfer-Encoding", "chunked"))
         if proxy is not None and origin[0] == "http" and proxy.auth_header is not None:
@@ -413,14 +419,9 @@ class Pool:
         # The pairs were checked above with h11's rules; RequestHead checks the rest
         # (method, target, one Host, framing headers) and serializes the head once.
         head = RequestHead(method_b, target_b, encoded)
-        if (
-            (body is None or isinstance(body, (bytes, bytearray, memoryview)))
-            and not head.chunked
-            and len(body or b"") != (head.length or 0)
-        ):
+        if size is not None and not head.chunked and size != (head.length or 0):
             raise InvalidRequestError(
-                f"request body is {len(body or b'')} bytes but Content-Length says"
-                f" {head.length or 0}"
+                f"request body is {size} bytes but Content-Length says {head.length or 0}"
             )
         return PreparedRequest(origin, head, body, proxy)
 

@@ -133,7 +133,11 @@ def decode_base64_floats(text: str | bytes) -> list[float]:
 
 
 def _floats(raw: bytes) -> list[float]:
-    floats: list[float] = _float32(raw).tolist()  # type: ignore[assignment]
+    return _as_list(_float32(raw))
+
+
+def _as_list(vector: Float32Vector) -> list[float]:
+    floats: list[float] = vector.tolist()  # type: ignore[assignment]
     return floats
 
 
@@ -250,36 +254,28 @@ class Embeddings(Resource):
                 "POST", "/embeddings", cast_to=CreateEmbeddingResponse, **options
             )
         raw = await client._call("POST", "/embeddings", cast_to=_Base64EmbeddingResponse, **options)
-        result: CreateEmbeddingResponse | Float32EmbeddingResponse
         try:
-            if vectors == "float32":
-                result = Float32EmbeddingResponse(
-                    object=raw.object,
-                    data=[
-                        Float32Embedding(
-                            index=item.index, object=item.object, embedding=_float32(item.embedding)
-                        )
-                        for item in raw.data
-                    ],
-                    model=raw.model,
-                    usage=raw.usage,
-                )
-            else:
-                result = CreateEmbeddingResponse(
-                    object=raw.object,
-                    data=[
-                        Embedding(
-                            index=item.index, object=item.object, embedding=_floats(item.embedding)
-                        )
-                        for item in raw.data
-                    ],
-                    model=raw.model,
-                    usage=raw.usage,
-                )
+            decoded = [_float32(item.embedding) for item in raw.data]
         except ValueError as exc:
             raise APIResponseValidationError(
                 str(exc), status_code=200, headers=raw.response_headers
             ) from exc
+        items = zip(raw.data, decoded, strict=True)
+        result: CreateEmbeddingResponse | Float32EmbeddingResponse
+        if vectors == "float32":
+            packed = [
+                Float32Embedding(index=i.index, object=i.object, embedding=v) for i, v in items
+            ]
+            result = Float32EmbeddingResponse(
+                object=raw.object, data=packed, model=raw.model, usage=raw.usage
+            )
+        else:
+            lists = [
+                Embedding(index=i.index, object=i.object, embedding=_as_list(v)) for i, v in items
+            ]
+            result = CreateEmbeddingResponse(
+                object=raw.object, data=lists, model=raw.model, usage=raw.usage
+            )
         return attach_response_info(result, request_id=raw.request_id, headers=raw.response_headers)
 
 
