@@ -32,8 +32,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-if sys.version_info < (3, 11):  # pragma: no cover - depends on the interpreter
-    from exceptiongroup import BaseExceptionGroup  # type: ignore[import-not-found,unused-ignore]
+from ._compat import BaseExceptionGroup
 
 if TYPE_CHECKING:
     from ._client import Client

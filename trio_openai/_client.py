@@ -22,12 +22,11 @@ import math
 import os
 import sys
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Final, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Final, TypeVar, final, overload
 
 import msgspec
 import trio
 
-from . import __version__
 from ._config import DEFAULT_BASE_URL, ClientConfig, PoolLimits, Secret, Timeouts
 from ._http._exceptions import InvalidRequestError
 from ._http._pool import Pool
@@ -36,9 +35,10 @@ from ._pagination import PageRequest
 from ._qs import encode_query
 from ._resilience._breaker import BreakerPolicy, BreakerRegistry
 from ._resilience._orchestrator import Orchestrator
-from ._resilience._ratelimit import RateLimiter, RateLimits
+from ._resilience._ratelimit import RateLimiter, RateLimits, estimate_tokens
 from ._resilience._retry import IDEMPOTENCY_HEADER, RetryPolicy, new_idempotency_key
 from ._streaming import Stream
+from ._version import __version__
 from .errors import APIResponseValidationError, OpenAIError, Problem, ValidationError
 from .types._base import ListPage, attach_response_info, decoder_for
 
@@ -664,29 +664,49 @@ class Client:
     def _decode(
         self, attempted: Attempted, cast_to: type[T], method: str, path: str, estimated: int
     ) -> T:
-        response = attempted.response
-        orchestrator = self._state.orchestrator
-        try:
-            result: T = decoder_for(cast_to).decode(response.content)
-        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-            orchestrator.finish(
-                attempted, method=method, path=path, error="APIResponseValidationError"
-            )
-            raise APIResponseValidationError(
-                str(exc),
-                status_code=response.status,
-                headers=response.headers,
-                body=response.content[:4096],
-            ) from exc
-        headers = response.headers
-        attach_response_info(result, request_id=headers.get("x-request-id"), headers=headers)
-        tokens_in, tokens_out = _usage_of(result)
-        if estimated and self._state.limiter is not None and (tokens_in or tokens_out):
-            self._state.limiter.record_usage(estimated, tokens_in + tokens_out)
-        orchestrator.finish(
-            attempted, method=method, path=path, tokens_in=tokens_in, tokens_out=tokens_out
+        with Exchange(self._state, attempted, method, path, estimated) as exchange:
+            response = attempted.response
+            try:
+                result: T = decoder_for(cast_to).decode(response.content)
+            except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+                raise APIResponseValidationError(
+                    str(exc),
+                    status_code=response.status,
+                    headers=response.headers,
+                    body=response.content[:4096],
+                ) from exc
+            headers = response.headers
+            attach_response_info(result, request_id=headers.get("x-request-id"), headers=headers)
+            exchange.settle(*_usage_of(result))
+            return result
+
+    async def _exchange(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: bytes,
+        max_retries: int | None = None,
+        estimated_tokens: int = 0,
+    ) -> Exchange:
+        """The seam for layers above the services (the JSONL runner): send one JSON
+        request through the resilience stack and hand back an :class:`Exchange`, which
+        the caller uses as a context manager and settles with the reply's usage."""
+        attempted = await self._send(
+            method, path, json=json, max_retries=max_retries, estimated_tokens=estimated_tokens
         )
-        return result
+        return Exchange(self._state, attempted, method, path, estimated_tokens)
+
+    def _estimate_tokens(self, body: Mapping[str, Any], endpoint: str | None = None) -> int:
+        """The token cost to reserve for ``body``: 0 unless a token budget is in force."""
+        if not self._wants_token_estimate():
+            return 0
+        return estimate_tokens(body, endpoint=endpoint)
+
+    @property
+    def _limits_requests(self) -> bool:
+        """Whether a rate limiter (client budgets or server headers) paces this client."""
+        return self._state.limiter is not None
 
     def _wants_token_estimate(self) -> bool:
         """Whether a token budget is in force (client TPM or server token limits)."""
@@ -798,6 +818,63 @@ class Client:
                     state.limiter.record_usage(estimated, tokens_in + tokens_out)
 
         stream._accumulate = accumulate
+
+
+@final
+class Exchange:
+    """One answered request whose bookkeeping must pair: the in-flight count, the
+    metrics record and the token budget's correction are settled exactly once.
+
+    Use as a context manager: call :meth:`settle` with the reply's usage once it is
+    decoded; leaving the block unsettled (any exception, a decode failure included)
+    records the call as failed with that exception's type name.
+    """
+
+    __slots__ = ("_attempted", "_estimated", "_method", "_path", "_settled", "_state", "response")
+
+    def __init__(
+        self, state: _State, attempted: Attempted, method: str, path: str, estimated: int
+    ) -> None:
+        self._state = state
+        self._attempted = attempted
+        self._method = method
+        self._path = path
+        self._estimated = estimated
+        self._settled = False
+        self.response: Response = attempted.response
+
+    def settle(self, tokens_in: int = 0, tokens_out: int = 0, *, error: str | None = None) -> None:
+        """Record the call (once; later calls do nothing) and correct the token budget."""
+        if self._settled:
+            return
+        self._settled = True
+        state = self._state
+        limiter = state.limiter
+        if error is None and self._estimated and limiter is not None and (tokens_in or tokens_out):
+            limiter.record_usage(self._estimated, tokens_in + tokens_out)
+        state.orchestrator.finish(
+            self._attempted,
+            method=self._method,
+            path=self._path,
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            error=error,
+        )
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if not self._settled:
+            error = "abandoned" if exc_type is None else exc_type.__name__
+            if exc_type is not None and issubclass(exc_type, APIResponseValidationError):
+                error = "APIResponseValidationError"
+            self.settle(error=error)
 
 
 def _retry_policy(policy: RetryPolicy | None, max_retries: int) -> RetryPolicy:

@@ -309,6 +309,6 @@ def _load_tracer(tracing: bool | None) -> Any:
         from opentelemetry import trace
     except ImportError:
         return None
-    from . import __version__
+    from ._version import __version__
 
     return trace.get_tracer("trio_openai", __version__)

@@ -91,6 +91,7 @@ from typing import IO, TYPE_CHECKING, Any, Final, TypeVar
 import msgspec
 import trio
 
+from ._compat import BaseExceptionGroup
 from ._resilience._ratelimit import estimate_tokens, parse_ratelimit_headers
 from .errors import (
     APIConnectionError,
@@ -103,13 +104,9 @@ from .errors import (
     ValidationError,
 )
 
-if sys.version_info < (3, 11):  # pragma: no cover - depends on the interpreter
-    from exceptiongroup import BaseExceptionGroup  # type: ignore[import-not-found,unused-ignore]
-
 if TYPE_CHECKING:
-    from ._client import Client
+    from ._client import Client, Exchange
     from ._observe import RetryEvent
-    from ._resilience._orchestrator import Attempted
 
 T = TypeVar("T")
 
@@ -1114,7 +1111,7 @@ class _Sender:
                     ticket = await pacer.acquire(estimated)
                 probe = False
                 try:
-                    attempted = await client._send(
+                    exchange = await client._exchange(
                         "POST",
                         pending.path,
                         json=pending.body,
@@ -1135,7 +1132,7 @@ class _Sender:
                 requeued += 1
                 # The client's limiter and the pacer already hold every sender back
                 # after a 429; this wait covers a client with neither.
-                if pacer is None and client._state.limiter is None:
+                if pacer is None and not client._limits_requests:
                     await trio.sleep(exc.retry_after if exc.retry_after is not None else 1.0)
                 continue
             except CircuitOpenError as exc:
@@ -1156,8 +1153,9 @@ class _Sender:
                 message = f"{type(exc).__name__}: {exc}"
                 return self._error(pending, "internal_error", message, requeued, limited)
             if pacer is not None:
-                pacer.observe(attempted.response.headers, ticket)
-            return self._success(pending, attempted, requeued, limited, estimated)
+                pacer.observe(exchange.response.headers, ticket)
+            with exchange:
+                return self._success(pending, exchange, requeued, limited)
 
     @staticmethod
     def _error(pending: _Pending, code: str, message: str, requeued: int, limited: int) -> _Result:
@@ -1173,14 +1171,12 @@ class _Sender:
         return _Result(line, False, exc.status_code, requeued=requeued, rate_limited=limited)
 
     def _success(
-        self, pending: _Pending, attempted: Attempted, requeued: int, limited: int, estimated: int
+        self, pending: _Pending, exchange: Exchange, requeued: int, limited: int
     ) -> _Result:
-        client = self._client
-        response = attempted.response
+        response = exchange.response
         status = response.status
         content = response.content
         request_id = response.headers.get("x-request-id")
-        orchestrator = client._state.orchestrator
         usage: _Usage | None = None
         try:
             try:
@@ -1190,22 +1186,14 @@ class _Sender:
                 # is JSON at all (a type error stops msgspec before the end).
                 _check_json(content)
         except msgspec.DecodeError as exc:
-            orchestrator.finish(
-                attempted, method="POST", path=pending.path, error="APIResponseValidationError"
-            )
+            exchange.settle(error="APIResponseValidationError")
             message = f"status {status}, request id {request_id}: the body is not JSON ({exc})"
             return self._error(pending, "invalid_response_body", message, requeued, limited)
         tokens_in = tokens_out = 0
         if usage is not None:
             tokens_in = usage.prompt_tokens or usage.input_tokens or 0
             tokens_out = usage.completion_tokens or usage.output_tokens or 0
-        limiter = client._state.limiter
-        if estimated and (tokens_in or tokens_out) and limiter is not None:
-            limiter.record_usage(estimated, tokens_in + tokens_out)
-
-        orchestrator.finish(
-            attempted, method="POST", path=pending.path, tokens_in=tokens_in, tokens_out=tokens_out
-        )
+        exchange.settle(tokens_in, tokens_out)
         line = _answer_line(pending, status, request_id, content)
         ok = 200 <= status < 300
         return _Result(line, ok, status, None, tokens_in, tokens_out, requeued, limited)
@@ -1451,7 +1439,7 @@ async def _run(
                 raise raised
         writer.sync()
     finally:
-        client._state.observer.remove_hook("retry", counters.on_retry)
+        client.remove_hook("retry", counters.on_retry)
     if show is not None:
         show(snapshot(finished=True))
     return RunSummary(

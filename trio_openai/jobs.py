@@ -61,7 +61,6 @@ Options rejected
 
 from __future__ import annotations
 
-import sys
 from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
@@ -80,6 +79,7 @@ from ._batch_api import (
     RichBatchProgress,
     submit_batch,
 )
+from ._compat import BaseExceptionGroup
 from ._runner import (
     BATCH_ENDPOINTS,
     InputSummary,
@@ -92,9 +92,6 @@ from ._runner import (
     run_jsonl,
     validate_jsonl,
 )
-
-if sys.version_info < (3, 11):  # pragma: no cover - depends on the interpreter
-    from exceptiongroup import BaseExceptionGroup  # type: ignore[import-not-found,unused-ignore]
 
 __all__ = [
     "map",

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar
 
-from .._resilience._ratelimit import estimate_tokens
 from .._validate import checked
 from ..errors import Problem, ValidationError
 from ..types._base import encode
@@ -119,7 +118,7 @@ async def post_json_or_stream(
             raise ValidationError([Problem("stream", "must be a bool", repr(stream))])
         params["stream"] = True
     body = build_body(params_type, params, extra_body)
-    tokens = estimate_tokens(body) if client._wants_token_estimate() else 0
+    tokens = client._estimate_tokens(body)
     data = encode(body)
     if stream:
         return await client._stream(

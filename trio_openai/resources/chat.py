@@ -9,7 +9,6 @@ import msgspec
 
 from .._accumulate import ChatAccumulator
 from .._client import NOT_GIVEN, _NotGiven
-from .._resilience._ratelimit import estimate_tokens
 from .._schema import response_format_for
 from .._streaming import Stream, TextDeltas
 from ..errors import APIResponseValidationError, Problem, ValidationError
@@ -232,7 +231,7 @@ class ChatCompletions(Resource):
             max_retries=max_retries,
             extra_headers=extra_headers,
             extra_query=extra_query,
-            estimated_tokens=estimate_tokens(body) if client._wants_token_estimate() else 0,
+            estimated_tokens=client._estimate_tokens(body),
         )
         decoder = decoder_for(response_format)
         parsed: list[Any] = []

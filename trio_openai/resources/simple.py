@@ -12,7 +12,6 @@ import msgspec
 
 from .._accumulate import CompletionAccumulator
 from .._client import NOT_GIVEN, _NotGiven
-from .._resilience._ratelimit import estimate_tokens
 from .._streaming import Stream, TextDeltas
 from ..errors import APIResponseValidationError, Problem, ValidationError
 from ..types._base import APIObject, WireModel, attach_response_info, decoder_for, encode
@@ -247,7 +246,7 @@ class Embeddings(Resource):
             "max_retries": max_retries,
             "extra_headers": extra_headers,
             "extra_query": extra_query,
-            "estimated_tokens": estimate_tokens(body) if client._wants_token_estimate() else 0,
+            "estimated_tokens": client._estimate_tokens(body),
         }
         if explicit:
             return await client._call(

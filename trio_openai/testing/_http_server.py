@@ -54,7 +54,6 @@ import re
 import socket
 import ssl
 import struct
-import sys
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -65,8 +64,7 @@ import h11
 import msgspec
 import trio
 
-if sys.version_info < (3, 11):  # pragma: no cover - depends on the interpreter
-    from exceptiongroup import BaseExceptionGroup  # type: ignore[import-not-found,unused-ignore]
+from .._compat import BaseExceptionGroup
 
 if TYPE_CHECKING:
     import trustme

@@ -61,7 +61,6 @@ import math
 import re
 import ssl
 import struct
-import sys
 import time
 import zlib
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping, Sequence
@@ -75,6 +74,7 @@ from urllib.parse import parse_qsl, unquote
 import msgspec
 import trio
 
+from .._compat import BaseExceptionGroup
 from ._faults import FaultPlan, FaultRule, Schedule, Selection
 from ._http_server import (
     CloseWithoutResponse,
@@ -89,9 +89,6 @@ from ._http_server import (
     tls_contexts,
 )
 from ._ratelimit_sim import RateLimitSim, estimate_tokens
-
-if sys.version_info < (3, 11):  # pragma: no cover - depends on the interpreter
-    from exceptiongroup import BaseExceptionGroup  # type: ignore[import-not-found,unused-ignore]
 
 if TYPE_CHECKING:
     import trustme
