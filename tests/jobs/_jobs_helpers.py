@@ -9,11 +9,27 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from trio_openai import Client, PoolLimits
+
 if TYPE_CHECKING:
     from trio_openai.testing import MockOpenAIServer
 
 API_KEY = "sk-test"
 CHAT = "/v1/chat/completions"
+GUARD = 60.0
+"""Seconds a run may take before the test fails instead of hanging."""
+
+
+def client_for(server: MockOpenAIServer, **kwargs: Any) -> Client:
+    """A client for a runner: no breaker, a pool as wide as the largest concurrency."""
+    kwargs.setdefault("breaker", None)
+    kwargs.setdefault("limits", PoolLimits(max_connections=64, max_idle_per_host=64))
+    return Client(api_key=API_KEY, base_url=server.base_url, **kwargs)
+
+
+def user_in(ids: set[str]) -> Any:
+    """A fault-rule match: requests whose ``user`` (= custom_id) is in ``ids``."""
+    return lambda record: isinstance(record.json, dict) and record.json.get("user") in ids
 
 
 def chat_line(custom_id: str, *, url: str = CHAT, **body: Any) -> dict[str, Any]:

@@ -9,13 +9,12 @@ from typing import Any
 
 import pytest
 import trio
-from _jobs_helpers import API_KEY, chat_input, chat_line, ids_of, read_output, write_input
+from _jobs_helpers import API_KEY, GUARD, chat_input, chat_line, ids_of, read_output, write_input
 
 from trio_openai import Client, jobs
 from trio_openai.jobs import BatchProgress, InputValidationError
 from trio_openai.testing import MockOpenAIServer, open_mock_server
 
-GUARD = 60.0
 FAST = {"poll_interval": 0.01, "max_poll_interval": 0.05}
 
 
@@ -196,22 +195,3 @@ async def test_bad_arguments_are_rejected(tmp_path: Path, kwargs: dict[str, Any]
         with pytest.raises((ValueError, TypeError)):
             await jobs.submit_batch(client, inp, tmp_path / "out.jsonl", **kwargs)
         assert server.stats.requests == 0
-
-
-async def test_the_rich_display_shows_each_batch(tmp_path: Path) -> None:
-    import io
-
-    from rich.console import Console
-
-    inp = chat_input(tmp_path / "in.jsonl", 7)
-    screen = io.StringIO()
-    display = jobs.RichBatchProgress(console=Console(file=screen, width=150))
-    async with open_mock_server() as server, client_for(server) as client:
-        summary = await jobs.submit_batch(
-            client, inp, tmp_path / "out.jsonl", max_requests=4, progress=display, **FAST
-        )
-    text = screen.getvalue()
-    for record in summary.batches:
-        assert record.id is not None and record.id in text
-    assert "completed" in text
-    assert "4/4" in text and "3/3" in text

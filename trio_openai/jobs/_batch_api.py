@@ -30,8 +30,8 @@ are *missing*: the summary counts them, and running ``submit`` again sends them 
 new batch.
 
 Rules kept: the same OUTPUT guarantees as the runner (whole lines, ``fsync`` ed, a
-lock, a torn tail cut on the next run); state-file writes are atomic (temporary file,
-``fsync``, rename); waiting is ``trio.sleep``, so any cancel scope stops it (the
+lock, a torn tail cut on the next run: :mod:`._output`); state-file writes are atomic
+(:mod:`._batch_state`); waiting is ``trio.sleep``, so any cancel scope stops it (the
 batches keep running at OpenAI: run ``submit`` again to collect them, or ``batch
 cancel``).
 
@@ -42,45 +42,33 @@ files afterwards (they are the record of what was submitted, and expire in 30 da
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, Final
 
 import msgspec
 import trio
 
-from ._runner import (
-    _STEP,
-    BATCH_ENDPOINTS,
-    _adrive,
-    _decode_input,
-    _decode_seen,
-    _is_failure,
-    _iter_lines,
-    _normalize_endpoints,
-    _OutputWriter,
-    _recover_output,
-    _Steps,
-    _validate,
-)
-from .errors import NotFoundError
+from ..errors import NotFoundError
+from ._batch_state import BatchJobSummary, BatchRecord, StateFile
+from ._concurrency import check_limit
+from ._formats import decode_input, decode_seen, is_failure
+from ._output import OutputWriter, recover_output
+from ._passes import STEP, Steps, adrive, iter_lines
+from ._progress import BatchProgress, BatchProgressCallback, RichBatchProgress, resolve_progress
+from ._validation import DEFAULT_MAX_PROBLEMS, normalize_endpoints, validate
 
 if TYPE_CHECKING:
-    from ._client import Client
-    from .types.batches import Batch
+    from .._client import Client
+    from ..types.batches import Batch
 
 __all__ = [
     "DEFAULT_MAX_BATCH_BYTES",
     "DEFAULT_MAX_BATCH_REQUESTS",
     "TERMINAL_STATUSES",
-    "BatchJobSummary",
-    "BatchProgress",
-    "BatchRecord",
-    "RichBatchProgress",
     "submit_batch",
 ]
 
@@ -89,224 +77,7 @@ DEFAULT_MAX_BATCH_REQUESTS: Final = 50_000
 DEFAULT_MAX_BATCH_BYTES: Final = 200_000_000
 """Most bytes in one batch input file (the Batch API's 200 MB, read as 10^6)."""
 TERMINAL_STATUSES: Final = frozenset({"completed", "failed", "expired", "cancelled"})
-_STATE_VERSION: Final = 1
 _SEARCH_LIMIT: Final = 2000  # recent batches searched for an unrecorded one
-
-
-@dataclass
-class BatchRecord:
-    """One batch of this job, as the state file and the summary know it.
-
-    Attributes:
-        input_file_id: the uploaded chunk.
-        endpoint: the batch's endpoint (``/v1/chat/completions``).
-        requests: lines in the chunk.
-        id: the batch id (``None`` until the batch is created).
-        status: the last status seen.
-        completed, failed, total: the last request counts seen.
-        downloaded: whether its results are in OUTPUT.
-        errors: the batch's validation errors (``failed`` batches), as text.
-    """
-
-    input_file_id: str
-    endpoint: str
-    requests: int
-    id: str | None = None
-    status: str = "new"
-    completed: int = 0
-    failed: int = 0
-    total: int = 0
-    downloaded: bool = False
-    errors: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "input_file_id": self.input_file_id,
-            "endpoint": self.endpoint,
-            "requests": self.requests,
-            "id": self.id,
-            "status": self.status,
-            "downloaded": self.downloaded,
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> BatchRecord:
-        return cls(
-            input_file_id=str(data["input_file_id"]),
-            endpoint=str(data["endpoint"]),
-            requests=int(data["requests"]),
-            id=data.get("id"),
-            status=str(data.get("status", "new")),
-            downloaded=bool(data.get("downloaded", False)),
-        )
-
-
-@dataclass(frozen=True)
-class BatchProgress:
-    """A snapshot given to :func:`submit_batch`'s ``progress`` callback.
-
-    Attributes:
-        batches: every batch of the job (copies).
-        phase: ``"uploading"``, ``"polling"`` or ``"done"``.
-        elapsed: seconds since the call started.
-    """
-
-    batches: tuple[BatchRecord, ...]
-    phase: str
-    elapsed: float
-
-
-BatchProgressCallback = Callable[[BatchProgress], None]
-
-
-@dataclass(frozen=True)
-class BatchJobSummary:
-    """The result of :func:`submit_batch`.
-
-    Attributes:
-        input_path, output_path: the files.
-        total: requests in INPUT.
-        skipped: requests already in OUTPUT when the call started.
-        batches: every batch of the job (from the state file and this call).
-        written: lines appended to OUTPUT by this call.
-        succeeded, failed: of ``written``, 2xx answers and failures.
-        missing: requests of INPUT still without a line in OUTPUT (a batch failed,
-            was cancelled or expired, or is still pending with ``wait=False``).
-        elapsed: seconds.
-    """
-
-    input_path: str
-    output_path: str
-    total: int
-    skipped: int
-    batches: tuple[BatchRecord, ...]
-    written: int
-    succeeded: int
-    failed: int
-    missing: int
-    elapsed: float
-
-    @property
-    def pending(self) -> tuple[BatchRecord, ...]:
-        """Batches whose results are not downloaded yet."""
-        return tuple(b for b in self.batches if not b.downloaded)
-
-    @property
-    def ok(self) -> bool:
-        """True when every request has a line in OUTPUT and none of this call failed."""
-        return self.missing == 0 and self.failed == 0
-
-    def __str__(self) -> str:
-        parts = [
-            f"{self.total} requests in {self.input_path}: {self.skipped} already done, "
-            f"{self.written} results written in {self.elapsed:.1f} s "
-            f"(succeeded {self.succeeded}, failed {self.failed}), {self.missing} missing"
-        ]
-        for b in self.batches:
-            state = "downloaded" if b.downloaded else "pending"
-            parts.append(
-                f"  {b.id or '(not created)'} {b.endpoint} {b.status} "
-                f"{b.completed + b.failed}/{b.total or b.requests} ({state})"
-            )
-            parts.extend(f"    {e}" for e in b.errors[:10])
-        parts.append(f"  output: {self.output_path}")
-        return "\n".join(parts)
-
-
-class RichBatchProgress:
-    """A ``rich`` display for :func:`submit_batch`: one bar per batch.
-
-    Raises:
-        ImportError: ``rich`` is not installed (with what to install).
-    """
-
-    def __init__(self, *, console: Any = None) -> None:
-        try:
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-            from rich.progress import TimeElapsedColumn as Elapsed
-        except ImportError:
-            raise ImportError(
-                "the progress display needs the 'rich' package: pip install rich "
-                "(or run without progress / with --quiet)"
-            ) from None
-        self._progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("[red]{task.fields[failed]} failed"),
-            Elapsed(),
-            console=console if console is not None else Console(stderr=True),
-            auto_refresh=False,
-        )
-        self._tasks: dict[str, Any] = {}
-        self._started = False
-
-    def __call__(self, snap: BatchProgress) -> None:
-        progress = self._progress
-        if not self._started:
-            self._started = True
-            progress.start()
-        for b in snap.batches:
-            key = b.input_file_id
-            label = f"{b.id or b.input_file_id} [bold]{b.status}"
-            total = b.total or b.requests
-            if key not in self._tasks:
-                self._tasks[key] = progress.add_task(label, total=total, failed=0)
-            progress.update(
-                self._tasks[key],
-                description=label,
-                total=total,
-                completed=b.completed + b.failed,
-                failed=b.failed,
-            )
-        progress.refresh()
-        if snap.phase == "done":
-            progress.stop()
-
-    def close(self) -> None:
-        """Stop drawing (idempotent)."""
-        if self._started:
-            self._progress.stop()
-
-
-# --------------------------------------------------------------------------- state
-
-
-class _State:
-    """``OUTPUT.batches.json``: the batches of this job, rewritten atomically."""
-
-    __slots__ = ("batches", "input_path", "path")
-
-    def __init__(self, path: str, input_path: str) -> None:
-        self.path = path
-        self.input_path = os.path.abspath(input_path)
-        self.batches: list[BatchRecord] = []
-
-    @classmethod
-    def load(cls, path: str, input_path: str) -> _State:
-        state = cls(path, input_path)
-        if os.path.exists(path):
-            with open(path, "rb") as f:
-                data = json.load(f)
-            if not isinstance(data, dict) or data.get("version") != _STATE_VERSION:
-                raise ValueError(f"{path}: not a batch state file of this version")
-            state.batches = [BatchRecord.from_json(b) for b in data.get("batches", [])]
-        return state
-
-    def save(self) -> None:
-        data = {
-            "version": _STATE_VERSION,
-            "input": self.input_path,
-            "batches": [b.to_json() for b in self.batches],
-        }
-        tmp = self.path + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=1)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
 
 
 # --------------------------------------------------------------------------- chunks
@@ -363,24 +134,24 @@ class _Chunker:
 
 def _chunks_of(
     input_path: str, done: set[str], directory: str, max_requests: int, max_bytes: int
-) -> _Steps[list[_Chunk]]:
+) -> Steps[list[_Chunk]]:
     """Write INPUT's lines not in ``done`` into chunk files; return the chunks."""
     chunker = _Chunker(directory, max_requests, max_bytes)
-    for number, raw in _iter_lines(input_path):
-        if number % _STEP == 0:
+    for number, raw in iter_lines(input_path):
+        if number % STEP == 0:
             yield
-        line = _decode_input(raw)
+        line = decode_input(raw)
         if line.custom_id not in done:
             chunker.add(line.url, raw)
     return chunker.finish()
 
 
-def _count_missing(input_path: str, done: set[str]) -> _Steps[int]:
+def _count_missing(input_path: str, done: set[str]) -> Steps[int]:
     missing = 0
-    for number, raw in _iter_lines(input_path):
-        if number % _STEP == 0:
+    for number, raw in iter_lines(input_path):
+        if number % STEP == 0:
             yield
-        if _decode_input(raw).custom_id not in done:
+        if decode_input(raw).custom_id not in done:
             missing += 1
     return missing
 
@@ -398,7 +169,7 @@ class _Counts:
 
 
 async def _download(
-    client: Client, file_id: str, writer: _OutputWriter, done: set[str], counts: _Counts
+    client: Client, file_id: str, writer: OutputWriter, done: set[str], counts: _Counts
 ) -> None:
     """Append a result file's lines to OUTPUT, skipping ``custom_id`` s already there."""
     pending = b""
@@ -407,7 +178,7 @@ async def _download(
         if not raw.strip():
             return
         try:
-            seen = _decode_seen(raw)
+            seen = decode_seen(raw)
         except (msgspec.DecodeError, msgspec.ValidationError):
             return  # not a result line: nothing to join it to
         if seen.custom_id in done:
@@ -415,7 +186,7 @@ async def _download(
         writer.write(raw if raw.endswith(b"\n") else raw + b"\n")
         done.add(seen.custom_id)
         counts.written += 1
-        if _is_failure(seen):
+        if is_failure(seen):
             counts.failed += 1
         else:
             counts.succeeded += 1
@@ -507,37 +278,25 @@ async def submit_batch(
         ValueError: bad arguments, or a state file that is not ours.
         trio.Cancelled: cancelled; the batches keep running (run again to collect).
     """
-    from .jobs import _check_limit
-
-    max_requests = _check_limit("max_requests", max_requests)
-    max_bytes = _check_limit("max_bytes", max_bytes)
+    max_requests = check_limit("max_requests", max_requests)
+    max_bytes = check_limit("max_bytes", max_bytes)
     for name, value in (("poll_interval", poll_interval), ("max_poll_interval", max_poll_interval)):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
             raise ValueError(f"{name} must be a number > 0, got {value!r}")
     in_name = os.fspath(input_path)
     out_name = os.fspath(output_path)
     client._check_open()
-    show: BatchProgressCallback | None
-    display: RichBatchProgress | None = None
-    if progress is True:
-        display = RichBatchProgress()
-        show = display
-    elif progress is False or progress is None:
-        show = None
-    elif callable(progress):
-        show = progress
-    else:
-        raise TypeError(f"progress must be a bool, None or a callable, got {progress!r}")
+    show, display = resolve_progress(progress, RichBatchProgress)
 
     started = trio.current_time()
-    allowed = _normalize_endpoints(endpoints if endpoints is not None else BATCH_ENDPOINTS)
-    summary_in = await _adrive(_validate(in_name, allowed, 1000))
-    writer = _OutputWriter(out_name, 1.0)
+    allowed = normalize_endpoints(endpoints)
+    summary_in = await adrive(validate(in_name, allowed, DEFAULT_MAX_PROBLEMS))
+    writer = OutputWriter(out_name, 1.0)
     try:
-        recovered = await _adrive(_recover_output(out_name, retry_failed=False))
+        recovered = await adrive(recover_output(out_name, retry_failed=False))
         done = recovered.done
         skipped = len(done)
-        state = _State.load(out_name + ".batches.json", in_name)
+        state = StateFile.load(out_name + ".batches.json", in_name)
         counts = _Counts()
 
         def report(phase: str) -> None:
@@ -559,7 +318,7 @@ async def submit_batch(
             )
             if wait:
                 await job.collect(poll_interval, max_poll_interval)
-        missing = await _adrive(_count_missing(in_name, done))
+        missing = await adrive(_count_missing(in_name, done))
         report("done")
     finally:
         writer.close()
@@ -585,8 +344,8 @@ class _Job:
     def __init__(
         self,
         client: Client,
-        state: _State,
-        writer: _OutputWriter,
+        state: StateFile,
+        writer: OutputWriter,
         done: set[str],
         counts: _Counts,
         report: Callable[[str], None],
@@ -640,7 +399,7 @@ class _Job:
     ) -> None:
         directory = tempfile.mkdtemp(prefix="trio-openai-batch-")
         try:
-            chunks: list[_Chunk] = await _adrive(
+            chunks: list[_Chunk] = await adrive(
                 _chunks_of(input_path, self.done, directory, max_requests, max_bytes)
             )
             for chunk in chunks:

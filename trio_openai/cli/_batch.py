@@ -29,15 +29,14 @@ import argparse
 import dataclasses
 import json
 import sys
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._compat import BaseExceptionGroup
+from .._compat import BaseExceptionGroup
 
 if TYPE_CHECKING:
-    from ._client import Client
+    from .._client import Client
 
-__all__ = ["add_batch_commands", "main"]
+__all__ = ["add_batch_commands"]
 
 EXIT_OK = 0
 EXIT_FAILED_LINES = 1
@@ -220,9 +219,9 @@ def _error(message: str) -> int:
 
 
 def _make_client(args: argparse.Namespace, concurrency: int = 16) -> Client:
-    from ._client import Client
-    from ._config import PoolLimits
-    from ._resilience._ratelimit import RateLimits
+    from .._client import Client
+    from .._config import PoolLimits
+    from .._resilience._ratelimit import RateLimits
 
     rpm = getattr(args, "rpm", None)
     tpm = getattr(args, "tpm", None)
@@ -257,7 +256,7 @@ def _summary_json(summary: Any) -> str:
 def _run_trio(fn: Any, *args: Any) -> int:
     import trio
 
-    from .errors import OpenAIError
+    from ..errors import OpenAIError
 
     interrupted = False
     try:
@@ -283,7 +282,7 @@ def _run_trio(fn: Any, *args: Any) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     async def go() -> int:
-        from ._runner import run_jsonl
+        from ..jobs import run_jsonl
 
         async with _make_client(args, args.concurrency) as client:
             summary = await run_jsonl(
@@ -307,7 +306,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_submit(args: argparse.Namespace) -> int:
     async def go() -> int:
-        from ._batch_api import DEFAULT_MAX_BATCH_BYTES, DEFAULT_MAX_BATCH_REQUESTS, submit_batch
+        from ..jobs import DEFAULT_MAX_BATCH_BYTES, DEFAULT_MAX_BATCH_REQUESTS, submit_batch
 
         async with _make_client(args) as client:
             summary = await submit_batch(
@@ -379,7 +378,7 @@ def _cmd_cancel(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from ._runner import InputValidationError, validate_jsonl
+    from ..jobs import InputValidationError, validate_jsonl
 
     try:
         summary = validate_jsonl(args.input)
@@ -391,23 +390,3 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     endpoints = ", ".join(f"{url}: {n}" for url, n in sorted(summary.endpoints.items()))
     print(f"{summary.path}: {summary.requests} requests, {summary.bytes} bytes ({endpoints})")
     return EXIT_OK
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``batch ...`` on its own (``python -m trio_openai._cli_batch batch run ...``).
-
-    Returns:
-        The exit status.
-    """
-    parser = argparse.ArgumentParser(prog="trio-openai")
-    add_batch_commands(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(argv)
-    if getattr(args, "func", None) is None:
-        parser.print_help(sys.stderr)
-        return EXIT_ERROR
-    code: int = args.func(args)
-    return code
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -2,8 +2,8 @@
 server (which runs in the test's own trio loop), exit statuses, output, and a runner
 killed with SIGKILL in the middle of a job.
 
-Until the lead wires ``add_batch_commands`` into ``trio_openai.cli``, the commands run
-as ``python -m trio_openai._cli_batch batch ...`` (the same parser and functions).
+The input and output helpers are the jobs tests' (``tests/jobs/_jobs_helpers.py``,
+put on the path by this directory's ``conftest.py``).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from _jobs_helpers import (
     write_input,
 )
 
-from trio_openai._cli_batch import add_batch_commands
+from trio_openai.cli._batch import add_batch_commands
 from trio_openai.testing import Fault, MockOpenAIServer, open_mock_server
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and paths")

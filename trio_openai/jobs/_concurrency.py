@@ -1,4 +1,8 @@
-"""Bounded concurrency for many calls: ``map``, ``as_completed``, and the JSONL jobs.
+"""Bounded concurrency for many calls: ``map`` and ``as_completed``.
+
+A low module of :mod:`trio_openai.jobs`: it imports nothing of the package, and
+the runners build on it (``as_completed`` runs their lines; :func:`check_limit` and
+:func:`collapse` check their counts and unwrap their nurseries' groups).
 
 Theory of operation
 -------------------
@@ -70,54 +74,9 @@ from typing import Any, Final, Generic, TypeVar, cast
 import trio
 from outcome import Error, Outcome, Value
 
-from ._batch_api import (
-    DEFAULT_MAX_BATCH_BYTES,
-    DEFAULT_MAX_BATCH_REQUESTS,
-    BatchJobSummary,
-    BatchProgress,
-    BatchRecord,
-    RichBatchProgress,
-    submit_batch,
-)
-from ._compat import BaseExceptionGroup
-from ._runner import (
-    BATCH_ENDPOINTS,
-    InputSummary,
-    InputValidationError,
-    LineProblem,
-    OutputCorruptError,
-    RichProgress,
-    RunProgress,
-    RunSummary,
-    run_jsonl,
-    validate_jsonl,
-)
+from .._compat import BaseExceptionGroup
 
-__all__ = [
-    "map",
-    "as_completed",
-    "Results",
-    "JobStatistics",
-    # the JSONL runner
-    "run_jsonl",
-    "validate_jsonl",
-    "RunSummary",
-    "RunProgress",
-    "InputSummary",
-    "InputValidationError",
-    "OutputCorruptError",
-    "LineProblem",
-    "RichProgress",
-    "BATCH_ENDPOINTS",
-    # the Batch API
-    "submit_batch",
-    "BatchJobSummary",
-    "BatchProgress",
-    "BatchRecord",
-    "RichBatchProgress",
-    "DEFAULT_MAX_BATCH_REQUESTS",
-    "DEFAULT_MAX_BATCH_BYTES",
-]
+__all__ = ["JobStatistics", "Results", "as_completed", "check_limit", "collapse", "map"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -151,7 +110,13 @@ class JobStatistics:
     exhausted: bool
 
 
-def _check_limit(name: str, value: object) -> int:
+def check_limit(name: str, value: object) -> int:
+    """``value`` if it is an int >= 1 (a limit, a count), else a clear error.
+
+    Raises:
+        TypeError: not an int (a ``bool`` is not a count).
+        ValueError: less than 1.
+    """
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}")
     if value < 1:
@@ -167,7 +132,7 @@ def _leaves(exc: BaseException) -> Iterator[BaseException]:
         yield exc
 
 
-def _collapse(
+def collapse(
     group: BaseExceptionGroup[BaseException], prefer: BaseException | None
 ) -> BaseException:
     """What to raise instead of the internal nursery's group (see the module docstring)."""
@@ -416,14 +381,14 @@ async def map(
             cancelled).
         TypeError, ValueError: bad arguments (before anything runs).
     """
-    limit = _check_limit("limit", limit)
+    limit = check_limit("limit", limit)
     results: list[Outcome[R] | None] = []
     engine: _Engine[T, R] = _Engine(async_fn, items, limit, limiter, results=results)
     raised: BaseException | None = None
     try:
         await engine.run()
     except BaseExceptionGroup as group:
-        raised = _collapse(group, None)
+        raised = collapse(group, None)
     if raised is not None:
         raise raised
     if engine.source_error is not None:
@@ -529,8 +494,8 @@ async def as_completed(
             buffered; also whatever your block raises, as itself.
         TypeError, ValueError: bad arguments (before anything runs).
     """
-    limit = _check_limit("limit", limit)
-    capacity = limit if buffer is None else _check_limit("buffer", buffer)
+    limit = check_limit("limit", limit)
+    capacity = limit if buffer is None else check_limit("buffer", buffer)
     buf: _Buffer[R] = _Buffer(capacity)
     engine: _Engine[T, R] = _Engine(async_fn, items, limit, limiter, buffer=buf)
     results = Results(engine, buf)
@@ -554,7 +519,7 @@ async def as_completed(
             finally:
                 engine.stop()
     except BaseExceptionGroup as group:
-        raised = _collapse(group, body_error)
+        raised = collapse(group, body_error)
     if raised is not None:
         raise raised
     if engine.source_error is not None and not results._raised:
