@@ -92,7 +92,7 @@ import msgspec
 import trio
 
 from ._compat import BaseExceptionGroup
-from ._resilience._ratelimit import estimate_tokens, parse_ratelimit_headers
+from ._resilience import estimate_tokens, parse_ratelimit_headers
 from .errors import (
     APIConnectionError,
     APIError,
