@@ -185,8 +185,9 @@ class RetryDecision(msgspec.Struct, frozen=True):
     """The answer to "is this failure worth another attempt?".
 
     Attributes:
-        retry: whether the failure is of a retryable kind. :func:`next_delay` may still
-            refuse (no retries left, server wait above the cap, deadline too close).
+        retry: whether the failure is of a retryable kind. The retry policy may still
+            refuse (``_resilience._retry.next_delay``: no retries left, server wait
+            above the cap, deadline too close).
         reason: a short stable string naming the rule that decided (see :data:`REASONS`).
         retry_after: the wait the server asked for, in seconds (``>= 0``), or ``None``.
     """

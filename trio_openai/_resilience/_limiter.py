@@ -117,7 +117,7 @@ class RateLimiter:
 
         Args:
             requests: request cost, usually 1.
-            tokens: estimated token cost (see :func:`estimate_tokens`).
+            tokens: estimated token cost (see ``_token_estimate.estimate_tokens``).
 
         Returns:
             Seconds spent waiting (0.0 on the fast path).
