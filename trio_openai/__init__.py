@@ -21,10 +21,10 @@ from ._client import Client as Client
 from ._config import PoolLimits as PoolLimits
 from ._config import Secret as Secret
 from ._config import Timeouts as Timeouts
-from ._resilience._breaker import BreakerPolicy as BreakerPolicy
-from ._resilience._breaker import CircuitState as CircuitState
-from ._resilience._ratelimit import RateLimits as RateLimits
-from ._resilience._retry import RetryPolicy as RetryPolicy
+from ._resilience import BreakerPolicy as BreakerPolicy
+from ._resilience import CircuitState as CircuitState
+from ._resilience import RateLimits as RateLimits
+from ._resilience import RetryPolicy as RetryPolicy
 from ._streaming import Stream as Stream
 from ._streaming import StreamState as StreamState
 from ._version import __version__ as __version__

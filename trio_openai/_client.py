@@ -33,10 +33,17 @@ from ._http._pool import Pool
 from ._observe import Observer, configure_logging_from_env
 from ._pagination import PageRequest
 from ._qs import encode_query
-from ._resilience._breaker import BreakerPolicy, BreakerRegistry
-from ._resilience._orchestrator import Orchestrator
-from ._resilience._ratelimit import RateLimiter, RateLimits, estimate_tokens
-from ._resilience._retry import IDEMPOTENCY_HEADER, RetryPolicy, new_idempotency_key
+from ._resilience import (
+    IDEMPOTENCY_HEADER,
+    BreakerPolicy,
+    BreakerRegistry,
+    Orchestrator,
+    RateLimiter,
+    RateLimits,
+    RetryPolicy,
+    estimate_tokens,
+    new_idempotency_key,
+)
 from ._streaming import Stream
 from ._version import __version__
 from .errors import APIResponseValidationError, OpenAIError, Problem, ValidationError
@@ -51,7 +58,7 @@ if TYPE_CHECKING:
     from ._http._pool import Body, Response
     from ._http._tls import CertSpec, VerifySpec
     from ._observe import HookName, MetricsSnapshot
-    from ._resilience._orchestrator import Attempted
+    from ._resilience import Attempted
     from .resources.audio import Audio
     from .resources.batches import Batches
     from .resources.chat import Chat

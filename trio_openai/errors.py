@@ -26,20 +26,24 @@ Rules kept:
 
 - Sans-IO. The mappers take status, headers and body bytes (and ``now``, wall-clock epoch
   seconds, for HTTP-date ``retry-after`` values) and return an exception; they never raise
-  it, read a clock or touch a socket. Imports: stdlib, msgspec (JSON decoding) and the
-  stdlib-only ``_http._exceptions`` and ``_resilience._retry``.
+  it, read a clock or touch a socket. Imports: stdlib, the stdlib-only
+  ``_http._exceptions`` and ``_http._models`` (the credential header names),
+  ``_error_text`` (redaction, body decoding, bounded message text) and ``_classify``
+  (the status retry rules). Nothing of ``_resilience``: that layer handles these
+  errors, so it sits above them.
 - Map once, at the seam, and chain: the caller writes ``raise map_error(...)`` or
   ``raise map_transport_error(exc) from exc`` so that ``__cause__`` keeps the transport
   error and its traceback.
-- Retry classification is the retry policy's (:func:`classify_response`), so what
-  ``is_retryable`` says is what the client's own retry loop does with that failure
-  (the loop may still stop early: retries used up, a server wait above its cap, or the
-  caller's deadline).
+- Retry classification follows one rule set, ``_classify.classify_response``, which the
+  retry policy applies too, so what ``is_retryable`` says is what the client's own retry
+  loop does with that failure (the loop may still stop early: retries used up, a server
+  wait above its cap, or the caller's deadline).
 - Secrets never show: ``headers`` replaces the values of credential headers
-  (``authorization``, ``proxy-authorization``, ``api-key``, ``cookie``, ``set-cookie``)
-  with ``"[redacted]"``; messages scrub bearer tokens, unmasked ``sk-...`` keys and URL
-  user-info; ``repr`` shows neither headers nor body. The raw ``body`` is kept as
-  received (it is the server's data).
+  (``authorization``, ``proxy-authorization``, ``api-key``, ``cookie``, ``set-cookie``:
+  the transport's ``SENSITIVE_HEADERS``, one set for both) with ``"[redacted]"``;
+  messages scrub bearer tokens, unmasked ``sk-...`` keys and URL user-info; ``repr``
+  shows neither headers nor body. The raw ``body`` is kept as received (it is the
+  server's data). How is ``_error_text``'s business.
 - Any body is tolerated: JSON ``{"error": {...}}``, other JSON, HTML or plain text, invalid
   UTF-8, empty, or huge (only the first 1 MiB is looked at, like the transport's cap;
   messages hold a bounded excerpt).
@@ -49,16 +53,16 @@ Options rejected:
 - A ``response`` attribute holding a live HTTP response (the SDK's ``.response``): it
   would tie an exception to a connection. ``status_code``, ``headers`` and ``body`` are
   copies.
-- Letting the status pick the retry decision here as well: one rule set, in ``_retry``.
+- Letting the status pick the retry decision here as well: one rule set, in
+  ``_classify``.
+- Keeping a private retry decision on the error for the retry loop to read: the loop
+  classifies the public fields itself (``_resilience._retry.classify_exception``).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
-
-import msgspec
 
 from trio_openai._http._exceptions import (
     ConnectError,
@@ -70,10 +74,23 @@ from trio_openai._http._exceptions import (
     TransportTimeout,
     WriteError,
 )
-from trio_openai._resilience._retry import RetryDecision, classify_response
+from trio_openai._http._models import SENSITIVE_HEADERS
+
+from ._classify import classify_response
+from ._error_text import (
+    REDACTED,
+    ErrorHeaders,
+    as_headers,
+    decode_body,
+    details,
+    excerpt,
+    is_secret_field,
+    scrub,
+    server_message,
+)
 
 if TYPE_CHECKING:
-    from trio_openai._resilience._retry import HeadersLike
+    from ._classify import HeadersLike
 
 __all__ = [
     "OpenAIError",
@@ -101,12 +118,7 @@ __all__ = [
     "map_transport_error",
 ]
 
-REDACTED = "[redacted]"
-"""What replaces a secret wherever an error would otherwise show it."""
-
-CREDENTIAL_HEADERS = frozenset(
-    {"authorization", "proxy-authorization", "api-key", "cookie", "set-cookie"}
-)
+CREDENTIAL_HEADERS = SENSITIVE_HEADERS
 """Header names whose values ``APIError.headers`` never keeps."""
 
 CONTENT_FILTER_CODES = frozenset(
@@ -119,45 +131,6 @@ CONTENT_FILTER_CODES = frozenset(
     }
 )
 """Error codes/types that mean "refused by a safety or content filter"."""
-
-# Bodies beyond this are not looked at (the transport caps error bodies at 1 MiB too).
-_MAX_BODY_BYTES = 1 << 20
-# Bounds for what goes into a message.
-_MAX_EXCERPT_CHARS = 300
-_MAX_SERVER_MESSAGE_CHARS = 2000
-_MAX_VALUE_REPR_CHARS = 80
-
-_SCRUBBERS = (
-    # user:password@ in URLs (proxy URLs in transport messages)
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^\s/@]+@"), r"\1" + REDACTED + "@"),
-    # Authorization: Bearer <token>
-    (re.compile(r"(?i)\b(bearer\s+)[^\s\"',;]+"), r"\1" + REDACTED),
-    # an unmasked OpenAI-style key; masked ones ("sk-proj-****abcd") are kept, they help
-    (re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}(?![A-Za-z0-9_*\-])"), "sk-" + REDACTED),
-)
-_HTML_TAG = re.compile(r"<[^>]*>")
-_SECRET_FIELD = re.compile(
-    r"(?i)^(?:.*[_\-])?(?:api[_\-]?key|secret|password|authorization|token|access[_\-]?key)$"
-)
-
-
-def _scrub(text: str) -> str:
-    for pattern, replacement in _SCRUBBERS:
-        text = pattern.sub(replacement, text)
-    return text
-
-
-def _excerpt(text: str, limit: int = _MAX_EXCERPT_CHARS) -> str:
-    """One printable line of at most ``limit`` characters, tags of HTML pages removed."""
-    text = text[: limit * 8]
-    if text.lstrip().startswith("<"):
-        # a tag cut in half by the slice above is dropped as well
-        text = _HTML_TAG.sub(" ", text).split("<", 1)[0]
-    text = "".join(ch if ch.isprintable() else " " for ch in text)
-    text = " ".join(text.split())
-    if len(text) > limit:
-        text = text[: limit - 1].rstrip() + "\u2026"
-    return text
 
 
 def _text(value: object) -> str | None:
@@ -173,61 +146,10 @@ def _code_text(value: object) -> str | None:
     return None
 
 
-class _ErrorHeaders(Mapping[str, str]):
-    """Read-only, case-insensitive copy of response headers, credentials redacted.
+# Bound for a value shown in a validation message.
+_MAX_VALUE_REPR_CHARS = 80
 
-    Keys are kept in lower case (iteration yields lower-case names); lookups accept any
-    case. Repeated headers are joined with ``", "``.
-    """
-
-    __slots__ = ("_items",)
-
-    def __init__(self, headers: HeadersLike | None = None) -> None:
-        items: dict[str, str] = {}
-        if headers is not None:
-            pairs: Iterable[tuple[str | bytes, str | bytes]]
-            pairs = headers.items() if isinstance(headers, Mapping) else headers
-            for raw_key, raw_value in pairs:
-                key = raw_key.decode("latin-1") if isinstance(raw_key, bytes) else raw_key
-                value = raw_value.decode("latin-1") if isinstance(raw_value, bytes) else raw_value
-                key = key.lower()
-                if key in CREDENTIAL_HEADERS:
-                    items[key] = REDACTED
-                elif key in items:
-                    items[key] = f"{items[key]}, {value}"
-                else:
-                    items[key] = value
-        self._items = items
-
-    def __getitem__(self, key: object) -> str:
-        if not isinstance(key, str):
-            raise KeyError(key)
-        return self._items[key.lower()]
-
-    def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and key.lower() in self._items
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._items)
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __repr__(self) -> str:
-        return f"Headers({self._items!r})"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_ErrorHeaders, (list(self._items.items()),))
-
-
-def _as_headers(headers: HeadersLike | None) -> _ErrorHeaders:
-    if isinstance(headers, _ErrorHeaders):
-        return headers
-    return _ErrorHeaders(headers)
-
-
-_NO_HEADERS = _ErrorHeaders()
-_NOT_RETRIED = RetryDecision(False, "not_retryable_exception")
+_NO_HEADERS = ErrorHeaders()
 
 
 def _restore(cls: Any, args: tuple[Any, ...], state: dict[str, Any]) -> OpenAIError:
@@ -266,7 +188,6 @@ class OpenAIError(Exception):
     headers: Mapping[str, str] = _NO_HEADERS
     is_retryable: bool = False
     retry_after: float | None = None
-    _retry_decision: RetryDecision = _NOT_RETRIED
     _repr_fields: ClassVar[tuple[str, ...]] = (
         "status_code",
         "request_id",
@@ -325,10 +246,8 @@ class Problem:
     value_repr: str | None
 
     def __init__(self, field: str, rule: str, value_repr: str | None = None) -> None:
-        if value_repr is not None:
-            last = re.split(r"[.\[\]]", field.strip("]"))[-1]
-            if _SECRET_FIELD.match(last):
-                value_repr = REDACTED
+        if value_repr is not None and is_secret_field(field):
+            value_repr = REDACTED
         object.__setattr__(self, "field", field)
         object.__setattr__(self, "rule", rule)
         object.__setattr__(self, "value_repr", value_repr)
@@ -416,7 +335,7 @@ class APIError(OpenAIError):
         headers: HeadersLike | None = None,
     ) -> None:
         super().__init__(message)
-        self.headers = _as_headers(headers)
+        self.headers = as_headers(headers)
         self.status_code = status_code
         self.request_id = request_id if request_id is not None else self.headers.get("x-request-id")
         self.type = type
@@ -425,15 +344,15 @@ class APIError(OpenAIError):
         self.body = body
         self.is_retryable = False
         self.retry_after = None
-        self._retry_decision = _NOT_RETRIED
 
 
 class APIStatusError(APIError):
     """The server answered with an error status (4xx/5xx). Built by :func:`map_error`.
 
     The subclass says which status; statuses without one (408, 418, ...) raise this class.
-    ``is_retryable`` and ``retry_after`` come from the retry policy's reading of the
-    status, ``x-should-retry``, ``retry-after(-ms)`` and the error code.
+    ``is_retryable`` and ``retry_after`` come from the status retry rules' reading of
+    the status, ``x-should-retry``, ``retry-after(-ms)`` and the error code (the rules
+    the retry policy applies too).
 
     Args:
         message: the full message.
@@ -478,7 +397,6 @@ class APIStatusError(APIError):
         decision = classify_response(
             status, self.headers, error_code=code, error_type=type, now=now
         )
-        self._retry_decision = decision
         self.is_retryable = decision.retry
         self.retry_after = decision.retry_after
 
@@ -565,7 +483,6 @@ class APIConnectionError(APIError):
         super().__init__(message, request_id=request_id)
         self.phase = phase
         self.is_retryable = True
-        self._retry_decision = RetryDecision(True, "connection")
 
 
 class APITimeoutError(APIConnectionError):
@@ -583,7 +500,6 @@ class APITimeoutError(APIConnectionError):
     ) -> None:
         super().__init__(message, phase=phase, request_id=request_id)
         self.limit = limit
-        self._retry_decision = RetryDecision(True, "timeout")
 
 
 class APIResponseValidationError(APIError):
@@ -606,12 +522,12 @@ class APIResponseValidationError(APIError):
         body: object = None,
         request_id: str | None = None,
     ) -> None:
-        view = _as_headers(headers)
+        view = as_headers(headers)
         rid = request_id if request_id is not None else view.get("x-request-id")
         message = "Response body did not match the expected type"
         if detail:
-            message += f": {_excerpt(_scrub(detail))}"
-        message += _details(status=status_code, request_id=rid)
+            message += f": {excerpt(scrub(detail))}"
+        message += details(status=status_code, request_id=rid)
         super().__init__(message, status_code=status_code, request_id=rid, body=body, headers=view)
 
 
@@ -629,55 +545,9 @@ class CircuitOpenError(APIError):
         self.origin = origin
         self.retry_in = max(float(retry_in), 0.0)
         super().__init__(
-            f"Circuit open for {_scrub(origin)} after repeated failures; "
+            f"Circuit open for {scrub(origin)} after repeated failures; "
             f"next probe in {self.retry_in:.1f} s"
         )
-        self._retry_decision = RetryDecision(False, "circuit_open")
-
-
-def _details(
-    *,
-    status: int | None = None,
-    type: str | None = None,
-    code: str | None = None,
-    param: str | None = None,
-    request_id: str | None = None,
-) -> str:
-    parts = []
-    if status is not None:
-        parts.append(f"status: {status}")
-    if type:
-        parts.append(f"type: {type}")
-    if code and code != type:
-        parts.append(f"code: {code}")
-    if param:
-        parts.append(f"param: {param}")
-    if request_id:
-        parts.append(f"request id: {request_id}")
-    return f" ({'; '.join(parts)})" if parts else ""
-
-
-def _decode_body(body: bytes) -> tuple[object, str]:
-    """Decode an error body: (JSON value, or the text, or None if empty; its text)."""
-    data = bytes(body[:_MAX_BODY_BYTES])
-    text = data.decode("utf-8", errors="replace")
-    if not text.strip():
-        return None, ""
-    try:
-        return msgspec.json.decode(data), text
-    except (msgspec.DecodeError, ValueError, RecursionError):
-        # Not JSON (an HTML page from a proxy, plain text), cut short by the cap, invalid
-        # UTF-8 inside a string, or nested past msgspec's depth limit: keep the text.
-        return text, text
-
-
-def _server_message(value: object) -> str | None:
-    if isinstance(value, str) and value.strip():
-        message = _scrub(value.strip())
-        if len(message) > _MAX_SERVER_MESSAGE_CHARS:
-            message = message[: _MAX_SERVER_MESSAGE_CHARS - 1] + "\u2026"
-        return message
-    return None
 
 
 def map_error(
@@ -706,9 +576,9 @@ def map_error(
     Returns:
         The exception, ready to ``raise``. Never raises itself.
     """
-    view = _as_headers(headers)
+    view = as_headers(headers)
     request_id = view.get("x-request-id")
-    decoded, text = _decode_body(body)
+    decoded, text = decode_body(body)
 
     payload: object = decoded
     message: str | None = None
@@ -719,17 +589,17 @@ def map_error(
         inner = decoded.get("error")
         if isinstance(inner, dict):
             payload = inner
-            message = _server_message(inner.get("message"))
+            message = server_message(inner.get("message"))
             type_ = _text(inner.get("type"))
             code = _code_text(inner.get("code"))
             param = _text(inner.get("param"))
         else:
             for key in ("error", "message", "detail"):
-                message = _server_message(decoded.get(key))
+                message = server_message(decoded.get(key))
                 if message is not None:
                     break
     if message is None and text.strip():
-        message = _scrub(_excerpt(text))
+        message = scrub(excerpt(text))
 
     if message:
         head = f"Error code: {status} - {message}"
@@ -740,7 +610,7 @@ def map_error(
             head = f"Error code: {status} ({HTTPStatus(status).phrase})"
         except ValueError:
             head = f"Error code: {status}"
-    full = head + _details(type=type_, code=code, param=param, request_id=request_id)
+    full = head + details(type=type_, code=code, param=param, request_id=request_id)
 
     cls = _STATUS_CLASSES.get(status)
     if cls is None:
@@ -795,13 +665,13 @@ def map_stream_error(
     code: str | None = None
     param: str | None = None
     if isinstance(inner, dict):
-        message = _server_message(inner.get("message"))
+        message = server_message(inner.get("message"))
         code = _code_text(inner.get("code"))
         param = _text(inner.get("param"))
-    view = _as_headers(headers)
+    view = as_headers(headers)
     rid = request_id if request_id is not None else view.get("x-request-id")
     full = f"Error during streaming: {message or 'the server reported an error'}"
-    full += _details(type=type_, code=code, param=param, request_id=rid)
+    full += details(type=type_, code=code, param=param, request_id=rid)
     return APIError(
         full,
         request_id=rid,
@@ -830,7 +700,7 @@ def map_transport_error(exc: TransportError) -> APIConnectionError:
         The exception, ready to ``raise``. Never raises itself.
     """
     phase: str | None = getattr(exc, "phase", None)
-    detail = _excerpt(_scrub(str(exc)))
+    detail = excerpt(scrub(str(exc)))
     if isinstance(exc, TransportTimeout):
         limit = exc.limit
         return APITimeoutError(

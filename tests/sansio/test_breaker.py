@@ -9,17 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trio_openai._resilience._breaker import (
-    TRANSITIONS,
-    Admission,
-    BreakerEvent,
-    BreakerPolicy,
-    BreakerRegistry,
-    BreakerTransitionError,
-    CircuitBreaker,
-    CircuitState,
-    next_state,
-)
+from trio_openai._resilience._breaker import Admission, BreakerPolicy, CircuitBreaker
+from trio_openai._resilience._breaker_table import TRANSITIONS, CircuitState
 
 CLOSED, OPEN, HALF_OPEN = CircuitState.CLOSED, CircuitState.OPEN, CircuitState.HALF_OPEN
 
@@ -310,64 +301,6 @@ def test_repr_shows_the_state() -> None:
     breaker.before_request(30.0)
     assert "state=HALF_OPEN" in repr(breaker)
     assert "probes=1/1" in repr(breaker)
-
-
-# --------------------------------------------------------------------------- table
-
-
-def test_every_state_has_a_row_and_every_target_is_a_state() -> None:
-    assert set(TRANSITIONS) == set(CircuitState)
-    for row in TRANSITIONS.values():
-        assert set(row.values()) <= set(CircuitState)
-
-
-@pytest.mark.parametrize(
-    ("state", "event"),
-    [
-        (state, event)
-        for state in CircuitState
-        for event in BreakerEvent
-        if event not in TRANSITIONS[state]
-    ],
-)
-def test_illegal_transition_raises_naming_state_and_event(
-    state: CircuitState, event: BreakerEvent
-) -> None:
-    with pytest.raises(BreakerTransitionError) as info:
-        next_state(state, event)
-    assert state.name in str(info.value)
-    assert event.name in str(info.value)
-    assert info.value.state is state
-    assert info.value.event is event
-
-
-def test_table_cannot_be_modified() -> None:
-    with pytest.raises(TypeError):
-        TRANSITIONS[CLOSED][BreakerEvent.RESET] = CLOSED  # type: ignore[index]
-
-
-# --------------------------------------------------------------------------- registry
-
-
-def test_registry_makes_one_breaker_per_origin_lazily() -> None:
-    seen: list[tuple[str, CircuitState, CircuitState]] = []
-    registry = BreakerRegistry(
-        BreakerPolicy(failure_threshold=1),
-        on_transition=lambda origin, old, new, now: seen.append((origin, old, new)),
-    )
-    assert len(registry) == 0
-    a = registry.get("https://a:443", 0.0)
-    assert registry.get("https://a:443", 1.0) is a
-    b = registry.get("https://b:443", 0.0)
-    assert a is not b
-    assert len(registry) == 2
-    assert "https://b:443" in registry
-    fail_n(b, [2.0])
-    assert seen == [("https://b:443", CLOSED, OPEN)]
-    assert a.state is CLOSED
-    assert registry.statistics()["https://b:443"].state is OPEN
-    assert "https://b:443=OPEN" in repr(registry)
-    assert sorted(registry) == ["https://a:443", "https://b:443"]
 
 
 # --------------------------------------------------------------------------- random

@@ -3,6 +3,7 @@ transport error -> connection error, stream event -> APIError; secrets never sho
 
 from __future__ import annotations
 
+import ast
 import email.utils
 import json
 import os
@@ -13,6 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from trio_openai import _classify, errors
 from trio_openai._http import _exceptions as tx
 from trio_openai._resilience._retry import classify_exception
 from trio_openai.errors import (
@@ -594,3 +596,24 @@ def test_response_validation_error_names_the_problem_and_request() -> None:
     assert "req_v" in str(err)
     assert err.body == b'{"created": "x"}'
     assert not err.is_retryable
+
+
+def test_errors_and_their_retry_rules_import_nothing_of_the_resilience_layer() -> None:
+    # The resilience layer handles these errors, so it sits above them: an import the
+    # other way round would be a cycle (errors -> _resilience -> errors).
+    for module in (errors, _classify):
+        assert module.__file__ is not None
+        tree = ast.parse(Path(module.__file__).read_text())
+        for node in ast.walk(tree):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] + [alias.name for alias in node.names]
+            assert not any("_resilience" in name for name in names), (module.__name__, names)
+
+
+def test_credential_headers_are_the_transports_sensitive_headers() -> None:
+    from trio_openai._http._models import SENSITIVE_HEADERS
+
+    assert errors.CREDENTIAL_HEADERS is SENSITIVE_HEADERS

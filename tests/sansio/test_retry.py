@@ -1,8 +1,8 @@
-"""Retry policy, sans-IO: classification, retry-after parsing, backoff maths, deadlines."""
+"""Retry policy, sans-IO: exception classification, backoff maths, deadlines, keys."""
 
 from __future__ import annotations
 
-import email.utils
+import json
 import math
 import random
 import uuid
@@ -11,18 +11,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from trio_openai._classify import REASONS, RetryDecision
 from trio_openai._http import _exceptions as tx
 from trio_openai._resilience._retry import (
     IDEMPOTENCY_HEADER,
-    REASONS,
-    RetryDecision,
     RetryPolicy,
     backoff_delay,
     classify_exception,
-    classify_response,
     new_idempotency_key,
     next_delay,
-    parse_retry_after,
 )
 from trio_openai.errors import (
     APIConnectionError,
@@ -31,8 +28,6 @@ from trio_openai.errors import (
     ValidationError,
     map_error,
 )
-
-NOW = 1_700_000_000.0
 
 
 class FixedRandom(random.Random):
@@ -44,85 +39,6 @@ class FixedRandom(random.Random):
 
     def random(self) -> float:
         return self.value
-
-
-# --- parse_retry_after ---------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("headers", "expected"),
-    [
-        ({"retry-after-ms": "1500"}, 1.5),
-        ({"retry-after-ms": "250.5"}, 0.2505),
-        ({"retry-after": "2"}, 2.0),
-        ({"retry-after": " 7 "}, 7.0),
-        ({"retry-after": "0.5"}, 0.5),
-        ({"retry-after": "0"}, 0.0),
-        ({"Retry-After": "3"}, 3.0),
-        ({"RETRY-AFTER-MS": "10"}, 0.01),
-        ({"retry-after-ms": "100", "retry-after": "9"}, 0.1),
-        ({"retry-after-ms": "soon", "retry-after": "9"}, 9.0),
-        ({"retry-after-ms": "-5", "retry-after": "9"}, 9.0),
-        ({"retry-after": "soon"}, None),
-        ({"retry-after": ""}, None),
-        ({"retry-after": "-3"}, None),
-        ({"retry-after": "inf"}, None),
-        ({"retry-after": "nan"}, None),
-        ({"retry-after": "1e999"}, None),
-        ({"retry-after": "1_000"}, None),
-        ({"retry-after": "\u0663"}, None),  # an Arabic-Indic digit: float() would take it
-        ({}, None),
-    ],
-)
-def test_parse_retry_after_forms(headers: dict[str, str], expected: float | None) -> None:
-    result = parse_retry_after(headers, now=NOW)
-    if expected is None:
-        assert result is None
-    else:
-        assert result == pytest.approx(expected)
-
-
-def test_parse_retry_after_http_date() -> None:
-    date = email.utils.formatdate(NOW + 42, usegmt=True)
-    assert parse_retry_after({"retry-after": date}, now=NOW) == 42.0
-
-
-def test_parse_retry_after_date_in_the_past_means_now() -> None:
-    date = email.utils.formatdate(NOW - 100, usegmt=True)
-    assert parse_retry_after({"retry-after": date}, now=NOW) == 0.0
-
-
-def test_parse_retry_after_date_is_ignored_without_now() -> None:
-    date = email.utils.formatdate(NOW + 42, usegmt=True)
-    assert parse_retry_after({"retry-after": date}, now=None) is None
-
-
-def test_parse_retry_after_accepts_pairs_and_bytes() -> None:
-    assert parse_retry_after([("Retry-After", "4")], now=NOW) == 4.0
-    assert parse_retry_after([(b"retry-after-ms", b"20")], now=NOW) == 0.02
-
-
-header_text = st.text(
-    alphabet=st.characters(codec="latin-1") | st.sampled_from("0123456789.-+eE :,GMT"),
-    max_size=40,
-)
-
-
-@given(
-    ms=st.none() | header_text,
-    seconds=st.none() | header_text | st.sampled_from(["Wed, 21 Oct 2015 07:28:00 GMT"]),
-    now=st.none() | st.floats(allow_nan=True, allow_infinity=True),
-)
-def test_parse_retry_after_never_raises(
-    ms: str | None, seconds: str | None, now: float | None
-) -> None:
-    headers = {}
-    if ms is not None:
-        headers["retry-after-ms"] = ms
-    if seconds is not None:
-        headers["retry-after"] = seconds
-    result = parse_retry_after(headers, now=now)
-    assert result is None or (math.isfinite(result) and result >= 0)
 
 
 # --- RetryPolicy -----------------------------------------------------------------------------
@@ -170,75 +86,6 @@ def test_policy_allows_unbounded_server_waits_and_no_retries() -> None:
     assert RetryPolicy(max_retries=0, initial_delay=0, max_delay=0, jitter=0).max_retries == 0
 
 
-# --- classify_response ---------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("status", "retry", "reason"),
-    [
-        (200, False, "status_not_retryable"),
-        (304, False, "status_not_retryable"),
-        (400, False, "status_not_retryable"),
-        (401, False, "status_not_retryable"),
-        (403, False, "status_not_retryable"),
-        (404, False, "status_not_retryable"),
-        (408, True, "status_408"),
-        (409, True, "status_409"),
-        (418, False, "status_not_retryable"),
-        (422, False, "status_not_retryable"),
-        (429, True, "status_429"),
-        (500, True, "status_5xx"),
-        (502, True, "status_5xx"),
-        (503, True, "status_5xx"),
-        (529, True, "status_5xx"),
-    ],
-)
-def test_classify_status(status: int, retry: bool, reason: str) -> None:
-    decision = classify_response(status, {}, error_code=None, error_type=None)
-    assert decision == RetryDecision(retry, reason, None)
-    assert decision.reason in REASONS
-
-
-@pytest.mark.parametrize(
-    ("code", "type_"),
-    [("insufficient_quota", "requests"), (None, "insufficient_quota")],
-)
-def test_insufficient_quota_is_never_retried(code: str | None, type_: str | None) -> None:
-    decision = classify_response(429, {"retry-after": "1"}, error_code=code, error_type=type_)
-    assert not decision.retry
-    assert decision.reason == "insufficient_quota"
-
-
-def test_should_retry_header_true_overrides_the_status() -> None:
-    decision = classify_response(400, {"x-should-retry": "true"}, error_code=None, error_type=None)
-    assert decision.retry
-    assert decision.reason == "should_retry_header"
-
-
-def test_should_retry_header_false_overrides_the_status() -> None:
-    decision = classify_response(503, {"X-Should-Retry": "false"}, error_code=None, error_type=None)
-    assert not decision.retry
-    assert decision.reason == "should_not_retry_header"
-
-
-def test_unknown_should_retry_value_is_ignored() -> None:
-    headers = {"x-should-retry": "maybe"}
-    assert classify_response(503, headers, error_code=None, error_type=None).retry
-    assert not classify_response(400, headers, error_code=None, error_type=None).retry
-
-
-def test_should_retry_header_does_not_retry_a_success() -> None:
-    headers = {"x-should-retry": "true"}
-    assert not classify_response(200, headers, error_code=None, error_type=None).retry
-
-
-def test_decision_carries_the_server_wait() -> None:
-    decision = classify_response(
-        429, {"retry-after": "3"}, error_code="rate_limit_exceeded", error_type="requests"
-    )
-    assert decision == RetryDecision(True, "status_429", 3.0)
-
-
 # --- classify_exception ------------------------------------------------------------------------
 
 
@@ -280,6 +127,28 @@ def test_classify_exception_of_a_status_error_matches_its_mapping() -> None:
     assert classify_exception(err) == RetryDecision(True, "status_5xx", 2.0)
     err = map_error(400, {}, b"")
     assert classify_exception(err) == RetryDecision(False, "status_not_retryable", None)
+
+
+statuses = st.sampled_from([400, 401, 403, 404, 408, 409, 418, 422, 429, 500, 503, 529])
+retry_headers = st.dictionaries(
+    st.sampled_from(["retry-after", "retry-after-ms", "x-should-retry", "x-request-id"]),
+    st.sampled_from(
+        ["1", "2.5", "0", "-1", "true", "false", "soon", "Wed, 21 Oct 2015 07:28:00 GMT"]
+    ),
+)
+error_codes = st.sampled_from([None, "insufficient_quota", "rate_limit_exceeded"])
+
+
+@given(status=statuses, headers=retry_headers, code=error_codes)
+def test_the_retry_loop_and_is_retryable_agree(
+    status: int, headers: dict[str, str], code: str | None
+) -> None:
+    body = json.dumps({"error": {"message": "m", "type": None, "code": code}}).encode()
+    err = map_error(status, headers, body, now=1_700_000_000.0)
+    decision = classify_exception(err)
+    assert decision.retry is err.is_retryable
+    assert decision.retry_after == err.retry_after
+    assert decision.reason in REASONS
 
 
 # --- backoff -----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from trio_openai._http._pool import Pool
-from trio_openai._resilience._ratelimit import parse_reset_duration
+from trio_openai._resilience import parse_reset_duration
 from trio_openai.testing import (
     MockOpenAIServer,
     RateLimitSim,

@@ -1,19 +1,11 @@
-"""Circuit breaker: a sans-IO state machine, one per origin.
+"""Circuit breaker for one origin: a sans-IO state machine fed with request outcomes.
 
 Theory of operation
 -------------------
 A breaker watches the outcomes of the requests sent to one origin and stops sending
 when the service is plainly in trouble, so that callers fail fast instead of piling
-onto a sick server::
-
-             failures >= failure_threshold
-             within `window` seconds
-    CLOSED ─────────────────────────────────► OPEN
-       ▲                                       │
-       │ successes_to_close probe              │ `open_for` seconds passed
-       │ successes                             │ (noticed by before_request)
-       │                                       ▼
-       └───────────────────────────────── HALF_OPEN ──── a probe failed ───► OPEN
+onto a sick server. Its states, events and legal moves are the table in
+``_breaker_table`` (the state diagram); this module decides when each event happens:
 
 - **CLOSED**: every request is admitted. Failures are remembered in a sliding window;
   when ``failure_threshold`` of them fall within ``window`` seconds the breaker opens.
@@ -24,9 +16,9 @@ onto a sick server::
   others are rejected. ``successes_to_close`` probe successes close the breaker; one
   probe failure opens it again for another ``open_for`` seconds.
 
-Every state change goes through :func:`next_state`, which looks the move up in
-:data:`TRANSITIONS` (the table *is* the diagram above); a move the table lacks raises
-:class:`BreakerTransitionError` naming the state and the event.
+Every state change goes through ``_breaker_table.next_state``; a move the table lacks
+raises ``BreakerTransitionError`` naming the state and the event. One breaker serves
+one origin; ``_breaker_registry.BreakerRegistry`` keeps one per origin.
 
 Rules kept here
 ---------------
@@ -68,26 +60,20 @@ Options rejected
 
 from __future__ import annotations
 
-import enum
 import math
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
-from types import MappingProxyType
+from collections.abc import Callable
 
 import msgspec
 
+from ._breaker_table import BreakerEvent, CircuitState, next_state
+
 __all__ = [
-    "TRANSITIONS",
     "Admission",
-    "BreakerEvent",
     "BreakerPolicy",
-    "BreakerRegistry",
     "BreakerStatistics",
-    "BreakerTransitionError",
     "CircuitBreaker",
-    "CircuitState",
     "TransitionListener",
-    "next_state",
 ]
 
 
@@ -147,92 +133,6 @@ class BreakerPolicy(msgspec.Struct, frozen=True):
             raise TypeError(
                 f"BreakerPolicy.enabled must be a bool, got {type(self.enabled).__name__}"
             )
-
-
-# --------------------------------------------------------------------------- the table
-
-
-class CircuitState(enum.Enum):
-    """Where a circuit breaker stands."""
-
-    CLOSED = "closed"
-    """Requests flow; failures are being counted."""
-    OPEN = "open"
-    """Requests are rejected until ``open_for`` seconds have passed."""
-    HALF_OPEN = "half_open"
-    """A limited number of probes may go through to test the service."""
-
-
-class BreakerEvent(enum.Enum):
-    """What can move a circuit breaker from one state to another."""
-
-    TRIP = "trip"
-    """``failure_threshold`` failures fell within the window."""
-    COOLED_DOWN = "cooled_down"
-    """``open_for`` seconds have passed since the circuit opened."""
-    PROBES_SUCCEEDED = "probes_succeeded"
-    """``successes_to_close`` probes succeeded."""
-    PROBE_FAILED = "probe_failed"
-    """A probe failed."""
-    RESET = "reset"
-    """The owner asked for a closed circuit (:meth:`CircuitBreaker.reset`)."""
-
-
-_C, _O, _H = CircuitState.CLOSED, CircuitState.OPEN, CircuitState.HALF_OPEN
-
-TRANSITIONS: Mapping[CircuitState, Mapping[BreakerEvent, CircuitState]] = MappingProxyType(
-    {
-        _C: MappingProxyType({BreakerEvent.TRIP: _O}),
-        _O: MappingProxyType({BreakerEvent.COOLED_DOWN: _H, BreakerEvent.RESET: _C}),
-        _H: MappingProxyType(
-            {
-                BreakerEvent.PROBES_SUCCEEDED: _C,
-                BreakerEvent.PROBE_FAILED: _O,
-                BreakerEvent.RESET: _C,
-            }
-        ),
-    }
-)
-"""Every legal move, as ``{state: {event: next_state}}``. Read-only."""
-
-
-class BreakerTransitionError(RuntimeError):
-    """An event that the transition table does not allow in the current state.
-
-    This is a bug in the caller of the state machine, never a service condition.
-
-    Attributes:
-        state: the state the machine was in.
-        event: the event that has no move from it.
-    """
-
-    def __init__(self, state: CircuitState, event: BreakerEvent) -> None:
-        allowed = ", ".join(e.name for e in TRANSITIONS[state]) or "none"
-        super().__init__(
-            f"circuit breaker cannot handle event {event.name} in state {state.name} "
-            f"(allowed there: {allowed})"
-        )
-        self.state = state
-        self.event = event
-
-
-def next_state(state: CircuitState, event: BreakerEvent) -> CircuitState:
-    """Look up where ``event`` takes a breaker that is in ``state``.
-
-    Args:
-        state: the current state.
-        event: what happened.
-
-    Returns:
-        The next state, from :data:`TRANSITIONS`.
-
-    Raises:
-        BreakerTransitionError: the table has no such move.
-    """
-    try:
-        return TRANSITIONS[state][event]
-    except KeyError:
-        raise BreakerTransitionError(state, event) from None
 
 
 # --------------------------------------------------------------------------- values
@@ -597,74 +497,3 @@ class CircuitBreaker:
             self._times_opened += 1
         if self._listener is not None:
             self._listener(old, new, now)
-
-
-# --------------------------------------------------------------------------- registry
-
-RegistryListener = Callable[[str, CircuitState, CircuitState, float], None]
-
-
-class BreakerRegistry:
-    """Breakers keyed by origin (e.g. ``"https://api.openai.com:443"``), made lazily.
-
-    Args:
-        policy: the policy every breaker gets.
-        on_transition: optional ``(origin, old, new, now)`` callback for any breaker.
-    """
-
-    __slots__ = ("_breakers", "_listener", "_policy")
-
-    def __init__(
-        self,
-        policy: BreakerPolicy | None = None,
-        *,
-        on_transition: RegistryListener | None = None,
-    ) -> None:
-        self._policy = policy if policy is not None else BreakerPolicy()
-        self._listener = on_transition
-        self._breakers: dict[str, CircuitBreaker] = {}
-
-    @property
-    def policy(self) -> BreakerPolicy:
-        """The policy given to every breaker."""
-        return self._policy
-
-    def get(self, origin: str, now: float) -> CircuitBreaker:
-        """Return the breaker for ``origin``, creating a closed one if needed.
-
-        Args:
-            origin: the key, usually ``scheme://host:port``.
-            now: the current time (the creation time of a new breaker).
-
-        Returns:
-            The breaker for that origin (always the same object for the same key).
-        """
-        breaker = self._breakers.get(origin)
-        if breaker is None:
-            listener: TransitionListener | None = None
-            if self._listener is not None:
-                outer = self._listener
-
-                def listener(old: CircuitState, new: CircuitState, at: float) -> None:
-                    outer(origin, old, new, at)
-
-            breaker = CircuitBreaker(self._policy, now=now, on_transition=listener)
-            self._breakers[origin] = breaker
-        return breaker
-
-    def __contains__(self, origin: object) -> bool:
-        return origin in self._breakers
-
-    def __len__(self) -> int:
-        return len(self._breakers)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(list(self._breakers))
-
-    def statistics(self) -> dict[str, BreakerStatistics]:
-        """Return a snapshot of every breaker, keyed by origin."""
-        return {origin: b.statistics() for origin, b in self._breakers.items()}
-
-    def __repr__(self) -> str:
-        states = ", ".join(f"{o}={b.state.name}" for o, b in self._breakers.items())
-        return f"<BreakerRegistry {len(self._breakers)} origins: {states or 'none'}>"

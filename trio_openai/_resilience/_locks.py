@@ -10,7 +10,7 @@ level name                guards
 ====  ==================  =====================================================
 1     services            lazy creation of the client's services (first access)
 2     breaker state       circuit-breaker transitions (``_breaker.py``)
-3     limiter limits      server-reported rate limits (``_ratelimit.py``)
+3     limiter limits      server-reported rate limits (``_limiter.py``)
 4     pool internals      the connection pool's bookkeeping (``_http/_pool.py``)
 ====  ==================  =====================================================
 

@@ -1,7 +1,8 @@
 """The request lifecycle: breaker -> rate limiter -> transport -> classify -> retry.
 
-This is the only awaiting part of ``_resilience``; the decisions are the sans-IO
-modules' (``_breaker``, ``_ratelimit``, ``_retry``), and the error objects are
+This is the only awaiting part of ``_resilience`` besides the limiter's waiting room
+(``_limiter``); the decisions are the sans-IO modules' (``_breaker``,
+``_ratelimit_budget``, ``_retry``), and the error objects are
 ``errors.map_error`` / ``map_transport_error``'s. Per attempt:
 
 1. the origin's circuit breaker admits the attempt or it fails fast with
@@ -14,7 +15,9 @@ modules' (``_breaker``, ``_ratelimit``, ``_retry``), and the error objects are
    streaming call returns at the response head;
 4. the outcome is classified: success (breaker success, server limits recorded),
    an error status (mapped; >= 500 counts against the breaker, 429 backs off every
-   caller), or a transport failure (mapped; counts against the breaker);
+   caller), or a transport failure (mapped; counts against the breaker). Whether a
+   failure is retried is ``_retry.classify_exception``'s answer for the mapped error,
+   read from its public fields;
 5. a retryable failure sleeps (``retry-after`` or jittered backoff; a trio sleep the
    caller can cancel) and tries again, unless retries are used up, the body cannot be
    replayed, or the sleep would pass the caller's deadline.
@@ -38,14 +41,17 @@ from .._http._exceptions import TransportError
 from .._http._pool import Response
 from .._observe import RequestRecord, RetryEvent
 from ..errors import APIError, CircuitOpenError, map_error, map_transport_error
-from ._retry import RetryPolicy, next_delay
+from ._retry import classify_exception, next_delay
 
 if TYPE_CHECKING:
+    from .._classify import RetryDecision
     from .._config import Timeouts
     from .._http._pool import Pool, PreparedRequest
     from .._observe import Observer
-    from ._breaker import BreakerRegistry, CircuitBreaker
-    from ._ratelimit import RateLimiter
+    from ._breaker import CircuitBreaker
+    from ._breaker_registry import BreakerRegistry
+    from ._limiter import RateLimiter
+    from ._retry import RetryPolicy
 
 __all__ = ["ERROR_BODY_LIMIT", "Attempted", "Orchestrator"]
 
@@ -220,10 +226,11 @@ class Orchestrator:
                         ):
                             self._limiter.penalize(error.retry_after, now)
 
-                delay = self._retry_delay(error, attempts - 1, max_retries, prepared)
+                decision = classify_exception(error)
+                delay = self._retry_delay(decision, attempts - 1, max_retries, prepared)
                 if delay is None:
                     raise error
-                reason = error._retry_decision.reason
+                reason = decision.reason
                 reasons.append(reason)
                 if observer.has_hooks("retry"):
                     observer.emit(
@@ -260,25 +267,18 @@ class Orchestrator:
 
     def _retry_delay(
         self,
-        error: APIError,
+        decision: RetryDecision,
         retries_taken: int,
         max_retries: int,
         prepared: PreparedRequest,
     ) -> float | None:
-        decision = error._retry_decision
         if not decision.retry or retries_taken >= max_retries or not prepared.replayable:
             return None
         deadline = trio.current_effective_deadline()
         remaining = None if deadline == float("inf") else deadline - trio.current_time()
         policy = self.retry_policy
         if policy.max_retries != max_retries:
-            policy = RetryPolicy(
-                max_retries=max_retries,
-                initial_delay=policy.initial_delay,
-                max_delay=policy.max_delay,
-                max_retry_after=policy.max_retry_after,
-                jitter=policy.jitter,
-            )
+            policy = msgspec.structs.replace(policy, max_retries=max_retries)
         return next_delay(decision, retries_taken, policy, self._rng, deadline_remaining=remaining)
 
     def finish(

@@ -3,32 +3,33 @@
 Theory of operation. The orchestrator (``_orchestrator.py``, the only awaiting part) runs
 one attempt, then asks this module two questions:
 
-1. *Is this failure worth another attempt?* :func:`classify_response` (an HTTP error
-   status) and :func:`classify_exception` (anything raised) answer with a
-   :class:`RetryDecision`: yes/no, a short stable reason for metrics, and the wait the
-   server asked for (``retry-after-ms`` / ``retry-after``), if any.
+1. *Is this failure worth another attempt?* :func:`classify_exception` answers for
+   anything an attempt raised or produced, with a ``RetryDecision``: yes/no, a short
+   stable reason for metrics, and the wait the server asked for, if any.
+   Transport failures and the connection errors are decided here; an error status is
+   decided by the status rules of ``trio_openai._classify`` (:func:`classify_response`),
+   the same rules that fill an error's public ``is_retryable`` and ``retry_after``.
 2. *How long to sleep, if at all?* :func:`next_delay` combines the decision with the
    :class:`RetryPolicy`, the number of retries already taken and the time left before the
    caller's deadline. ``None`` means "stop and raise the last error".
 
 Rules kept:
 
-- No I/O and no clocks. Wall-clock time (for HTTP-date ``retry-after`` values) comes in as
-  ``now`` and randomness (jitter, idempotency keys) as an injected ``random.Random``, so
-  every answer is reproducible in tests.
+- No I/O and no clocks. Randomness (jitter, idempotency keys) comes in as an injected
+  ``random.Random``, so every answer is reproducible in tests.
 - Only an allowlist is retried: transport errors from ``_http`` and
-  ``APIConnectionError`` (with its ``APITimeoutError``), plus HTTP statuses 408, 409, 429
-  and >= 500. Anything that is not an ``Exception`` (``trio.Cancelled``,
-  ``KeyboardInterrupt``, ``GeneratorExit``) is never retried; retrying cancellation is
-  the classic bug (jd/tenacity#186). This module does not import trio to know that.
-- A 429 whose error code or type is ``insufficient_quota`` is not retried: no wait fixes
-  an empty account. ``x-should-retry: true|false`` from the server overrides every other
-  rule for error statuses.
+  ``APIConnectionError`` (with its ``APITimeoutError``), plus the statuses the status
+  rules retry (408, 409, 429 and >= 500, ``x-should-retry`` overriding). Anything that is
+  not an ``Exception`` (``trio.Cancelled``, ``KeyboardInterrupt``, ``GeneratorExit``) is
+  never retried; retrying cancellation is the classic bug (jd/tenacity#186). This module
+  does not import trio to know that.
 - A server-directed wait above ``RetryPolicy.max_retry_after`` stops the retries (the
   error is surfaced at once rather than blocking the caller for minutes). A wait that is
   zero, or a date in the past, falls back to exponential backoff.
 - A retry never outlives the caller: if the sleep would reach the caller's deadline
   (``deadline_remaining``, from ``trio.current_effective_deadline()``), there is no retry.
+- The decision is made from an error's public fields, never from state the error keeps
+  for this module: ``errors.py`` knows nothing of the retry policy.
 
 Options rejected:
 
@@ -36,30 +37,21 @@ Options rejected:
 - The official SDK's 120 s ``retry-after`` ceiling: DESIGN.md section 6 honours server
   waits up to 60 s (``RetryPolicy.max_retry_after``).
 - Waiting ``retry-after`` and *then* the backoff on top: the server's figure is the wait.
-- Honouring ``x-should-retry: true`` on a 1xx-3xx status: only failures are retried.
 
-Retry decisions' reasons (stable strings, safe as metric labels):
-
-- retried: ``status_408``, ``status_409``, ``status_429``, ``status_5xx`` (any status
-  >= 500), ``should_retry_header`` (``x-should-retry: true``), ``connection`` (a transport
-  failure or ``APIConnectionError``), ``timeout`` (a phase timeout or ``APITimeoutError``);
-- not retried: ``should_not_retry_header`` (``x-should-retry: false``),
-  ``insufficient_quota``, ``status_not_retryable`` (any other status), ``circuit_open``,
-  ``not_retryable_exception`` (any other ``Exception``), ``not_an_exception`` (a
-  ``BaseException`` such as ``trio.Cancelled``: never retried).
+The reasons a decision can carry are listed in ``trio_openai._classify`` (``REASONS``).
 """
 
 from __future__ import annotations
 
 import math
-import re
 import uuid
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING
 
 import msgspec
 
-from trio_openai._http._exceptions import TransportError, TransportTimeout
+from .._classify import RetryDecision, classify_response
+from .._http._exceptions import TransportError, TransportTimeout
+from ..errors import APIConnectionError, APIStatusError, APITimeoutError, CircuitOpenError
 
 if TYPE_CHECKING:
     import random
@@ -67,142 +59,21 @@ if TYPE_CHECKING:
 __all__ = [
     "IDEMPOTENCY_HEADER",
     "IDEMPOTENCY_KEY_PREFIX",
-    "REASONS",
-    "HeadersLike",
-    "RetryDecision",
     "RetryPolicy",
     "backoff_delay",
     "classify_exception",
-    "classify_response",
-    "header_value",
     "new_idempotency_key",
     "next_delay",
-    "parse_retry_after",
 ]
-
-HeadersLike: TypeAlias = "Mapping[str, str] | Sequence[tuple[str | bytes, str | bytes]]"
-"""Response headers as a mapping, or as ``(name, value)`` pairs (``str`` or ``bytes``,
-as h11 gives them). Names are matched case-insensitively everywhere."""
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 """Header carrying one key across every attempt of a non-GET request."""
 
 IDEMPOTENCY_KEY_PREFIX = "trio-openai-retry-"
 
-REASONS = frozenset(
-    {
-        "status_408",
-        "status_409",
-        "status_429",
-        "status_5xx",
-        "should_retry_header",
-        "connection",
-        "timeout",
-        "should_not_retry_header",
-        "insufficient_quota",
-        "status_not_retryable",
-        "circuit_open",
-        "not_retryable_exception",
-        "not_an_exception",
-    }
-)
-"""Every value :attr:`RetryDecision.reason` can take."""
-
 # Exponent cap for the backoff: 2.0 ** 1000 is still a finite float, and any realistic
 # policy reaches ``max_delay`` long before it. Beyond it the base simply stays capped.
 _MAX_EXPONENT = 1000
-
-# A plain decimal number, ASCII only (``float()`` would also take "inf", "1_0" and
-# non-ASCII digits, none of which a server means).
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
-
-
-def header_value(headers: HeadersLike, name: str) -> str | None:
-    """Return the first value of header ``name`` (any case), or ``None`` if absent.
-
-    Args:
-        headers: a mapping or a sequence of ``(name, value)`` pairs; ``bytes`` names
-            and values are decoded as Latin-1 (the HTTP/1.1 header charset).
-        name: the header name, lower case.
-
-    Returns:
-        The value as a ``str``, or ``None``.
-    """
-    if isinstance(headers, Mapping):
-        value = headers.get(name)
-        if value is not None:
-            return value
-        for key, value in headers.items():
-            if key.lower() == name:
-                return value
-        return None
-    for raw_key, raw_value in headers:
-        key = raw_key.decode("latin-1") if isinstance(raw_key, bytes) else raw_key
-        if key.lower() == name:
-            return raw_value.decode("latin-1") if isinstance(raw_value, bytes) else raw_value
-    return None
-
-
-def _non_negative_number(text: str | None) -> float | None:
-    if text is None:
-        return None
-    text = text.strip()
-    if _NUMBER.fullmatch(text) is None:
-        return None
-    value = float(text)
-    if not math.isfinite(value) or value < 0:
-        return None
-    return value
-
-
-def parse_retry_after(headers: HeadersLike, *, now: float | None) -> float | None:
-    """Read the server-directed wait, in seconds, from response headers.
-
-    Sources, first usable one wins:
-
-    1. ``retry-after-ms``: a number of milliseconds (fractions allowed);
-    2. ``retry-after`` as a number of seconds (fractions allowed);
-    3. ``retry-after`` as an HTTP date, minus ``now``; a date in the past gives ``0.0``.
-
-    Negative, infinite or malformed numbers are ignored (the next source is tried).
-
-    Args:
-        headers: response headers (see :data:`HeadersLike`).
-        now: the current wall-clock time in seconds since the epoch
-            (``time.time()``), used only for the HTTP-date form. ``None`` skips that form.
-
-    Returns:
-        A finite number of seconds ``>= 0``, or ``None`` when no header gives one. Never
-        raises, whatever the header values are.
-    """
-    ms = _non_negative_number(header_value(headers, "retry-after-ms"))
-    if ms is not None:
-        return ms / 1000.0
-    raw = header_value(headers, "retry-after")
-    if raw is None:
-        return None
-    seconds = _non_negative_number(raw)
-    if seconds is not None:
-        return seconds
-    if now is None:
-        return None
-    # Imported on use: email.utils pulls in socket, datetime and more, and HTTP dates
-    # are the rare form (OpenAI sends seconds).
-    import email.utils
-
-    try:
-        parsed = email.utils.parsedate_tz(raw)
-        if parsed is None:
-            return None
-        when = email.utils.mktime_tz(parsed)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        # parsedate_tz has raised on odd input in several CPython versions; a header we
-        # cannot read is simply absent.
-        return None
-    wait = float(when) - now
-    if not math.isfinite(wait):
-        return None
-    return max(wait, 0.0)
 
 
 def _check_number(name: str, value: object, *, minimum: float, allow_inf: bool = False) -> None:
@@ -258,107 +129,36 @@ class RetryPolicy(msgspec.Struct, frozen=True):
             raise ValueError(f"RetryPolicy.jitter must be <= 1, got {self.jitter!r}")
 
 
-class RetryDecision(msgspec.Struct, frozen=True):
-    """The answer to "is this failure worth another attempt?".
-
-    Attributes:
-        retry: whether the failure is of a retryable kind. :func:`next_delay` may still
-            refuse (no retries left, server wait above the cap, deadline too close).
-        reason: a short stable string naming the rule that decided (see :data:`REASONS`).
-        retry_after: the wait the server asked for, in seconds (``>= 0``), or ``None``.
-    """
-
-    retry: bool
-    reason: str
-    retry_after: float | None = None
-
-
-def _should_retry_header(headers: HeadersLike) -> bool | None:
-    raw = header_value(headers, "x-should-retry")
-    if raw is None:
-        return None
-    value = raw.strip().lower()
-    if value == "true":
-        return True
-    if value == "false":
-        return False
-    return None
-
-
-def classify_response(
-    status: int,
-    headers: HeadersLike,
-    *,
-    error_code: str | None,
-    error_type: str | None,
-    now: float | None = None,
-) -> RetryDecision:
-    """Decide whether an HTTP error response is worth retrying.
-
-    Rules, first match wins, for statuses >= 400 (anything lower is never retried):
-    ``x-should-retry: true|false``; error code or type ``insufficient_quota`` (no);
-    408, 409, 429 and >= 500 (yes); anything else (no).
-
-    Args:
-        status: the HTTP status code.
-        headers: the response headers (see :data:`HeadersLike`).
-        error_code: ``error.code`` from the body, if any.
-        error_type: ``error.type`` from the body, if any.
-        now: wall-clock epoch seconds for an HTTP-date ``retry-after``; see
-            :func:`parse_retry_after`.
-
-    Returns:
-        A :class:`RetryDecision` carrying the server-directed wait, if any.
-    """
-    retry_after = parse_retry_after(headers, now=now)
-    if status < 400:
-        return RetryDecision(False, "status_not_retryable", retry_after)
-    override = _should_retry_header(headers)
-    if override is True:
-        return RetryDecision(True, "should_retry_header", retry_after)
-    if override is False:
-        return RetryDecision(False, "should_not_retry_header", retry_after)
-    if "insufficient_quota" in (error_code, error_type):
-        return RetryDecision(False, "insufficient_quota", retry_after)
-    if status >= 500:
-        return RetryDecision(True, "status_5xx", retry_after)
-    if status in (408, 409, 429):
-        return RetryDecision(True, f"status_{status}", retry_after)
-    return RetryDecision(False, "status_not_retryable", retry_after)
-
-
 def classify_exception(exc: BaseException) -> RetryDecision:
-    """Decide whether a raised exception is worth retrying.
+    """Decide whether a failure is worth retrying.
 
     Retried: transport errors from ``_http`` and ``APIConnectionError`` (reason
-    ``timeout`` for timeouts, ``connection`` otherwise). An ``APIStatusError`` gets the
-    decision :func:`trio_openai.errors.map_error` made for it. Everything else is not
-    retried, and a ``BaseException`` that is not an ``Exception`` (``trio.Cancelled``,
+    ``timeout`` for timeouts, ``connection`` otherwise). An ``APIStatusError`` is decided
+    by the status rules (:func:`trio_openai._classify.classify_response`) read from its
+    public fields, with the wait it already carries (``retry_after``, read when it was
+    built, so an HTTP-date wait keeps the ``now`` it was mapped with). A
+    ``CircuitOpenError`` is not retried (reason ``circuit_open``), nor is anything else,
+    and a ``BaseException`` that is not an ``Exception`` (``trio.Cancelled``,
     ``KeyboardInterrupt``) never is.
 
     Args:
-        exc: the exception the attempt raised.
+        exc: the exception the attempt raised, or the error it was mapped to.
 
     Returns:
-        A :class:`RetryDecision`.
+        A :class:`~trio_openai._classify.RetryDecision`.
     """
     if not isinstance(exc, Exception):
         return RetryDecision(False, "not_an_exception")
-    if isinstance(exc, TransportTimeout):
+    if isinstance(exc, (TransportTimeout, APITimeoutError)):
         return RetryDecision(True, "timeout")
-    if isinstance(exc, TransportError):
+    if isinstance(exc, (TransportError, APIConnectionError)):
         return RetryDecision(True, "connection")
-    # Imported here, not at the top: errors.py imports this module for its header
-    # parsing and classification, so a top-level import would be a cycle.
-    from trio_openai import errors
-
-    if isinstance(exc, errors.APITimeoutError):
-        return RetryDecision(True, "timeout")
-    if isinstance(exc, errors.APIConnectionError):
-        return RetryDecision(True, "connection")
-    if isinstance(exc, errors.APIStatusError):
-        return exc._retry_decision
-    if isinstance(exc, errors.CircuitOpenError):
+    if isinstance(exc, APIStatusError):
+        decision = classify_response(
+            exc.status_code, exc.headers, error_code=exc.code, error_type=exc.type
+        )
+        return msgspec.structs.replace(decision, retry_after=exc.retry_after)
+    if isinstance(exc, CircuitOpenError):
         return RetryDecision(False, "circuit_open")
     return RetryDecision(False, "not_retryable_exception")
 
@@ -405,7 +205,7 @@ def next_delay(
     otherwise the delay is :func:`backoff_delay`.
 
     Args:
-        decision: from :func:`classify_response` or :func:`classify_exception`.
+        decision: from :func:`classify_exception`.
         retries_taken: retries already made for this request.
         policy: the :class:`RetryPolicy`.
         rng: the source of jitter (used only when backing off).

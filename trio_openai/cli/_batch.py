@@ -221,7 +221,7 @@ def _error(message: str) -> int:
 def _make_client(args: argparse.Namespace, concurrency: int = 16) -> Client:
     from .._client import Client
     from .._config import PoolLimits
-    from .._resilience._ratelimit import RateLimits
+    from .._resilience import RateLimits
 
     rpm = getattr(args, "rpm", None)
     tpm = getattr(args, "tpm", None)

@@ -26,7 +26,7 @@ from typing import Final
 
 import trio
 
-from .._resilience._ratelimit import parse_ratelimit_headers
+from .._resilience import parse_ratelimit_headers
 
 __all__ = ["Mirror", "Pacer"]
 

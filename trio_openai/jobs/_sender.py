@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Final
 import msgspec
 import trio
 
-from .._resilience._ratelimit import estimate_tokens
+from .._resilience import estimate_tokens
 from ..errors import (
     APIConnectionError,
     APIError,

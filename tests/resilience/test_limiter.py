@@ -13,7 +13,8 @@ import pytest
 import trio
 import trio.testing
 
-from trio_openai._resilience._ratelimit import RateLimiter, RateLimits
+from trio_openai._resilience._limiter import RateLimiter
+from trio_openai._resilience._ratelimit_budget import RateLimits
 
 # --------------------------------------------------------------------------- helpers
 

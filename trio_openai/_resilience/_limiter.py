@@ -1,0 +1,265 @@
+"""The rate limiter's waiting room: a FIFO queue of trio tasks in front of the budget.
+
+Theory of operation. :class:`RateLimiter` is the thin trio layer over the sans-IO
+``_ratelimit_budget.RateBudget``. A caller that fits the budget and finds nobody
+waiting takes its share at once (:meth:`RateLimiter.acquire_nowait`, or the fast path
+of :meth:`RateLimiter.acquire`). Otherwise it joins a queue in which only the head may
+take budget: the head sleeps until the budget says it would fit, or until something
+changes the budget early (new server figures, a usage correction), takes its share and
+hands the turn to the next waiter as it leaves. So a later small request never
+overtakes an earlier large one. The orchestrator feeds the limiter what responses say
+(:meth:`RateLimiter.update_from_headers`, :meth:`RateLimiter.penalize` after a 429).
+
+Rules kept:
+
+- :meth:`RateLimiter.acquire` checkpoints even when it does not wait (like
+  ``trio.CapacityLimiter``); its waits are ordinary trio sleeps that any cancel scope
+  interrupts, and a cancelled waiter leaves the queue having consumed nothing: budget is
+  taken synchronously, in the same step that ends the wait.
+- Time is ``trio.current_time()``, so tests drive the limiter with ``autojump_clock``;
+  the methods that take an optional ``now`` use it when ``now`` is omitted.
+- No lock: every mutation happens between checkpoints, which trio runs atomically
+  (see the lock order in ``_locks.py``; the limiter's level-3 lock is not needed).
+
+Options rejected:
+
+- *A background task to wake waiters*: the head waiter sleeps until its own deadline
+  and hands the turn on when it leaves; no nursery is needed.
+- *Waking every waiter on a change*: only the head may take budget, so the others would
+  wake to go back to sleep.
+"""
+
+from __future__ import annotations
+
+import math
+
+import msgspec
+import trio
+
+from ._ratelimit_budget import RateBudget, RateLimits, check_amount
+from ._ratelimit_headers import HeadersInput, ServerLimits, parse_ratelimit_headers
+
+__all__ = ["RateLimiter", "RateLimiterStatistics"]
+
+
+class RateLimiterStatistics(msgspec.Struct, frozen=True):
+    """A snapshot from :meth:`RateLimiter.statistics`.
+
+    Attributes:
+        waiters: tasks queued in :meth:`RateLimiter.acquire`.
+        acquired: successful acquisitions (fast or slow).
+        waited: acquisitions that had to wait.
+        waited_seconds: total seconds spent waiting by those.
+        requests_available: client request budget left as of the last operation
+            (``None`` without a client budget; negative while in debt).
+        tokens_available: client token budget left, likewise.
+        server_limits: the latest figures the server reported, if any.
+        blocked_until: end of the latest 429 back-off (trio time), if any.
+        penalties: 429 back-offs applied.
+    """
+
+    waiters: int
+    acquired: int
+    waited: int
+    waited_seconds: float
+    requests_available: float | None
+    tokens_available: float | None
+    server_limits: ServerLimits | None
+    blocked_until: float | None
+    penalties: int
+
+
+class _Waiter:
+    __slots__ = ("event", "requests", "tokens")
+
+    def __init__(self, requests: float, tokens: float) -> None:
+        self.requests = requests
+        self.tokens = tokens
+        self.event = trio.Event()
+
+
+_MIN_SLEEP = 1e-6
+"""Shortest sleep of the head waiter, so that time always moves between two looks."""
+
+
+class RateLimiter:
+    """Makes callers wait for client budgets, the server's limits and 429 back-offs.
+
+    Waiters are served strictly first come, first served. Methods that take an
+    optional ``now`` use ``trio.current_time()`` when it is omitted, so they must then
+    run inside trio.
+
+    Args:
+        limits: client-side budgets; ``None`` for none (server figures still apply).
+    """
+
+    __slots__ = ("_acquired", "_budget", "_waited", "_waited_seconds", "_waiters")
+
+    def __init__(self, limits: RateLimits | None = None) -> None:
+        self._budget = RateBudget(limits)
+        # Insertion-ordered: the first key is the head, the only waiter that may take
+        # budget. A dict rather than a deque so a cancelled waiter leaves in O(1).
+        self._waiters: dict[_Waiter, None] = {}
+        self._acquired = 0
+        self._waited = 0
+        self._waited_seconds = 0.0
+
+    @property
+    def budget(self) -> RateBudget:
+        """The sans-IO bookkeeping underneath."""
+        return self._budget
+
+    async def acquire(self, requests: float = 1, tokens: float = 0) -> float:
+        """Wait until ``requests`` and ``tokens`` may be spent, then spend them.
+
+        Always a checkpoint, even when nothing is waited for. Waiters are served in
+        arrival order: a later request never overtakes an earlier one, however small.
+
+        Args:
+            requests: request cost, usually 1.
+            tokens: estimated token cost (see ``_token_estimate.estimate_tokens``).
+
+        Returns:
+            Seconds spent waiting (0.0 on the fast path).
+
+        Raises:
+            trio.Cancelled: the caller's scope was cancelled; nothing was spent and the
+                caller left the queue.
+            ValueError, TypeError: negative or non-numeric amounts (before any wait).
+        """
+        check_amount("requests", requests)
+        check_amount("tokens", tokens)
+        await trio.lowlevel.checkpoint_if_cancelled()
+        start = trio.current_time()
+        if not self._waiters and self._budget.try_take(requests, tokens, start) == 0.0:
+            self._acquired += 1
+            await trio.lowlevel.cancel_shielded_checkpoint()
+            return 0.0
+        waiter = _Waiter(requests, tokens)
+        self._waiters[waiter] = None
+        try:
+            while True:
+                if next(iter(self._waiters)) is waiter:
+                    now = trio.current_time()
+                    delay = self._budget.try_take(requests, tokens, now)
+                    if delay == 0.0:
+                        break  # taken; no checkpoint until we return
+                    deadline = now + max(delay, _MIN_SLEEP)
+                else:
+                    deadline = math.inf
+                waiter.event = trio.Event()
+                with trio.move_on_at(deadline):
+                    await waiter.event.wait()
+        finally:
+            del self._waiters[waiter]
+            self._wake_head()
+        waited = trio.current_time() - start
+        self._acquired += 1
+        self._waited += 1
+        self._waited_seconds += waited
+        return waited
+
+    def acquire_nowait(self, requests: float = 1, tokens: float = 0) -> None:
+        """Spend ``requests`` and ``tokens`` now, or raise without spending.
+
+        Raises:
+            trio.WouldBlock: someone is already waiting, or a budget is short.
+            ValueError, TypeError: negative or non-numeric amounts.
+        """
+        check_amount("requests", requests)
+        check_amount("tokens", tokens)
+        if self._waiters:
+            raise trio.WouldBlock
+        if self._budget.try_take(requests, tokens, trio.current_time()) != 0.0:
+            raise trio.WouldBlock
+        self._acquired += 1
+
+    def update_from_headers(
+        self, headers: HeadersInput, now: float | None = None
+    ) -> ServerLimits | None:
+        """Apply the ``x-ratelimit-*`` headers of a response.
+
+        ``remaining=0`` with ``reset=2s`` makes later acquisitions wait until then;
+        ``remaining`` and ``limit`` also lower the client buckets.
+
+        Args:
+            headers: the response headers (mapping or pairs, str or bytes).
+            now: when the response arrived; ``trio.current_time()`` if omitted.
+
+        Returns:
+            The figures found, or ``None`` if the response carried none.
+        """
+        server = parse_ratelimit_headers(headers)
+        if server is not None:
+            self._budget.update(server, trio.current_time() if now is None else now)
+            self._wake_head()
+        return server
+
+    def record_usage(
+        self, estimated_tokens: float, actual_tokens: float, now: float | None = None
+    ) -> None:
+        """Correct the token budget with the response's real ``usage``.
+
+        Args:
+            estimated_tokens: what :meth:`acquire` was charged.
+            actual_tokens: the usage the response reported.
+            now: the current time; ``trio.current_time()`` if omitted.
+
+        Raises:
+            ValueError, TypeError: negative or non-numeric counts.
+        """
+        self._budget.record_usage(
+            estimated_tokens, actual_tokens, trio.current_time() if now is None else now
+        )
+        self._wake_head()
+
+    def penalize(self, retry_after: float | None, now: float | None = None) -> float:
+        """Back every caller off after a 429 (not for ``insufficient_quota``).
+
+        Args:
+            retry_after: the server's ``retry-after`` in seconds, or ``None`` for 1 s.
+                Capped at 120 s.
+            now: the current time; ``trio.current_time()`` if omitted.
+
+        Returns:
+            The back-off applied, in seconds.
+        """
+        return self._budget.penalize(retry_after, trio.current_time() if now is None else now)
+
+    def _wake_head(self) -> None:
+        # The head re-computes its wait; later waiters stay asleep until it leaves.
+        if self._waiters:
+            next(iter(self._waiters)).event.set()
+
+    def statistics(self) -> RateLimiterStatistics:
+        """Return a frozen snapshot of the limiter."""
+        req, tok = self._budget.available()
+        return RateLimiterStatistics(
+            waiters=len(self._waiters),
+            acquired=self._acquired,
+            waited=self._waited,
+            waited_seconds=self._waited_seconds,
+            requests_available=req,
+            tokens_available=tok,
+            server_limits=self._budget.server_limits,
+            blocked_until=self._budget.blocked_until,
+            penalties=self._budget.penalties,
+        )
+
+    def __repr__(self) -> str:
+        lim = self._budget.limits
+        req, tok = self._budget.available()
+        parts = [f"waiters={len(self._waiters)}"]
+        if lim.requests_per_minute is not None and req is not None:
+            parts.append(f"requests={req:.3g}/{lim.requests_per_minute:g}/min")
+        if lim.tokens_per_minute is not None and tok is not None:
+            parts.append(f"tokens={tok:.3g}/{lim.tokens_per_minute:g}/min")
+        blocked = self._budget.blocked_until
+        if blocked is not None:
+            parts.append(f"blocked_until={blocked:.6g}")
+        server = self._budget.server_limits
+        if server is not None:
+            parts.append(
+                f"server_remaining={server.remaining_requests}req/{server.remaining_tokens}tok"
+            )
+        return f"<RateLimiter {' '.join(parts)}>"
