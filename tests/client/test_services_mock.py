@@ -170,7 +170,7 @@ async def test_embeddings_as_packed_float32(
     assert matrix.tolist() == [item.embedding for item in lists.data]
     # to_dict gives the wire form back: base64 of the little-endian floats
     wire = packed.data[0].to_dict()["embedding"]
-    assert trio_openai.resources.simple.decode_base64_floats(wire) == lists.data[0].embedding
+    assert trio_openai.resources.embeddings.decode_base64_floats(wire) == lists.data[0].embedding
 
     before = len(server.requests)
     with pytest.raises(trio_openai.ValidationError, match="encoding_format"):

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     import msgspec
 
-    from .._client import Client
+    from .._client_base import ClientBase
     from .._streaming import Stream
 
 __all__ = [
@@ -92,7 +92,7 @@ T = TypeVar("T")
 
 
 async def post_json_or_stream(
-    client: Client,
+    client: ClientBase,
     path: str,
     params_type: type[msgspec.Struct],
     params: dict[str, Any],
@@ -166,7 +166,7 @@ class Resource:
 
     __slots__ = ("_client",)
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: ClientBase) -> None:
         self._client = client
 
     def __repr__(self) -> str:
