@@ -18,6 +18,8 @@ SANS_IO = [
     "_accumulate.py",
     "_validate.py",
     "_schema.py",
+    "_request.py",
+    "_types.py",
     "_resilience/_retry.py",
     "_resilience/_breaker.py",
     "_http/_exceptions.py",

@@ -70,10 +70,6 @@ def split_options(params: dict[str, Any]) -> CallOptions:
     return options
 
 
-def encode_body(body: Mapping[str, Any]) -> bytes:
-    return encode(body)
-
-
 def path_id(value: object, name: str) -> str:
     """Check an id that goes into a URL path (non-empty, no ``/``, ``?`` or ``#``).
 
