@@ -17,6 +17,7 @@ SANS_IO = [
     "_qs.py",
     "_accumulate.py",
     "_validate.py",
+    "_checkers.py",
     "_schema.py",
     "_request.py",
     "_types.py",

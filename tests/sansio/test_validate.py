@@ -1,4 +1,10 @@
-"""Request validation: every rule fails and passes, and all problems are reported."""
+"""Request validation: every rule fails and passes, and all problems are reported.
+
+Covers ``_validate`` (compiling, unknown and missing names, cross-field rules, build)
+and the checker nodes of ``_checkers`` it compiles types into, through the public
+``validate`` / ``build`` entry points: a node's rules are only meaningful as the
+problems a call reports.
+"""
 
 from __future__ import annotations
 
