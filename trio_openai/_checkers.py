@@ -16,10 +16,10 @@ the value itself, or, where a Struct or an object offering ``to_param()`` stood 
 for a dict, that dict, which is what the request then sends.
 
 A :class:`UnionNode` first keeps the members that accept the value's JSON kind
-(string, number, array, object ...), then, for unions of objects that share a ``Literal`` key (``role`` of a
-message, ``type`` of a content part), by that key: a bad message gets the problems
-of its own role. A member whose key is plain ``str`` is the catch-all for values
-newer than this library.
+(string, number, array, object ...), then, for unions of objects that share a
+``Literal`` key (``role`` of a message, ``type`` of a content part), picks by that
+key: a bad message gets the problems of its own role. A member whose key is plain
+``str`` is the catch-all for values newer than this library.
 
 Rules kept: ``bool`` is never a number; numbers must be finite; unknown keys inside
 nested objects pass through untouched (new API fields keep working).
