@@ -1,4 +1,4 @@
-"""Package-level contracts: public names, light imports, sans-IO purity."""
+"""Package-level contracts: public names, light imports, sans-IO purity, no import cycles."""
 
 from __future__ import annotations
 
@@ -17,7 +17,10 @@ SANS_IO = [
     "_qs.py",
     "_accumulate.py",
     "_validate.py",
+    "_checkers.py",
     "_schema.py",
+    "_request.py",
+    "_types.py",
     "_resilience/_retry.py",
     "_resilience/_breaker.py",
     "_http/_exceptions.py",
@@ -70,3 +73,111 @@ def test_the_cli_answers_help() -> None:
     )
     for command in ("demo", "mock-server"):
         assert command in out.stdout
+
+
+def _module_name(path: pathlib.Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _runtime_imports(path: pathlib.Path, modules: set[str], *, lazy: bool) -> set[str]:
+    """The package modules ``path`` imports when it runs: ``if TYPE_CHECKING:`` blocks
+    are skipped; imports inside functions count only when ``lazy``."""
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+
+    def add(target: str) -> None:
+        while target not in modules and "." in target:
+            target = target.rpartition(".")[0]
+        if target in modules and target != name:
+            found.add(target)
+
+    def walk(node: ast.AST, in_function: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                for sub in child.orelse:
+                    walk(ast.Module(body=[sub], type_ignores=[]), in_function)
+                continue
+            inner = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef))
+            if in_function and not lazy:
+                pass
+            elif isinstance(child, ast.Import):
+                for alias in child.names:
+                    add(alias.name)
+            elif isinstance(child, ast.ImportFrom):
+                if child.level:
+                    base = package.split(".")
+                    base = base[: len(base) - child.level + 1]
+                    module = ".".join([*base, child.module] if child.module else base)
+                else:
+                    module = child.module or ""
+                for alias in child.names:
+                    sub = f"{module}.{alias.name}"
+                    add(sub if sub in modules else module)
+            walk(child, inner)
+
+    walk(ast.parse(path.read_text()), False)
+    return found
+
+
+def _import_cycles(*, lazy: bool) -> list[set[str]]:
+    paths = sorted(PACKAGE.rglob("*.py"))
+    modules = {_module_name(p) for p in paths}
+    graph = {_module_name(p): _runtime_imports(p, modules, lazy=lazy) for p in paths}
+    # Strongly connected components (Tarjan); a component of two or more is a cycle.
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[set[str]] = []
+
+    def connect(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in graph[node]:
+            if target not in index:
+                connect(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = set()
+            while True:
+                member = stack.pop()
+                component.add(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                cycles.append(component)
+
+    for node in graph:
+        if node not in index:
+            connect(node)
+    return cycles
+
+
+def test_no_import_cycles_at_import_time() -> None:
+    assert _import_cycles(lazy=False) == []
+
+
+CLIENT_LAYER = (
+    "trio_openai._types",
+    "trio_openai._request",
+    "trio_openai._exchange",
+    "trio_openai._client_base",
+    "trio_openai._client",
+    "trio_openai._streaming",
+    "trio_openai.resources",
+    "trio_openai.types",
+)
+
+
+def test_the_client_layer_imports_downward_only_even_lazily() -> None:
+    # Counting the imports inside functions too (the client's lazy service
+    # properties): no service may import the client back.
+    tangled = [
+        sorted(cycle)
+        for cycle in _import_cycles(lazy=True)
+        if any(m == layer or m.startswith(layer + ".") for m in cycle for layer in CLIENT_LAYER)
+    ]
+    assert tangled == []

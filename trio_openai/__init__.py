@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._client import NOT_GIVEN as NOT_GIVEN
 from ._client import Client as Client
 from ._config import PoolLimits as PoolLimits
 from ._config import Secret as Secret
@@ -27,6 +26,7 @@ from ._resilience import RateLimits as RateLimits
 from ._resilience import RetryPolicy as RetryPolicy
 from ._streaming import Stream as Stream
 from ._streaming import StreamState as StreamState
+from ._types import NOT_GIVEN as NOT_GIVEN
 from ._version import __version__ as __version__
 from .errors import APIConnectionError as APIConnectionError
 from .errors import APIError as APIError

@@ -43,8 +43,13 @@ States (a table, as in h11; the methods below obey it)::
   the next read at the latest (or at any checkpoint of the consumer's own loop).
 
 Hot path: one list index, two string tests (``"error"`` substring, end marker), the
-msgspec decode and the optional accumulator call per item. Events that could be
-special (an end marker, an error, an event named ``error``) take a slower path.
+msgspec decode, the optional accumulator call and the optional usage test per item.
+Events that could be special (an end marker, an error, an event named ``error``)
+take a slower path.
+
+Usage: a stream knows where its items report ``usage`` (:meth:`Stream._usage_carrier`)
+and hands that object to its ``on_usage`` hook; it never knows what is done with it
+(the client counts tokens and corrects its rate limiter there).
 
 Options rejected: a reader task feeding a memory channel (it reads ahead, needs a
 nursery, and turns every consumer error into an exception group); cleanup in
@@ -144,6 +149,9 @@ class Stream(Generic[T]):
             (``"[DONE]"``), or ``None`` when a terminal item ends it instead.
         terminal: says whether an item is the last one (handed out, then the end).
         accumulate: called with every item handed out (builds the final object).
+        on_usage: called with the object whose ``usage`` an item reports (see
+            :meth:`_usage_carrier`), after ``accumulate``; the client counts the
+            stream's tokens with it.
         reopen: sends the request again, for a connection that fails before the
             first item; ``reopens`` is how many times it may be used.
         max_event_size: the largest event accepted, in bytes.
@@ -164,6 +172,7 @@ class Stream(Generic[T]):
         "_events",
         "_index",
         "_max_event_size",
+        "_on_usage",
         "_pending_error",
         "_reopen",
         "_reopens_left",
@@ -183,6 +192,7 @@ class Stream(Generic[T]):
         done_marker: str | None = "[DONE]",
         terminal: Callable[[T], bool] | None = None,
         accumulate: Callable[[T], object] | None = None,
+        on_usage: Callable[[object], object] | None = None,
         reopen: Callable[[], Awaitable[Response]] | None = None,
         reopens: int = 0,
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
@@ -194,6 +204,7 @@ class Stream(Generic[T]):
         self._done_marker = done_marker
         self._terminal = terminal
         self._accumulate = accumulate
+        self._on_usage = on_usage
         self._reopen = reopen
         self._reopens_left = reopens
         # Invariant: events[index:] are received, not yet handed out; both are reset
@@ -267,6 +278,11 @@ class Stream(Generic[T]):
                 accumulate = self._accumulate
                 if accumulate is not None:
                     accumulate(item)
+                on_usage = self._on_usage
+                if on_usage is not None:
+                    carrier = self._usage_carrier(item)
+                    if carrier is not None:
+                        on_usage(carrier)
                 terminal = self._terminal
                 if terminal is not None and terminal(item):
                     self._complete()
@@ -287,6 +303,14 @@ class Stream(Generic[T]):
                 raise StopAsyncIteration
             else:
                 raise RuntimeError("the stream failed earlier; its error was raised then")
+
+    def _usage_carrier(self, item: T) -> object | None:
+        """The object whose ``usage`` ``item`` reports, or ``None`` if it reports none.
+
+        Chat and completion chunks carry ``usage`` themselves (the usage chunk);
+        subclasses whose items nest it (Responses events) override this.
+        """
+        return item if getattr(item, "usage", None) is not None else None
 
     def _special(self, event: ServerSentEvent) -> T | _EndMarker:
         """An event that may be the end marker or an error: the marker, an item, or raise."""

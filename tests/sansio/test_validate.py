@@ -1,10 +1,17 @@
-"""Request validation: every rule fails and passes, and all problems are reported."""
+"""Request validation: every rule fails and passes, and all problems are reported.
+
+Covers ``_validate`` (compiling, unknown and missing names, cross-field rules, build)
+and the checker nodes of ``_checkers`` it compiles types into, through the public
+``validate`` / ``build`` entry points: a node's rules are only meaningful as the
+problems a call reports.
+"""
 
 from __future__ import annotations
 
 import importlib
 import inspect
 import math
+import pkgutil
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -573,8 +580,16 @@ _AREAS = (
 @pytest.mark.parametrize("area", _AREAS)
 def test_every_struct_has_a_decoder_and_every_params_type_a_plan(area: str) -> None:
     module = importlib.import_module(f"trio_openai.types.{area}")
-    for _, obj in inspect.getmembers(module, inspect.isclass):
-        if obj.__module__ != module.__name__ or not issubclass(obj, msgspec.Struct):
+    modules = [module]
+    if hasattr(module, "__path__"):  # an area split into private submodules
+        modules += [
+            importlib.import_module(f"{module.__name__}.{info.name}")
+            for info in pkgutil.iter_modules(module.__path__)
+        ]
+    names = {m.__name__ for m in modules}
+    classes = {obj for m in modules for _, obj in inspect.getmembers(m, inspect.isclass)}
+    for obj in sorted(classes, key=lambda c: c.__qualname__):
+        if obj.__module__ not in names or not issubclass(obj, msgspec.Struct):
             continue
         if obj.__name__.startswith("_"):
             continue

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     import msgspec
 
-    from .._client import Client
+    from .._client_base import ClientBase
     from .._streaming import Stream
 
 __all__ = [
@@ -70,10 +70,6 @@ def split_options(params: dict[str, Any]) -> CallOptions:
     return options
 
 
-def encode_body(body: Mapping[str, Any]) -> bytes:
-    return encode(body)
-
-
 def path_id(value: object, name: str) -> str:
     """Check an id that goes into a URL path (non-empty, no ``/``, ``?`` or ``#``).
 
@@ -92,7 +88,7 @@ T = TypeVar("T")
 
 
 async def post_json_or_stream(
-    client: Client,
+    client: ClientBase,
     path: str,
     params_type: type[msgspec.Struct],
     params: dict[str, Any],
@@ -166,7 +162,7 @@ class Resource:
 
     __slots__ = ("_client",)
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: ClientBase) -> None:
         self._client = client
 
     def __repr__(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .._client import NOT_GIVEN, _NotGiven
+from .._types import NOT_GIVEN, NotGiven
 from ..types._base import encode
 from ..types.batches import Batch, BatchCreateParams
 from ._base import Resource, build_body, path_id
@@ -25,7 +25,7 @@ class Batches(Resource):
     async def create(
         self,
         *,
-        timeout: float | Timeouts | _NotGiven | None = NOT_GIVEN,
+        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, object] | None = None,

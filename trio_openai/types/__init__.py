@@ -5,7 +5,9 @@
 ``moderations``, ``files``, ``batches``, ``images``, ``audio``, ``responses``)
 is imported on first use of one of its names here, through the module
 ``__getattr__``, or directly as ``trio_openai.types.<area>`` (the chat types
-with the first ``client.chat`` call).
+with the first ``client.chat`` call). The two large areas, ``chat`` and
+``responses``, are packages of private modules (request types, response objects,
+stream events) that re-export every public name, so the path stays the area's.
 
 Rules kept: the public names follow the official SDK; ``__all__`` lists every
 name this package resolves, eager or lazy (a test resolves them all).

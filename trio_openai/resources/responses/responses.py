@@ -1,15 +1,28 @@
-"""``client.responses``: the Responses API, JSON and typed event streams."""
+"""``client.responses``: the Responses API (``/responses``), JSON or typed event streams.
+
+Theory of operation
+-------------------
+``create`` validates the arguments against
+:class:`~trio_openai.types.responses.ResponseCreateParams`, then decodes the answer
+into a :class:`~trio_openai.types.responses.Response` or, with ``stream=True``,
+returns a :class:`ResponseStream` once the response head is in. A Responses stream
+has no ``[DONE]`` marker: it ends on its terminal event (``response.completed``,
+``.incomplete`` or ``.failed``), which is handed out; that event's ``response`` is
+the final object, and carries the usage the client counts. The input items of a
+stored response are the sub-service :attr:`Responses.input_items`
+(:mod:`.input_items`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from .._client import NOT_GIVEN, _NotGiven
-from .._streaming import Stream, TextDeltas
-from ..errors import Problem, ValidationError
-from ..types._base import attach_response_info
-from ..types.responses import (
+from ..._streaming import Stream, TextDeltas
+from ..._types import NOT_GIVEN, NotGiven
+from ...errors import Problem, ValidationError
+from ...types._base import attach_response_info
+from ...types.responses import (
     STREAM_EVENTS,
     TERMINAL_EVENT_TYPES,
     Response,
@@ -17,13 +30,13 @@ from ..types.responses import (
     ResponseStreamEvent,
     ResponseTextDeltaEvent,
 )
-from ._base import Resource, StreamContext, path_id, post_json_or_stream
+from .._base import Resource, StreamContext, path_id, post_json_or_stream
+from .input_items import InputItems
 
 if TYPE_CHECKING:
-    from .._config import Timeouts
-    from .._pagination import PageRequest
+    from ..._config import Timeouts
 
-__all__ = ["InputItems", "ResponseStream", "Responses"]
+__all__ = ["ResponseStream", "Responses"]
 
 
 def _is_terminal(event: ResponseStreamEvent) -> bool:
@@ -93,29 +106,13 @@ class ResponseStream(Stream[ResponseStreamEvent]):
         """The ``response.output_text.delta`` pieces as they arrive (others are skipped)."""
         return TextDeltas(self, _output_text_delta)
 
-
-class InputItems(Resource):
-    __slots__ = ()
-
-    def list(
-        self,
-        response_id: str,
-        *,
-        after: str | None = None,
-        limit: int | None = None,
-        order: Literal["asc", "desc"] | None = None,
-        include: list[str] | None = None,
-        **options: Any,
-    ) -> PageRequest[dict[str, Any]]:
-        query: dict[str, object] = {"after": after, "limit": limit, "order": order}
-        if include:
-            query["include"] = list(include)
-        return self._client._list(
-            f"/responses/{path_id(response_id, 'response_id')}/input_items",
-            dict,
-            query,
-            options,
-        )
+    def _usage_carrier(self, item: ResponseStreamEvent) -> object | None:
+        # Events carry no usage of their own; the lifecycle events nest the response
+        # object, whose usage is set on the terminal one.
+        if getattr(item, "usage", None) is not None:
+            return item
+        response = getattr(item, "response", None)
+        return response if getattr(response, "usage", None) is not None else None
 
 
 class Responses(Resource):
@@ -132,7 +129,7 @@ class Responses(Resource):
         self,
         *,
         stream: bool = False,
-        timeout: float | Timeouts | _NotGiven | None = NOT_GIVEN,
+        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, object] | None = None,

@@ -1,45 +1,24 @@
-"""Chat Completions wire types: request params, completion, chunk, stored objects.
-
-Purpose
-    ``POST /chat/completions`` (JSON and SSE), the stored-completion endpoints
-    (list, retrieve, update, delete, messages).
-
-Rules kept
-    * Messages, content parts, tools and the other nested request objects are
-      the caller's own dicts, typed for checkers by the TypedDicts below (the
-      official SDK's names) and checked by ``trio_openai._validate`` against
-      them. They are sent as given: key order, and keys newer than this
-      library, survive exactly as in the SDK. A tagged union of Structs was
-      rejected: it reorders keys, drops unknown ones, and costs a conversion
-      per message on every call.
-    * A ``ChatCompletionMessage`` from a previous response may be appended to
-      ``messages`` as is: the validator turns it into its request form with
-      ``to_param()``.
-    * Responses: unknown fields ignored, enum-like fields are ``str``, and any
-      field that may be absent has a default. Tool calls are one Struct with
-      ``type`` plus optional ``function`` / ``custom`` payloads, so a new tool
-      call type still decodes.
-"""
+# msgspec and trio_openai._validate evaluate annotations at run time, so names
+# used only in annotations must stay run-time imports.
+"""Chat Completions request types: ``ChatCompletionCreateParams`` and the messages,
+content parts, tools and options it takes (the caller's dicts, typed by TypedDicts),
+with the cross-field rules the API documents."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypedDict
 
-from msgspec import UNSET, Meta, UnsetType, field
+from msgspec import UNSET, Meta, UnsetType
 
-from ._base import (
-    APIObject,
+from .._base import (
     CrossFieldRule,
-    DeletedObject,
     Problem,
     RequestParams,
     ValidateAs,
-    WireModel,
     value_repr,
 )
-from .shared import (
+from ..shared import (
     ChoiceCount,
-    CompletionUsage,
     FunctionDefinition,
     FunctionName,
     LogitBias,
@@ -66,59 +45,6 @@ from .shared import (
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
-__all__ = [
-    # request: content parts
-    "ChatCompletionContentPartTextParam",
-    "ChatCompletionContentPartImageParam",
-    "ChatCompletionContentPartInputAudioParam",
-    "ChatCompletionContentPartFileParam",
-    "ChatCompletionContentPartRefusalParam",
-    "ChatCompletionContentPartParam",
-    # request: messages
-    "ChatCompletionSystemMessageParam",
-    "ChatCompletionDeveloperMessageParam",
-    "ChatCompletionUserMessageParam",
-    "ChatCompletionAssistantMessageParam",
-    "ChatCompletionToolMessageParam",
-    "ChatCompletionFunctionMessageParam",
-    "ChatCompletionMessageParam",
-    "ChatCompletionMessageToolCallParam",
-    # request: tools and options
-    "ChatCompletionFunctionToolParam",
-    "ChatCompletionCustomToolParam",
-    "ChatCompletionToolUnionParam",
-    "ChatCompletionToolChoiceOptionParam",
-    "ChatCompletionNamedToolChoiceParam",
-    "ChatCompletionAudioParam",
-    "ChatCompletionStreamOptionsParam",
-    "ChatCompletionPredictionContentParam",
-    "WebSearchOptions",
-    "ResponseFormat",
-    "ChatCompletionCreateParams",
-    "ChatCompletionUpdateParams",
-    # response
-    "ChatCompletion",
-    "Choice",
-    "ChoiceLogprobs",
-    "ChatCompletionMessage",
-    "ChatCompletionMessageToolCall",
-    "Function",
-    "Custom",
-    "FunctionCall",
-    "Annotation",
-    "AnnotationURLCitation",
-    "ChatCompletionAudio",
-    "ChatCompletionTokenLogprob",
-    "TopLogprob",
-    "ChatCompletionChunk",
-    "ChunkChoice",
-    "ChoiceDelta",
-    "ChoiceDeltaToolCall",
-    "ChoiceDeltaToolCallFunction",
-    "ChoiceDeltaFunctionCall",
-    "ChatCompletionDeleted",
-    "ChatCompletionStoreMessage",
-]
 
 # ==========================================================================
 # Request: content parts
@@ -622,233 +548,3 @@ class ChatCompletionUpdateParams(RequestParams, kw_only=True):
     """The body of ``POST /chat/completions/{id}`` (only metadata can change)."""
 
     metadata: Metadata | None
-
-
-# ==========================================================================
-# Response: chat.completion
-# ==========================================================================
-
-
-class TopLogprob(WireModel, kw_only=True):
-    """One of the most likely tokens at a position."""
-
-    token: str = ""
-    logprob: float = 0.0
-    bytes: list[int] | None = None
-
-
-class ChatCompletionTokenLogprob(WireModel, kw_only=True):
-    """Log probability of one output token (``bytes`` may be null)."""
-
-    token: str = ""
-    logprob: float = 0.0
-    bytes: list[int] | None = None
-    top_logprobs: list[TopLogprob] = field(default_factory=list)
-
-
-class ChoiceLogprobs(WireModel, kw_only=True):
-    """Log probabilities of a choice's content and refusal tokens."""
-
-    content: list[ChatCompletionTokenLogprob] | None = None
-    refusal: list[ChatCompletionTokenLogprob] | None = None
-
-
-class Function(WireModel, kw_only=True):
-    """A function call: ``arguments`` is JSON text and may be invalid JSON."""
-
-    name: str = ""
-    arguments: str = ""
-
-
-class Custom(WireModel, kw_only=True):
-    """A custom tool call with free-form ``input``."""
-
-    name: str = ""
-    input: str = ""
-
-
-class ChatCompletionMessageToolCall(WireModel, kw_only=True):
-    """A tool call: ``type`` is ``"function"`` (``function`` set) or ``"custom"``
-    (``custom`` set); a newer type decodes with both left ``None``."""
-
-    id: str = ""
-    type: str = "function"
-    function: Function | None = None
-    custom: Custom | None = None
-
-    def to_param(self) -> dict[str, Any]:
-        """Return the request form (``tool_calls[]`` of an assistant message)."""
-        param: dict[str, Any] = {"id": self.id, "type": self.type}
-        if self.function is not None:
-            param["function"] = {"name": self.function.name, "arguments": self.function.arguments}
-        if self.custom is not None:
-            param["custom"] = {"name": self.custom.name, "input": self.custom.input}
-        return param
-
-
-class FunctionCall(WireModel, kw_only=True):
-    """The deprecated single function call of a message."""
-
-    name: str = ""
-    arguments: str = ""
-
-
-class AnnotationURLCitation(WireModel, kw_only=True):
-    """A web citation spanning ``content[start_index:end_index]``."""
-
-    start_index: int = 0
-    end_index: int = 0
-    url: str = ""
-    title: str = ""
-
-
-class Annotation(WireModel, kw_only=True):
-    """A message annotation; ``url_citation`` is set when ``type == "url_citation"``."""
-
-    type: str = "url_citation"
-    url_citation: AnnotationURLCitation | None = None
-
-
-class ChatCompletionAudio(WireModel, kw_only=True):
-    """Audio output of a message (base64 ``data`` and its ``transcript``)."""
-
-    id: str = ""
-    expires_at: int = 0
-    data: str = ""
-    transcript: str = ""
-
-
-class ChatCompletionMessage(WireModel, kw_only=True):
-    """The assistant message of a choice."""
-
-    role: str = "assistant"
-    content: str | None = None
-    refusal: str | None = None
-    tool_calls: list[ChatCompletionMessageToolCall] | None = None
-    annotations: list[Annotation] | None = None
-    audio: ChatCompletionAudio | None = None
-    function_call: FunctionCall | None = None
-
-    def to_param(self) -> dict[str, Any]:
-        """Return this message as a request message, to continue the conversation.
-
-        Only keys that a request assistant message accepts are kept
-        (``annotations`` and audio data are dropped; audio is referenced by id).
-        """
-        param: dict[str, Any] = {"role": self.role, "content": self.content}
-        if self.refusal is not None:
-            param["refusal"] = self.refusal
-        if self.tool_calls:
-            param["tool_calls"] = [call.to_param() for call in self.tool_calls]
-        if self.function_call is not None:
-            param["function_call"] = {
-                "name": self.function_call.name,
-                "arguments": self.function_call.arguments,
-            }
-        if self.audio is not None:
-            param["audio"] = {"id": self.audio.id}
-        return param
-
-
-class Choice(WireModel, kw_only=True):
-    """One choice of a chat completion."""
-
-    index: int = 0
-    message: ChatCompletionMessage
-    finish_reason: str | None = None
-    logprobs: ChoiceLogprobs | None = None
-
-
-class ChatCompletion(APIObject, kw_only=True):
-    """``object: "chat.completion"``."""
-
-    id: str
-    object: str = "chat.completion"
-    created: int = 0
-    model: str = ""
-    choices: list[Choice]
-    usage: CompletionUsage | None = None
-    service_tier: str | None = None
-    system_fingerprint: str | None = None
-    metadata: dict[str, str] | None = None
-    moderation: dict[str, Any] | None = None
-
-
-# ==========================================================================
-# Response: chat.completion.chunk (streaming)
-# ==========================================================================
-
-
-class ChoiceDeltaToolCallFunction(WireModel, kw_only=True):
-    """A fragment of a function call; concatenate ``arguments`` by index."""
-
-    name: str | None = None
-    arguments: str | None = None
-
-
-class ChoiceDeltaToolCall(WireModel, kw_only=True):
-    """A tool call fragment; ``index`` (not ``id``) identifies the call."""
-
-    index: int = 0
-    id: str | None = None
-    type: str | None = None
-    function: ChoiceDeltaToolCallFunction | None = None
-
-
-class ChoiceDeltaFunctionCall(WireModel, kw_only=True):
-    """A fragment of the deprecated function call."""
-
-    name: str | None = None
-    arguments: str | None = None
-
-
-class ChoiceDelta(WireModel, kw_only=True):
-    """What a chunk adds to a choice; every field is optional."""
-
-    role: str | None = None
-    content: str | None = None
-    refusal: str | None = None
-    tool_calls: list[ChoiceDeltaToolCall] | None = None
-    function_call: ChoiceDeltaFunctionCall | None = None
-
-
-class ChunkChoice(WireModel, kw_only=True):
-    """One choice of a chunk; ``finish_reason`` is set on its last chunk."""
-
-    index: int = 0
-    delta: ChoiceDelta = field(default_factory=ChoiceDelta)
-    finish_reason: str | None = None
-    logprobs: ChoiceLogprobs | None = None
-
-
-class ChatCompletionChunk(APIObject, kw_only=True):
-    """``object: "chat.completion.chunk"``; ``choices`` may be empty (usage chunk)."""
-
-    id: str = ""
-    object: str = "chat.completion.chunk"
-    created: int = 0
-    model: str = ""
-    choices: list[ChunkChoice] = field(default_factory=list)
-    usage: CompletionUsage | None = None
-    service_tier: str | None = None
-    system_fingerprint: str | None = None
-    obfuscation: str | None = None
-    moderation: dict[str, Any] | None = None
-
-
-# ==========================================================================
-# Stored completions
-# ==========================================================================
-
-
-class ChatCompletionDeleted(DeletedObject, kw_only=True):
-    """``object: "chat.completion.deleted"``."""
-
-    object: str = "chat.completion.deleted"
-
-
-class ChatCompletionStoreMessage(ChatCompletionMessage, kw_only=True):
-    """A message of a stored completion (``GET .../messages``)."""
-
-    id: str = ""
-    content_parts: list[dict[str, Any]] | None = None

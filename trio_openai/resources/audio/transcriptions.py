@@ -1,18 +1,25 @@
-"""``client.audio``: transcriptions (multipart upload) and speech (binary, streamed)."""
+"""``client.audio.transcriptions``: ``POST /audio/transcriptions``, a multipart upload.
+
+The audio goes as a streamed multipart body
+(:class:`~trio_openai._multipart.MultipartBody`: a file path is read piece by piece,
+never whole). The JSON formats decode into
+:class:`~trio_openai.types.audio.Transcription` (``verbose_json``:
+:class:`~trio_openai.types.audio.TranscriptionVerbose`); the text formats
+(``text``, ``srt``, ``vtt``) come back as a ``str``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from .._multipart import FileInput, MultipartBody
-from ..errors import Problem, ValidationError
-from ..types._base import encode
-from ..types.audio import SpeechCreateParams, Transcription, TranscriptionVerbose
-from ._base import Resource, build_body
-from ._binary import BinaryResponse
+from ..._multipart import FileInput, MultipartBody
+from ...errors import Problem, ValidationError
+from ...types.audio import Transcription, TranscriptionVerbose
+from .._base import Resource
+from .._binary import BinaryResponse
 
-__all__ = ["Audio", "Speech", "Transcriptions"]
+__all__ = ["Transcriptions"]
 
 _TEXT_FORMATS = frozenset({"text", "srt", "vtt"})
 _FORMATS = frozenset({"json", "verbose_json", "diarized_json"}) | _TEXT_FORMATS
@@ -109,49 +116,3 @@ class Transcriptions(Resource):
             extra_headers=extra,
             **options,
         )
-
-
-class Speech(Resource):
-    """``POST /audio/speech``."""
-
-    __slots__ = ()
-
-    async def create(
-        self,
-        *,
-        extra_body: Mapping[str, object] | None = None,
-        **params: Any,
-    ) -> BinaryResponse:
-        """Synthesize speech; the audio is streamed to the caller.
-
-        ``async with await client.audio.speech.create(...) as audio:
-        await audio.write_to_file("out.mp3")``.
-        """
-        options = {
-            k: params.pop(k)
-            for k in ("timeout", "max_retries", "extra_headers", "extra_query")
-            if k in params
-        }
-        body = build_body(SpeechCreateParams, params, extra_body)
-        response = await self._client._call_raw(
-            "POST",
-            "/audio/speech",
-            json=encode(body),
-            accept="application/octet-stream",
-            **options,
-        )
-        return BinaryResponse(response)
-
-
-class Audio(Resource):
-    """``client.audio``."""
-
-    __slots__ = ()
-
-    @property
-    def transcriptions(self) -> Transcriptions:
-        return Transcriptions(self._client)
-
-    @property
-    def speech(self) -> Speech:
-        return Speech(self._client)

@@ -1,4 +1,21 @@
-"""``client.chat.completions``: create (JSON or stream), stream, parse, stored completions."""
+"""``client.chat.completions``: ``/chat/completions`` and its stored completions.
+
+Theory of operation
+-------------------
+``create`` validates the keyword arguments against
+:class:`~trio_openai.types.chat.ChatCompletionCreateParams` (every problem at once,
+nothing sent on error), then either decodes the JSON answer into a
+:class:`~trio_openai.types.chat.ChatCompletion` or, with ``stream=True``, returns a
+:class:`ChatCompletionStream` once the response head is in. The stream folds every
+chunk it hands out into the final completion (:class:`~trio_openai._accumulate.ChatAccumulator`),
+however it is read. ``stream()`` is the same call as an ``async with`` block;
+``parse()`` sends a strict JSON schema built from a type and decodes each choice's
+content into it (:class:`ParsedChatCompletion`).
+
+The stored-completion endpoints (``store=True``: list, retrieve, update, delete) sit
+on the same URL collection; the messages of one stored completion are the
+sub-service :attr:`ChatCompletions.messages` (:mod:`.messages`).
+"""
 
 from __future__ import annotations
 
@@ -7,32 +24,27 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 import msgspec
 
-from .._accumulate import ChatAccumulator
-from .._client import NOT_GIVEN, _NotGiven
-from .._schema import response_format_for
-from .._streaming import Stream, TextDeltas
-from ..errors import APIResponseValidationError, Problem, ValidationError
-from ..types._base import attach_response_info, decoder_for, encode
-from ..types.chat import (
+from ...._accumulate import ChatAccumulator
+from ...._schema import response_format_for
+from ...._streaming import Stream, TextDeltas
+from ...._types import NOT_GIVEN, NotGiven
+from ....errors import APIResponseValidationError, Problem, ValidationError
+from ....types._base import attach_response_info, decoder_for, encode
+from ....types.chat import (
     ChatCompletion,
     ChatCompletionChunk,
     ChatCompletionCreateParams,
     ChatCompletionDeleted,
-    ChatCompletionStoreMessage,
     ChatCompletionUpdateParams,
 )
-from ._base import Resource, StreamContext, build_body, path_id, post_json_or_stream
+from ..._base import Resource, StreamContext, build_body, path_id, post_json_or_stream
+from .messages import Messages
 
 if TYPE_CHECKING:
-    from .._config import Timeouts
-    from .._pagination import PageRequest
+    from ...._config import Timeouts
+    from ...._pagination import PageRequest
 
-__all__ = [
-    "Chat",
-    "ChatCompletionStream",
-    "ChatCompletions",
-    "ParsedChatCompletion",
-]
+__all__ = ["ChatCompletionStream", "ChatCompletions", "ParsedChatCompletion"]
 
 T = TypeVar("T")
 
@@ -117,7 +129,7 @@ class ChatCompletions(Resource):
         self,
         *,
         stream: Literal[False] = False,
-        timeout: float | Timeouts | _NotGiven | None = ...,
+        timeout: float | Timeouts | NotGiven | None = ...,
         max_retries: int | None = ...,
         extra_headers: Mapping[str, str] | None = ...,
         extra_query: Mapping[str, object] | None = ...,
@@ -130,7 +142,7 @@ class ChatCompletions(Resource):
         self,
         *,
         stream: Literal[True],
-        timeout: float | Timeouts | _NotGiven | None = ...,
+        timeout: float | Timeouts | NotGiven | None = ...,
         max_retries: int | None = ...,
         extra_headers: Mapping[str, str] | None = ...,
         extra_query: Mapping[str, object] | None = ...,
@@ -142,7 +154,7 @@ class ChatCompletions(Resource):
         self,
         *,
         stream: bool = False,
-        timeout: float | Timeouts | _NotGiven | None = NOT_GIVEN,
+        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, object] | None = None,
@@ -196,7 +208,7 @@ class ChatCompletions(Resource):
         self,
         *,
         response_format: type[T],
-        timeout: float | Timeouts | _NotGiven | None = NOT_GIVEN,
+        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, object] | None = None,
@@ -299,35 +311,6 @@ class ChatCompletions(Resource):
         return self._client._list("/chat/completions", ChatCompletion, query, options)
 
     @property
-    def messages(self) -> _StoredMessages:
-        return _StoredMessages(self._client)
-
-
-class _StoredMessages(Resource):
-    __slots__ = ()
-
-    def list(
-        self,
-        completion_id: str,
-        *,
-        after: str | None = None,
-        limit: int | None = None,
-        order: Literal["asc", "desc"] | None = None,
-        **options: Any,
-    ) -> PageRequest[ChatCompletionStoreMessage]:
-        return self._client._list(
-            f"/chat/completions/{path_id(completion_id, 'completion_id')}/messages",
-            ChatCompletionStoreMessage,
-            {"after": after, "limit": limit, "order": order},
-            options,
-        )
-
-
-class Chat(Resource):
-    """``client.chat``."""
-
-    __slots__ = ()
-
-    @property
-    def completions(self) -> ChatCompletions:
-        return ChatCompletions(self._client)
+    def messages(self) -> Messages:
+        """``/chat/completions/{completion_id}/messages``: a stored completion's messages."""
+        return Messages(self._client)

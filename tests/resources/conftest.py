@@ -1,0 +1,27 @@
+"""Every service round-trips through the embedded OpenAI server.
+
+Each test checks the exact JSON the server received (unset fields absent) and the
+decoded fields a user reads. ``server`` is a fresh mock server per test; ``client``
+a client of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+import trio_openai
+from trio_openai.testing import MockOpenAIServer, open_mock_server
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[MockOpenAIServer]:
+    async with open_mock_server(seed=3) as s:
+        yield s
+
+
+@pytest.fixture
+async def client(server: MockOpenAIServer) -> AsyncIterator[trio_openai.Client]:
+    async with trio_openai.Client(api_key=server.api_key, base_url=server.base_url) as c:
+        yield c

@@ -1,0 +1,297 @@
+"""``ClientBase``: the request path every service call takes, below the public ``Client``.
+
+Theory of operation
+-------------------
+A client view is a frozen :class:`~trio_openai._config.ClientConfig`, the
+:class:`~trio_openai._exchange.ClientState` it shares with its other views, and the
+:class:`~trio_openai._request.RequestBuilder` made from that config. This class holds
+the three and sends requests with them; :class:`~trio_openai.Client` adds what users
+see (construction, views, the ``async with`` block, services, public properties).
+
+Every call goes the same way::
+
+    _send     check open -> retries, time limits, URL, headers (RequestBuilder)
+              -> pool.prepare (a bad request is a ValidationError, nothing sent)
+              -> orchestrator.send (breaker, limiter, pool, retries) -> Attempted
+    _call     _send, then decode the body into the result type inside an Exchange,
+              which records the call and its usage exactly once
+    _call_raw _send with the body left unread (downloads, streams); the call is
+              recorded when the head arrives and the body may take as long as bytes
+              keep coming within the read timeout
+    _stream   _call_raw, wrapped in a Stream whose usage is counted by its hook
+    _list     _call per page, behind a PageRequest
+
+The services (``resources/``) call these methods; the JSONL runner uses the seam
+:meth:`_exchange` / :meth:`_estimate_tokens` / :attr:`_limits_requests`, which
+keeps its calls in the same bookkeeping without a service in between.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import msgspec
+
+from ._exchange import Exchange, stream_usage_counter, usage_of
+from ._http._exceptions import InvalidRequestError
+from ._pagination import PageRequest
+from ._resilience import IDEMPOTENCY_HEADER, estimate_tokens, new_idempotency_key
+from ._streaming import Stream
+from ._types import NOT_GIVEN, NotGiven
+from .errors import APIResponseValidationError, Problem, ValidationError
+from .types._base import ListPage, attach_response_info, decoder_for
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ._config import ClientConfig, Timeouts
+    from ._exchange import ClientState
+    from ._http._pool import Body, Response
+    from ._request import RequestBuilder
+    from ._resilience import Attempted
+
+__all__ = ["ClientBase"]
+
+T = TypeVar("T")
+S = TypeVar("S", bound=Stream[Any])
+
+
+class ClientBase:
+    """A client view that can send: configuration, shared state, request builder.
+
+    Not made directly: :class:`~trio_openai.Client` sets the three attributes.
+    """
+
+    _config: ClientConfig
+    _state: ClientState
+    _requests: RequestBuilder
+
+    def _check_open(self) -> None:
+        """Raise ``RuntimeError`` unless inside the client's ``async with`` block."""
+        state = self._state
+        if state.closed:
+            raise RuntimeError("this Client is closed: its `async with` block has ended")
+        if not state.entered:
+            raise RuntimeError(
+                "use the Client as `async with trio_openai.Client(...) as client:` "
+                "(it owns connections that must be closed)"
+            )
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: bytes | None = None,
+        content: Body = None,
+        content_type: str | None = None,
+        accept: str | None = None,
+        query: Mapping[str, object] | None = None,
+        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        stream: bool = False,
+        estimated_tokens: int = 0,
+    ) -> Attempted:
+        """Build the request, run it through the orchestrator, return the outcome."""
+        self._check_open()
+        requests = self._requests
+        retries = requests.max_retries(max_retries)
+        timeouts = requests.timeouts(timeout)
+        url = requests.url(path, query, extra_query)
+        headers = requests.headers(
+            method,
+            json=json is not None,
+            content_type=content_type,
+            accept=accept,
+            extra_headers=extra_headers,
+        )
+        body: Body = json if json is not None else content
+        state = self._state
+        try:
+            prepared = state.pool.prepare(method, url, headers, body)
+        except InvalidRequestError as exc:
+            raise ValidationError([Problem("request", str(exc), None)]) from None
+        return await state.orchestrator.send(
+            prepared,
+            timeouts,
+            path=path,
+            max_retries=retries,
+            stream=stream,
+            estimated_tokens=estimated_tokens,
+        )
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        cast_to: type[T],
+        json: bytes | None = None,
+        content: Body = None,
+        content_type: str | None = None,
+        accept: str | None = None,
+        query: Mapping[str, object] | None = None,
+        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        estimated_tokens: int = 0,
+    ) -> T:
+        """A JSON call: send, then decode the body into ``cast_to``."""
+        attempted = await self._send(
+            method,
+            path,
+            json=json,
+            content=content,
+            content_type=content_type,
+            accept=accept,
+            query=query,
+            timeout=timeout,
+            max_retries=max_retries,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            estimated_tokens=estimated_tokens,
+        )
+        return self._decode(attempted, cast_to, method, path, estimated_tokens)
+
+    def _decode(
+        self, attempted: Attempted, cast_to: type[T], method: str, path: str, estimated: int
+    ) -> T:
+        with Exchange(self._state, attempted, method, path, estimated) as exchange:
+            response = attempted.response
+            try:
+                result: T = decoder_for(cast_to).decode(response.content)
+            except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+                raise APIResponseValidationError(
+                    str(exc),
+                    status_code=response.status,
+                    headers=response.headers,
+                    body=response.content[:4096],
+                ) from exc
+            headers = response.headers
+            attach_response_info(result, request_id=headers.get("x-request-id"), headers=headers)
+            exchange.settle(*usage_of(result))
+            return result
+
+    # -- the seam for the JSONL runner -------------------------------------------------
+
+    async def _exchange(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: bytes,
+        max_retries: int | None = None,
+        estimated_tokens: int = 0,
+    ) -> Exchange:
+        """The seam for layers above the services (the JSONL runner): send one JSON
+        request through the resilience stack and hand back an :class:`Exchange`, which
+        the caller uses as a context manager and settles with the reply's usage."""
+        attempted = await self._send(
+            method, path, json=json, max_retries=max_retries, estimated_tokens=estimated_tokens
+        )
+        return Exchange(self._state, attempted, method, path, estimated_tokens)
+
+    def _estimate_tokens(self, body: Mapping[str, Any], endpoint: str | None = None) -> int:
+        """The token cost to reserve for ``body``: 0 unless a token budget is in force."""
+        if not self._state.wants_token_estimate():
+            return 0
+        return estimate_tokens(body, endpoint=endpoint)
+
+    @property
+    def _limits_requests(self) -> bool:
+        """Whether a rate limiter (client budgets or server headers) paces this client."""
+        return self._state.limiter is not None
+
+    def _wants_token_estimate(self) -> bool:
+        """Whether a token budget is in force (client TPM or server token limits)."""
+        return self._state.wants_token_estimate()
+
+    # -- pages, raw bodies, streams ----------------------------------------------------
+
+    def _list(
+        self,
+        path: str,
+        item_type: type[T],
+        query: Mapping[str, object],
+        options: Mapping[str, Any],
+    ) -> PageRequest[T]:
+        """A cursor-paginated list: await for a page, iterate for every item."""
+        page_type = ListPage[item_type]  # type: ignore[valid-type]
+        base_query = {k: v for k, v in query.items() if v is not None}
+
+        async def fetch(cursor_query: Mapping[str, object]) -> ListPage[T]:
+            result: ListPage[T] = await self._call(
+                "GET", path, cast_to=page_type, query=cursor_query, **options
+            )
+            return result
+
+        return PageRequest(fetch, base_query)
+
+    async def _call_raw(
+        self,
+        method: str,
+        path: str,
+        **kwargs: Any,
+    ) -> Response:
+        """A call whose body the caller reads (binary downloads, streams).
+
+        The response's head is in; reading its body may take as long as bytes keep
+        coming within the read timeout (the per-attempt total covered the head).
+        """
+        attempted = await self._send(method, path, stream=True, **kwargs)
+        self._state.orchestrator.finish(attempted, method=method, path=path)
+        response = attempted.response
+        response.deadline = math.inf
+        return response
+
+    async def _stream(
+        self,
+        path: str,
+        *,
+        json: bytes,
+        decode: Callable[[str], T],
+        stream_class: type[S],
+        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        estimated_tokens: int = 0,
+    ) -> S:
+        """POST a streaming request; return its :class:`Stream` once the head is in.
+
+        ``decode`` turns one event's ``data`` into an item. An error status raises
+        here (the response is closed first). If the body breaks before the first
+        event, the request is sent again within the retry budget, with the same
+        idempotency key; after that, nothing is retried. The usage the stream's
+        items report reaches the metrics and the rate limiter through its
+        ``on_usage`` hook.
+        """
+        headers = dict(extra_headers) if extra_headers else {}
+        if not any(name.lower() == IDEMPOTENCY_HEADER.lower() for name in headers):
+            headers[IDEMPOTENCY_HEADER] = new_idempotency_key()  # one key for every send
+        kwargs: dict[str, Any] = {
+            "json": json,
+            "timeout": timeout,
+            "max_retries": max_retries,
+            "extra_headers": headers,
+            "extra_query": extra_query,
+            "estimated_tokens": estimated_tokens,
+        }
+        response = await self._call_raw("POST", path, **kwargs)
+
+        async def reopen() -> Response:
+            return await self._call_raw("POST", path, **kwargs)
+
+        retries = self._config.max_retries if max_retries is None else max_retries
+        return stream_class(
+            response,
+            decode,
+            reopen=reopen,
+            reopens=retries,
+            on_usage=stream_usage_counter(self._state, estimated_tokens),
+        )

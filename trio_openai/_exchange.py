@@ -1,0 +1,195 @@
+"""What every view of a client shares, and the bookkeeping of each answered request.
+
+Theory of operation
+-------------------
+:class:`ClientState` is the part of a client that ``with_options`` views share: the
+connection pool, the circuit breakers, the rate limiter, the observer (metrics,
+hooks, spans), the orchestrator that drives them, and the open/closed flags of the
+``async with`` block. It is built once, by the first :class:`~trio_openai.Client`.
+
+Every answered request has bookkeeping that must happen exactly once, whatever
+happens after the response head arrived: the in-flight count goes down, the
+metrics record the call (with its tokens, or the name of the failure), and, when a
+token budget is in force, the budget's estimate is corrected from the reply's
+``usage``. Two shapes cover every call:
+
+- A JSON call is an :class:`Exchange`: a context manager around decoding the body.
+  :meth:`Exchange.settle` records success with the usage; leaving the block
+  unsettled (a decode failure, any exception, or the caller simply not settling)
+  records a failure named after the exception. The JSONL runner uses the same
+  seam (``Client._exchange``), so its calls are counted as the services' are.
+- A stream's call is recorded when its head arrives (the orchestrator's ``finish``);
+  its tokens come later, item by item: :func:`stream_usage_counter` is the
+  ``on_usage`` hook a :class:`~trio_openai.Stream` calls for the item that reports
+  usage (the usage chunk, the terminal Responses event).
+
+Usage is read by :func:`usage_of` from either spelling the API uses
+(``prompt_tokens``/``completion_tokens``, ``input_tokens``/``output_tokens``).
+
+Options rejected: settling in ``__del__`` (bookkeeping must not wait for the garbage
+collector), and letting the client rewrite a stream's accumulator to count usage (a
+higher layer reaching into a lower one's private state).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, final
+
+from ._resilience import Orchestrator
+from .errors import APIResponseValidationError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import TracebackType
+
+    from typing_extensions import Self
+
+    from ._http._pool import Pool, Response
+    from ._observe import Observer
+    from ._resilience import Attempted, BreakerRegistry, RateLimiter, RetryPolicy
+
+__all__ = ["ClientState", "Exchange", "stream_usage_counter", "usage_of"]
+
+
+@final
+class ClientState:
+    """What every view of one client shares. Opened and closed once.
+
+    Invariants: ``closed`` implies no new request starts; ``entered`` is set by the
+    first ``async with`` and never cleared.
+    """
+
+    __slots__ = (
+        "breakers",
+        "closed",
+        "entered",
+        "limiter",
+        "observer",
+        "orchestrator",
+        "pool",
+    )
+
+    def __init__(
+        self,
+        *,
+        pool: Pool,
+        breakers: BreakerRegistry | None,
+        limiter: RateLimiter | None,
+        observer: Observer,
+        retry_policy: RetryPolicy,
+        follow_server_limits: bool,
+    ) -> None:
+        self.pool = pool
+        self.breakers = breakers
+        self.limiter = limiter
+        self.observer = observer
+        self.orchestrator = Orchestrator(
+            pool,
+            retry_policy=retry_policy,
+            breakers=breakers,
+            limiter=limiter,
+            observer=observer,
+            follow_server_limits=follow_server_limits,
+        )
+        self.entered = False
+        self.closed = False
+
+    def wants_token_estimate(self) -> bool:
+        """Whether a token budget is in force (client TPM or server token limits)."""
+        limiter = self.limiter
+        if limiter is None:
+            return False
+        budget = limiter.budget
+        if budget.limits.tokens_per_minute is not None:
+            return True
+        server = budget.server_limits
+        return server is not None and server.limit_tokens is not None
+
+
+@final
+class Exchange:
+    """One answered request whose bookkeeping must pair: the in-flight count, the
+    metrics record and the token budget's correction are settled exactly once.
+
+    Use as a context manager: call :meth:`settle` with the reply's usage once it is
+    decoded; leaving the block unsettled (any exception, a decode failure included)
+    records the call as failed with that exception's type name.
+    """
+
+    __slots__ = ("_attempted", "_estimated", "_method", "_path", "_settled", "_state", "response")
+
+    def __init__(
+        self, state: ClientState, attempted: Attempted, method: str, path: str, estimated: int
+    ) -> None:
+        self._state = state
+        self._attempted = attempted
+        self._method = method
+        self._path = path
+        self._estimated = estimated
+        self._settled = False
+        self.response: Response = attempted.response
+
+    def settle(self, tokens_in: int = 0, tokens_out: int = 0, *, error: str | None = None) -> None:
+        """Record the call (once; later calls do nothing) and correct the token budget."""
+        if self._settled:
+            return
+        self._settled = True
+        state = self._state
+        limiter = state.limiter
+        if error is None and self._estimated and limiter is not None and (tokens_in or tokens_out):
+            limiter.record_usage(self._estimated, tokens_in + tokens_out)
+        state.orchestrator.finish(
+            self._attempted,
+            method=self._method,
+            path=self._path,
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            error=error,
+        )
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if not self._settled:
+            error = "abandoned" if exc_type is None else exc_type.__name__
+            if exc_type is not None and issubclass(exc_type, APIResponseValidationError):
+                error = "APIResponseValidationError"
+            self.settle(error=error)
+
+
+def stream_usage_counter(state: ClientState, estimated: int) -> Callable[[object], None]:
+    """The ``on_usage`` hook of one stream: feed the usage its items report to the
+    metrics and, when ``estimated`` tokens were reserved, to the rate limiter, as a
+    non-streaming call's usage is."""
+
+    def on_usage(carrier: object) -> None:
+        tokens_in, tokens_out = usage_of(carrier)
+        state.observer.metrics.add_tokens(tokens_in, tokens_out)
+        if estimated and state.limiter is not None:
+            state.limiter.record_usage(estimated, tokens_in + tokens_out)
+
+    return on_usage
+
+
+def usage_of(result: object) -> tuple[int, int]:
+    """``(tokens_in, tokens_out)`` of an object's ``usage``, in either spelling; zeros
+    when it has none."""
+    usage = getattr(result, "usage", None)
+    if usage is None:
+        return 0, 0
+    tokens_in = getattr(usage, "prompt_tokens", None)
+    if tokens_in is None:
+        tokens_in = getattr(usage, "input_tokens", 0)
+    tokens_out = getattr(usage, "completion_tokens", None)
+    if tokens_out is None:
+        tokens_out = getattr(usage, "output_tokens", 0)
+    return (
+        tokens_in if isinstance(tokens_in, int) else 0,
+        tokens_out if isinstance(tokens_out, int) else 0,
+    )

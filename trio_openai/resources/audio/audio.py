@@ -1,0 +1,23 @@
+"""``client.audio``: the namespace of the audio services."""
+
+from __future__ import annotations
+
+from .._base import Resource
+from .speech import Speech
+from .transcriptions import Transcriptions
+
+__all__ = ["Audio"]
+
+
+class Audio(Resource):
+    """``client.audio``."""
+
+    __slots__ = ()
+
+    @property
+    def transcriptions(self) -> Transcriptions:
+        return Transcriptions(self._client)
+
+    @property
+    def speech(self) -> Speech:
+        return Speech(self._client)

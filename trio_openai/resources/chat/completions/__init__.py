@@ -1,0 +1,9 @@
+"""``/chat/completions``: the service (:mod:`.completions`) and the messages of a
+stored completion (:mod:`.messages`)."""
+
+from .completions import ChatCompletions as ChatCompletions
+from .completions import ChatCompletionStream as ChatCompletionStream
+from .completions import ParsedChatCompletion as ParsedChatCompletion
+from .messages import Messages as Messages
+
+__all__ = ["ChatCompletionStream", "ChatCompletions", "Messages", "ParsedChatCompletion"]

@@ -1,0 +1,195 @@
+"""``client.embeddings``: ``POST /embeddings``, base64 on the wire, floats to the caller.
+
+Theory of operation
+-------------------
+Unless the caller sets ``encoding_format``, the vectors are asked for as base64:
+a quarter of the bytes of JSON floats, and msgspec decodes the base64 in C (the
+private ``_Base64Embedding`` Structs below). The little-endian float32 bytes are
+then viewed as a ``memoryview`` of format ``"f"`` (no copy) and either turned into
+``list[float]`` (the SDK's type, the default) or handed out as they are
+(``vectors="float32"``: :class:`~trio_openai.types.embeddings.Float32EmbeddingResponse`,
+readable by numpy without a copy, with no numpy dependency here). An explicit
+``encoding_format`` is sent and decoded as the caller asked.
+"""
+
+from __future__ import annotations
+
+import array
+import base64
+import sys
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal, overload
+
+import msgspec
+
+from .._types import NOT_GIVEN, NotGiven
+from ..errors import APIResponseValidationError, Problem, ValidationError
+from ..types._base import APIObject, WireModel, attach_response_info, encode
+from ..types.embeddings import (
+    CreateEmbeddingResponse,
+    Embedding,
+    EmbeddingCreateParams,
+    EmbeddingUsage,
+    Float32Embedding,
+    Float32EmbeddingResponse,
+    Float32Vector,
+)
+from ._base import Resource, build_body
+
+if TYPE_CHECKING:
+    from .._config import Timeouts
+
+__all__ = ["Embeddings", "decode_base64_floats"]
+
+
+def decode_base64_floats(text: str | bytes) -> list[float]:
+    """Little-endian float32 base64 -> floats (what ``encoding_format=base64`` sends)."""
+    raw = base64.b64decode(text) if isinstance(text, str) else text
+    return _floats(raw)
+
+
+def _floats(raw: bytes) -> list[float]:
+    return _as_list(_float32(raw))
+
+
+def _as_list(vector: Float32Vector) -> list[float]:
+    floats: list[float] = vector.tolist()  # type: ignore[assignment]
+    return floats
+
+
+def _float32(raw: bytes) -> Float32Vector:
+    """Little-endian float32 bytes as a memoryview of format ``"f"`` (no copy here)."""
+    if len(raw) % 4:
+        raise ValueError("base64 embedding is not a whole number of float32 values")
+    if sys.byteorder == "little":
+        return memoryview(raw).cast("f")
+    values = array.array("f")  # pragma: no cover - the wire format is little-endian
+    values.frombytes(raw)
+    values.byteswap()
+    return memoryview(values)
+
+
+class _Base64Embedding(WireModel, kw_only=True):
+    """What arrives when we asked for base64: msgspec decodes the base64 in C."""
+
+    index: int = 0
+    object: str = "embedding"
+    embedding: bytes = b""
+
+
+class _Base64EmbeddingResponse(APIObject, kw_only=True):
+    object: str = "list"
+    data: list[_Base64Embedding] = msgspec.field(default_factory=list)
+    model: str = ""
+    usage: EmbeddingUsage | None = None
+
+
+class Embeddings(Resource):
+    """``POST /embeddings``: base64 on the wire by default, floats to the caller."""
+
+    __slots__ = ()
+
+    @overload
+    async def create(
+        self,
+        *,
+        vectors: Literal["list"] = "list",
+        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        **params: Any,
+    ) -> CreateEmbeddingResponse: ...
+    @overload
+    async def create(
+        self,
+        *,
+        vectors: Literal["float32"],
+        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        **params: Any,
+    ) -> Float32EmbeddingResponse: ...
+    async def create(
+        self,
+        *,
+        vectors: Literal["list", "float32"] = "list",
+        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        **params: Any,
+    ) -> CreateEmbeddingResponse | Float32EmbeddingResponse:
+        """Create embeddings.
+
+        Unless ``encoding_format`` is given, the vectors are requested as base64 (a
+        quarter of the bytes of JSON floats) and decoded here: to ``list[float]``
+        (the SDK's type; the default), or with ``vectors="float32"`` to packed
+        float32 ``memoryview`` s (:class:`Float32EmbeddingResponse`), which skips
+        making one Python float per value: several times faster for large batches,
+        an eighth of the memory, and readable by numpy without a copy. An explicit
+        ``encoding_format="base64"`` leaves the vectors as base64 strings.
+
+        Raises:
+            ValidationError: bad params, or ``vectors="float32"`` with an explicit
+                ``encoding_format`` (it needs the base64 wire form it asks for).
+        """
+        if vectors not in ("list", "float32"):
+            raise ValidationError(
+                [Problem("vectors", "must be 'list' or 'float32'", repr(vectors))]
+            )
+        explicit = "encoding_format" in params
+        if explicit and vectors == "float32":
+            raise ValidationError(
+                [
+                    Problem(
+                        "encoding_format",
+                        "must be left unset with vectors='float32' (it asks for base64)",
+                        repr(params["encoding_format"]),
+                    )
+                ]
+            )
+        if not explicit:
+            params["encoding_format"] = "base64"
+        body = build_body(EmbeddingCreateParams, params, extra_body)
+        client = self._client
+        options: dict[str, Any] = {
+            "json": encode(body),
+            "timeout": timeout,
+            "max_retries": max_retries,
+            "extra_headers": extra_headers,
+            "extra_query": extra_query,
+            "estimated_tokens": client._estimate_tokens(body),
+        }
+        if explicit:
+            return await client._call(
+                "POST", "/embeddings", cast_to=CreateEmbeddingResponse, **options
+            )
+        raw = await client._call("POST", "/embeddings", cast_to=_Base64EmbeddingResponse, **options)
+        try:
+            decoded = [_float32(item.embedding) for item in raw.data]
+        except ValueError as exc:
+            raise APIResponseValidationError(
+                str(exc), status_code=200, headers=raw.response_headers
+            ) from exc
+        items = zip(raw.data, decoded, strict=True)
+        result: CreateEmbeddingResponse | Float32EmbeddingResponse
+        if vectors == "float32":
+            packed = [
+                Float32Embedding(index=i.index, object=i.object, embedding=v) for i, v in items
+            ]
+            result = Float32EmbeddingResponse(
+                object=raw.object, data=packed, model=raw.model, usage=raw.usage
+            )
+        else:
+            lists = [
+                Embedding(index=i.index, object=i.object, embedding=_as_list(v)) for i, v in items
+            ]
+            result = CreateEmbeddingResponse(
+                object=raw.object, data=lists, model=raw.model, usage=raw.usage
+            )
+        return attach_response_info(result, request_id=raw.request_id, headers=raw.response_headers)
