@@ -28,8 +28,7 @@ import msgspec
 import trio
 
 from ._config import DEFAULT_BASE_URL, ClientConfig, PoolLimits, Secret, Timeouts
-from ._http._exceptions import InvalidRequestError
-from ._http._pool import Pool
+from ._http import InvalidRequestError, Pool
 from ._observe import Observer, configure_logging_from_env
 from ._pagination import PageRequest
 from ._qs import encode_query
@@ -48,8 +47,7 @@ if TYPE_CHECKING:
 
     from typing_extensions import Self
 
-    from ._http._pool import Body, Response
-    from ._http._tls import CertSpec, VerifySpec
+    from ._http import Body, CertSpec, Response, VerifySpec
     from ._observe import HookName, MetricsSnapshot
     from ._resilience._orchestrator import Attempted
     from .resources.audio import Audio

@@ -15,7 +15,7 @@ def _transport_check(args: argparse.Namespace) -> int:
     import trio
 
     from ._config import PoolLimits, Timeouts
-    from ._http._pool import Pool
+    from ._http import Pool
     from .testing._http_server import open_http_server
 
     async def run() -> int:

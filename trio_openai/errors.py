@@ -60,7 +60,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import msgspec
 
-from trio_openai._http._exceptions import (
+from trio_openai._http import (
     ConnectError,
     ProxyError,
     ReadError,

@@ -26,7 +26,8 @@ Rules kept:
   synchronously (what ``trio.aclose_forcefully`` ends up doing for a socket), so
   cleanup under cancellation is bounded by construction and cannot be interrupted.
 - Time limits are cancel scopes created here, per phase, from absolute deadlines
-  passed in by the pool; expiry raises a :class:`TransportTimeout` naming the phase.
+  passed in by the pool (:class:`~._phase.PhaseScope`: a phase's limit capped by
+  the total); expiry raises a :class:`TransportTimeout` naming the phase.
   ``trio.Cancelled`` from the caller's own scopes always propagates untouched.
 - Every exchange has a schedule point: on a plain socket the request is written
   directly when the kernel takes it whole (after a cancellation check, so a cancelled
@@ -57,13 +58,12 @@ from ._exceptions import (
     ReadError,
     ReadTimeout,
     RemoteProtocolError,
-    TotalTimeout,
     TransportError,
-    TransportTimeout,
     WriteError,
     WriteTimeout,
 )
 from ._h1 import CHUNKED, HEAD_END, ChunkedBody, parse_response_head
+from ._phase import PhaseScope
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable
@@ -132,10 +132,9 @@ class HTTPConnection:
         "_h11",
         "_keep_alive",
         "_max_head",
-        "_phase",
+        "_phases",
         "_request",
         "_request_body",
-        "_scope",
         "_socket",
         "_started",
         "_stream",
@@ -176,10 +175,9 @@ class HTTPConnection:
         self._chunked: ChunkedBody | None = None
         self._h11: h11.Connection | None = None
         self._eof = False
-        # While exchange() runs, one cancel scope covers writing and reading the head;
-        # each phase moves its deadline. _phase = (name, phase limit, its deadline).
-        self._scope: trio.CancelScope | None = None
-        self._phase: tuple[str, float | None, float] = ("write", None, _INF)
+        # While exchange() runs, one scope covers writing and reading the head; each
+        # phase moves its deadline.
+        self._phases: PhaseScope | None = None
         self.origin = origin
         self.state = ConnectionState.NEW
         self.created_at = now
@@ -211,43 +209,18 @@ class HTTPConnection:
         (cheaper than a scope per phase on the hot path). Raises as those do.
         """
         self._total = total
-        with trio.CancelScope() as scope:
-            self._scope = scope
+        # When a phase's deadline passes, the phase closes the connection (as any
+        # exception does) and leaving the scope raises its timeout; a caller's cancel
+        # propagates as trio.Cancelled.
+        with PhaseScope(deadline, total) as phases:
+            self._phases = phases
             try:
                 await self.send_request(
                     request, body, write_timeout=write_timeout, deadline=deadline, total=total
                 )
                 return await self.receive_head(read_timeout=read_timeout, deadline=deadline)
             finally:
-                self._scope = None
-        # Only reached when the scope's own deadline cancelled it (a caller's cancel
-        # propagates as trio.Cancelled). The connection was closed by the phase.
-        raise self._phase_timeout()
-
-    def _phase_timeout(self) -> TransportTimeout:
-        name, limit, phase_deadline = self._phase
-        error: TransportTimeout
-        if limit is None or phase_deadline == _INF:
-            error = TotalTimeout(self._total or 0.0)
-        elif name == "write":
-            error = WriteTimeout(limit)
-        else:
-            error = ReadTimeout(limit)
-        error.response_started = name == "read" and self._started
-        return error
-
-    def _move_scope(self, name: str, limit: float | None, deadline: float) -> float:
-        """Set the exchange scope's deadline for phase ``name``; return it."""
-        scope = self._scope
-        assert scope is not None
-        phase_deadline = _INF if limit is None else trio.current_time() + limit
-        if phase_deadline < deadline:
-            scope.deadline = phase_deadline
-            self._phase = (name, limit, phase_deadline)
-            return phase_deadline
-        scope.deadline = deadline
-        self._phase = (name, None, _INF)
-        return deadline
+                self._phases = None
 
     # -- sending ---------------------------------------------------------------------
 
@@ -321,10 +294,11 @@ class HTTPConnection:
     async def _send(
         self, data: bytes | memoryview, write_timeout: float | None, deadline: float
     ) -> None:
-        if self._scope is not None:
+        phases = self._phases
+        if phases is not None:
             # Inside exchange(): the phase deadline moves first, so a stalled body
             # iterator between sends is bounded by the write and total limits too.
-            phase_deadline = self._move_scope("write", write_timeout, deadline)
+            phase_deadline = phases.enter(WriteTimeout, write_timeout)
             if self._direct and phase_deadline > trio.current_time():
                 # Write directly when the kernel takes it all: no scheduler round
                 # trip. The cancellation check keeps trio's rule that a cancelled
@@ -353,17 +327,11 @@ class HTTPConnection:
             except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
                 raise WriteError(f"connection broke while sending the request: {exc!r}") from exc
             return
-        limit = _INF if write_timeout is None else trio.current_time() + write_timeout
-        with trio.CancelScope(deadline=min(limit, deadline)) as scope:
+        with PhaseScope(deadline, self._total, WriteTimeout, write_timeout):
             try:
                 await self._stream.send_all(data)
             except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
                 raise WriteError(f"connection broke while sending the request: {exc!r}") from exc
-        if scope.cancelled_caught:
-            if deadline <= limit:
-                raise TotalTimeout(self._total or 0.0)
-            assert write_timeout is not None
-            raise WriteTimeout(write_timeout)
 
     # -- receiving -------------------------------------------------------------------
 
@@ -558,28 +526,20 @@ class HTTPConnection:
         self, read_timeout: float | None, deadline: float, size: int = READ_SIZE
     ) -> bytes | bytearray:
         try:
-            if self._scope is not None:
-                self._move_scope("read", read_timeout, deadline)
+            phases = self._phases
+            if phases is not None:
+                phases.enter(ReadTimeout, read_timeout, response_started=self._started)
                 return await self._stream.receive_some(size)
             if read_timeout is None and deadline == _INF:
                 return await self._stream.receive_some(size)
-            limit = _INF if read_timeout is None else trio.current_time() + read_timeout
-            with trio.CancelScope(deadline=min(limit, deadline)) as scope:
+            with PhaseScope(
+                deadline, self._total, ReadTimeout, read_timeout, response_started=self._started
+            ):
                 return await self._stream.receive_some(size)
         except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
             err = ReadError(f"connection broke while reading the response: {exc!r}")
             err.response_started = self._started
             raise err from exc
-        # Only reached when our own scope swallowed its cancellation.
-        assert scope.cancelled_caught
-        timeout: TransportTimeout
-        if deadline <= limit:
-            timeout = TotalTimeout(self._total or 0.0)
-        else:
-            assert read_timeout is not None
-            timeout = ReadTimeout(read_timeout)
-        timeout.response_started = self._started
-        raise timeout
 
     async def _body_bytes(
         self, read_timeout: float | None, deadline: float, size: int = READ_SIZE

@@ -34,15 +34,14 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 import trio
 
-from .._http._exceptions import TransportError
-from .._http._pool import Response
+from .._http import Response, TransportError
 from .._observe import RequestRecord, RetryEvent
 from ..errors import APIError, CircuitOpenError, map_error, map_transport_error
 from ._retry import RetryPolicy, next_delay
 
 if TYPE_CHECKING:
     from .._config import Timeouts
-    from .._http._pool import Pool, PreparedRequest
+    from .._http import Pool, PreparedRequest
     from .._observe import Observer
     from ._breaker import BreakerRegistry, CircuitBreaker
     from ._ratelimit import RateLimiter

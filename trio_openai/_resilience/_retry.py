@@ -59,7 +59,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 import msgspec
 
-from trio_openai._http._exceptions import TransportError, TransportTimeout
+from trio_openai._http import TransportError, TransportTimeout
 
 if TYPE_CHECKING:
     import random
