@@ -15,8 +15,9 @@ collects bytes until the blank line that ends the head and gives them to
 Content-Length count, or the sans-IO :class:`~._h1.ChunkedBody` decoder, which hands out
 all the data of one socket read at once. When the head is not in the plain form that
 parser takes (1xx, HTTP/1.0, folded or malformed lines, unusual framing), the
-exchange is handed to a fresh ``h11.Connection`` told about the request, and h11
-reads this response, body included, with its own rules (accepting or raising).
+exchange is handed to an :class:`~._fallback.H11Fallback`: a fresh ``h11.Connection``
+told about the request, which reads this response, body included, with h11's own
+rules (accepting or raising); the connection only supplies the bytes.
 
 Rules kept:
 - A connection whose HTTP state is unknown is closed, never reused: any exception
@@ -49,6 +50,7 @@ import enum
 import math
 import os
 import select
+from functools import partial
 from typing import TYPE_CHECKING, Final
 
 import trio
@@ -58,21 +60,19 @@ from ._exceptions import (
     ReadError,
     ReadTimeout,
     RemoteProtocolError,
-    TransportError,
     WriteError,
     WriteTimeout,
 )
-from ._h1 import CHUNKED, HEAD_END, ChunkedBody, parse_response_head
+from ._fallback import H11Fallback
+from ._h1 import CHUNKED, HEAD_END, ChunkedBody, ResponseHead, parse_response_head
 from ._phase import PhaseScope
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable
 
-    import h11  # imported for real only when an exchange falls back to it
-
     from ._h1 import RequestHead
 
-__all__ = ["ConnectionState", "HTTPConnection", "ResponseHead"]
+__all__ = ["ConnectionState", "HTTPConnection"]
 
 READ_SIZE: Final = 65536
 # A long Content-Length body is read in bigger pieces (fewer reads and checkpoints).
@@ -87,20 +87,6 @@ class ConnectionState(enum.Enum):
     ACTIVE = "active"
     IDLE = "idle"
     CLOSED = "closed"
-
-
-class ResponseHead:
-    """Status line and headers of a received response (names lowercased bytes)."""
-
-    __slots__ = ("headers", "http_version", "reason", "status")
-
-    def __init__(
-        self, status: int, reason: bytes, headers: list[tuple[bytes, bytes]], http_version: bytes
-    ) -> None:
-        self.status = status
-        self.reason = reason
-        self.headers = headers
-        self.http_version = http_version
 
 
 def _find_socket(stream: trio.abc.Stream) -> trio.socket.SocketType | None:
@@ -128,7 +114,6 @@ class HTTPConnection:
         "_buffer",
         "_chunked",
         "_direct",
-        "_eof",
         "_h11",
         "_keep_alive",
         "_max_head",
@@ -173,8 +158,7 @@ class HTTPConnection:
         self._keep_alive = True
         self._body_left = 0
         self._chunked: ChunkedBody | None = None
-        self._h11: h11.Connection | None = None
-        self._eof = False
+        self._h11: H11Fallback | None = None
         # While exchange() runs, one scope covers writing and reading the head; each
         # phase moves its deadline.
         self._phases: PhaseScope | None = None
@@ -252,7 +236,6 @@ class HTTPConnection:
         self._keep_alive = request.keep_alive
         self._chunked = None
         self._h11 = None
-        self._eof = False
         try:
             if body is None or isinstance(body, (bytes, bytearray, memoryview)):
                 if request.chunked:
@@ -361,8 +344,13 @@ class HTTPConnection:
                         if type(buffer) is not bytes:
                             buffer = bytes(buffer)
                         head = parse_response_head(buffer, end, request.method)
-                        if head is None:
-                            return await self._receive_head_h11(buffer, read_timeout, deadline)
+                        if head is None:  # not the plain form: h11 reads this exchange
+                            fallback = self._h11 = H11Fallback(
+                                request, self._request_body, buffer, max_head=self._max_head
+                            )
+                            return await fallback.receive_head(
+                                partial(self._receive, read_timeout, deadline)
+                            )
                         self._buffer = buffer[end:]
                         body_length = head.body_length
                         if body_length == CHUNKED:
@@ -406,39 +394,6 @@ class HTTPConnection:
             self.close()
             raise
 
-    async def _receive_head_h11(
-        self, received: bytes, read_timeout: float | None, deadline: float
-    ) -> ResponseHead:
-        """Hand this exchange to h11: tell it the request, give it the bytes so far."""
-        import h11
-
-        request = self._request
-        assert request is not None
-        conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=self._max_head)
-        conn.send(request.h11_event())
-        body = self._request_body
-        if body is None or isinstance(body, (bytes, bytearray, memoryview)):
-            if body:
-                conn.send(h11.Data(data=body))
-            conn.send(h11.EndOfMessage())
-        # (A streamed body cannot be told again: h11 then ends the exchange with our
-        # side unfinished, and the connection closes afterwards instead of being reused.)
-        self._h11 = conn
-        conn.receive_data(received)
-        while True:
-            event = await self._next_h11_event(read_timeout, deadline, "head")
-            if type(event) is h11.Response:
-                return ResponseHead(
-                    event.status_code, event.reason, list(event.headers), event.http_version
-                )
-            if type(event) is h11.InformationalResponse:
-                continue
-            if type(event) is h11.ConnectionClosed:
-                raise ReadError(
-                    "server closed the connection without sending a response", phase="read"
-                )
-            raise RemoteProtocolError(f"unexpected event before response head: {event!r}")
-
     async def receive_body_chunk(self, *, read_timeout: float | None, deadline: float) -> bytes:
         """Return the next piece of the response body, or ``b""`` at its end.
 
@@ -449,7 +404,7 @@ class HTTPConnection:
         """
         try:
             if self._h11 is not None:
-                return await self._receive_body_h11(read_timeout, deadline)
+                return await self._receive_body_h11(self._h11, read_timeout, deadline)
             if self._chunked is not None:
                 return await self._receive_chunked(self._chunked, read_timeout, deadline)
             left = self._body_left
@@ -468,59 +423,16 @@ class HTTPConnection:
             self.close()
             raise
 
-    async def _receive_body_h11(self, read_timeout: float | None, deadline: float) -> bytes:
-        import h11
-
-        while True:
-            event = await self._next_h11_event(read_timeout, deadline, "body")
-            t = type(event)
-            if t is h11.Data:
-                data: bytes = event.data  # type: ignore[attr-defined]
-                if data:
-                    return data if type(data) is bytes else bytes(data)
-                continue
-            if t is h11.EndOfMessage:
-                conn = self._h11
-                assert conn is not None
-                self._h11 = None
-                leftover, closed = conn.trailing_data
-                if not (
-                    conn.our_state is h11.DONE
-                    and conn.their_state is h11.DONE
-                    and not leftover
-                    and not closed
-                    and not self._eof
-                ):
-                    self._keep_alive = False
-                self._finish_cycle()
-                return b""
-            if t is h11.ConnectionClosed:
-                raise ReadError("server closed the connection in the middle of the body")
-            raise RemoteProtocolError(f"unexpected event in response body: {event!r}")
-
-    async def _next_h11_event(
-        self, read_timeout: float | None, deadline: float, part: str
-    ) -> h11.Event:
-        import h11
-
-        conn = self._h11
-        assert conn is not None
-        while True:
-            try:
-                event = conn.next_event()
-            except h11.RemoteProtocolError as exc:
-                err: TransportError
-                if self._eof:  # EOF inside the message: it was cut short
-                    err = ReadError(f"server closed the connection in the middle of the {part}")
-                else:
-                    err = RemoteProtocolError(f"invalid HTTP response from server: {exc}")
-                err.response_started = True
-                raise err from exc
-            if event is not h11.NEED_DATA:
-                return event  # type: ignore[return-value]
-            data = await self._receive(read_timeout, deadline)
-            self._eof = not data
-            conn.receive_data(data)  # type: ignore[arg-type]  # h11 accepts any buffer
+    async def _receive_body_h11(
+        self, fallback: H11Fallback, read_timeout: float | None, deadline: float
+    ) -> bytes:
+        piece = await fallback.receive_body(partial(self._receive, read_timeout, deadline))
+        if not piece:
+            self._h11 = None
+            if not fallback.reusable:
+                self._keep_alive = False
+            self._finish_cycle()
+        return piece
 
     async def _receive(
         self, read_timeout: float | None, deadline: float, size: int = READ_SIZE

@@ -43,7 +43,14 @@ from ._grammar import FIELD_VALUE_READ, TOKEN
 if TYPE_CHECKING:
     import h11
 
-__all__ = ["HEAD_END", "ChunkedBody", "ParsedHead", "RequestHead", "parse_response_head"]
+__all__ = [
+    "HEAD_END",
+    "ChunkedBody",
+    "ParsedHead",
+    "RequestHead",
+    "ResponseHead",
+    "parse_response_head",
+]
 
 HEAD_END: Final = re.compile(rb"\n\r?\n")
 """The end of a head, as h11 finds it (a blank line, with or without CR)."""
@@ -147,6 +154,20 @@ class RequestHead:
         import h11  # (h11 is imported only when some exchange needs it)
 
         return h11.Request(method=self.method, target=self.target, headers=self.headers)
+
+
+class ResponseHead:
+    """Status line and headers of a received response (names lowercased bytes)."""
+
+    __slots__ = ("headers", "http_version", "reason", "status")
+
+    def __init__(
+        self, status: int, reason: bytes, headers: list[tuple[bytes, bytes]], http_version: bytes
+    ) -> None:
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+        self.http_version = http_version
 
 
 class ParsedHead:

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 
     from typing_extensions import Self
 
-    from ._connection import HTTPConnection, ResponseHead
+    from ._connection import HTTPConnection
+    from ._h1 import ResponseHead
     from ._url import Origin
 
 __all__ = ["Lease", "Response"]
