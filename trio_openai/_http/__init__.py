@@ -6,8 +6,9 @@ This package is the import surface for the layers above: they import from
 Layers inside, from the bottom: ``_exceptions`` (transport errors, each naming its
 phase) and ``_grammar`` (the header grammar); ``_url``, ``_headers``, ``_models``;
 ``_h1`` (sans-IO framing, checked against h11) and ``_request`` (preparing a request);
-``_phase`` (phase time limits); ``_tls`` and ``_proxy``; ``_connection`` (one
-connection); ``_response`` (a response holding its lease); ``_pool`` (the pool).
+``_phase`` (phase time limits); ``_tls`` and ``_proxy``; ``_fallback`` (an exchange
+read by h11) and ``_connection`` (one connection); ``_response`` (a response holding
+its lease); ``_pool`` (the pool).
 """
 
 from __future__ import annotations
