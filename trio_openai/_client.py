@@ -37,7 +37,7 @@ import trio
 from ._client_base import ClientBase
 from ._config import DEFAULT_BASE_URL, ClientConfig, PoolLimits, Secret, Timeouts
 from ._exchange import ClientState, Exchange
-from ._http._pool import Pool
+from ._http import Pool
 from ._observe import Observer, configure_logging_from_env
 from ._request import RequestBuilder
 from ._resilience import BreakerPolicy, BreakerRegistry, RateLimiter, RateLimits, RetryPolicy
@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 
     from typing_extensions import Self
 
-    from ._http._tls import CertSpec, VerifySpec
+    from ._http import CertSpec, VerifySpec
     from ._observe import HookName, MetricsSnapshot
     from .resources.audio import Audio
     from .resources.batches import Batches

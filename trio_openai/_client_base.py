@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import msgspec
 
 from ._exchange import Exchange, stream_usage_counter, usage_of
-from ._http._exceptions import InvalidRequestError
+from ._http import InvalidRequestError
 from ._pagination import PageRequest
 from ._resilience import IDEMPOTENCY_HEADER, estimate_tokens, new_idempotency_key
 from ._streaming import Stream
@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 
     from ._config import ClientConfig, Timeouts
     from ._exchange import ClientState
-    from ._http._pool import Body, Response
+    from ._http import Body, Response
     from ._request import RequestBuilder
     from ._resilience import Attempted
 

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from trio_openai._http._models import SENSITIVE_HEADERS
+from trio_openai._http import SENSITIVE_HEADERS
 
 if TYPE_CHECKING:
     from ._classify import HeadersLike

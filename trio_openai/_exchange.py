@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
     from typing_extensions import Self
 
-    from ._http._pool import Pool, Response
+    from ._http import Pool, Response
     from ._observe import Observer
     from ._resilience import Attempted, BreakerRegistry, RateLimiter, RetryPolicy
 

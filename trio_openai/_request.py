@@ -32,7 +32,7 @@ from collections.abc import Mapping
 from typing import Final, final
 
 from ._config import ClientConfig, Timeouts
-from ._http._exceptions import InvalidRequestError
+from ._http import InvalidRequestError
 from ._qs import encode_query
 from ._resilience import IDEMPOTENCY_HEADER, new_idempotency_key
 from ._types import NotGiven

@@ -70,7 +70,7 @@ from typing import TYPE_CHECKING, Final, Generic, TypeVar
 import msgspec
 import trio
 
-from ._http._exceptions import TransportError
+from ._http import TransportError
 from ._sse import ServerSentEvent, SSEDecoder, SSEError
 from .errors import (
     APIConnectionError,
@@ -83,8 +83,7 @@ from .errors import (
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-    from ._http._models import Headers
-    from ._http._pool import Response
+    from ._http import Headers, Response
 
 __all__ = ["TextDeltas", "Stream", "StreamState"]
 

@@ -64,7 +64,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from trio_openai._http._exceptions import (
+from trio_openai._http import (
+    SENSITIVE_HEADERS,
     ConnectError,
     ProxyError,
     ReadError,
@@ -74,7 +75,6 @@ from trio_openai._http._exceptions import (
     TransportTimeout,
     WriteError,
 )
-from trio_openai._http._models import SENSITIVE_HEADERS
 
 from ._classify import classify_response
 from ._error_text import (

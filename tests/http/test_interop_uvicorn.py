@@ -17,7 +17,7 @@ import pytest
 import trio
 
 from trio_openai._config import Timeouts
-from trio_openai._http._pool import Pool
+from trio_openai._http import Pool
 
 pytest.importorskip("uvicorn")
 pytest.importorskip("httptools")

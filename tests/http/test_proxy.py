@@ -6,8 +6,7 @@ import pytest
 import trustme
 
 from trio_openai._config import Timeouts
-from trio_openai._http._exceptions import InvalidRequestError, ProxyError
-from trio_openai._http._pool import Pool
+from trio_openai._http import InvalidRequestError, Pool, ProxyError
 from trio_openai._http._proxy import ProxySettings, parse_proxy_url
 from trio_openai.testing import open_connect_proxy, open_http_server, server_context
 

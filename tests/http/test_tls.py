@@ -6,8 +6,7 @@ import pytest
 import trustme
 
 from trio_openai._config import Timeouts
-from trio_openai._http._exceptions import ConnectError, TLSError, TransportError
-from trio_openai._http._pool import Pool
+from trio_openai._http import ConnectError, Pool, TLSError, TransportError
 from trio_openai.testing import client_context, open_http_server, server_context
 
 FAST = Timeouts(connect=5, read=5, write=5, pool=5)

@@ -1,0 +1,72 @@
+"""The transport: HTTP/1.1 on trio, knowing nothing of OpenAI.
+
+This package is the import surface for the layers above: they import from
+``trio_openai._http``, never from its private modules.
+
+Layers inside, from the bottom: ``_exceptions`` (transport errors, each naming its
+phase) and ``_grammar`` (the header grammar); ``_url``, ``_headers``, ``_models``;
+``_h1`` (sans-IO framing, checked against h11) and ``_request`` (preparing a request);
+``_phase`` (phase time limits); ``_tls`` and ``_proxy``; ``_fallback`` (an exchange
+read by h11) and ``_connection`` (one connection); ``_response`` (a response holding
+its lease); ``_pool`` (the pool).
+"""
+
+from __future__ import annotations
+
+from ._exceptions import ConnectError as ConnectError
+from ._exceptions import ConnectTimeout as ConnectTimeout
+from ._exceptions import InvalidRequestError as InvalidRequestError
+from ._exceptions import PoolTimeout as PoolTimeout
+from ._exceptions import ProxyError as ProxyError
+from ._exceptions import ReadError as ReadError
+from ._exceptions import ReadTimeout as ReadTimeout
+from ._exceptions import RemoteProtocolError as RemoteProtocolError
+from ._exceptions import TLSError as TLSError
+from ._exceptions import TotalTimeout as TotalTimeout
+from ._exceptions import TransportError as TransportError
+from ._exceptions import TransportTimeout as TransportTimeout
+from ._exceptions import WriteError as WriteError
+from ._exceptions import WriteTimeout as WriteTimeout
+from ._headers import HeaderInput as HeaderInput
+from ._models import SENSITIVE_HEADERS as SENSITIVE_HEADERS
+from ._models import Headers as Headers
+from ._models import redact_pairs as redact_pairs
+from ._pool import Pool as Pool
+from ._pool import PoolStatistics as PoolStatistics
+from ._request import Body as Body
+from ._request import PreparedRequest as PreparedRequest
+from ._response import Response as Response
+from ._tls import CertSpec as CertSpec
+from ._tls import VerifySpec as VerifySpec
+from ._url import Origin as Origin
+
+__all__ = [
+    # the pool and what goes through it
+    "Pool",
+    "PoolStatistics",
+    "PreparedRequest",
+    "Response",
+    "Body",
+    "HeaderInput",
+    "Headers",
+    "Origin",
+    "SENSITIVE_HEADERS",
+    "redact_pairs",
+    "CertSpec",
+    "VerifySpec",
+    # errors
+    "TransportError",
+    "TransportTimeout",
+    "ConnectError",
+    "TLSError",
+    "ProxyError",
+    "WriteError",
+    "ReadError",
+    "RemoteProtocolError",
+    "PoolTimeout",
+    "ConnectTimeout",
+    "WriteTimeout",
+    "ReadTimeout",
+    "TotalTimeout",
+    "InvalidRequestError",
+]

@@ -15,8 +15,9 @@ collects bytes until the blank line that ends the head and gives them to
 Content-Length count, or the sans-IO :class:`~._h1.ChunkedBody` decoder, which hands out
 all the data of one socket read at once. When the head is not in the plain form that
 parser takes (1xx, HTTP/1.0, folded or malformed lines, unusual framing), the
-exchange is handed to a fresh ``h11.Connection`` told about the request, and h11
-reads this response, body included, with its own rules (accepting or raising).
+exchange is handed to an :class:`~._fallback.H11Fallback`: a fresh ``h11.Connection``
+told about the request, which reads this response, body included, with h11's own
+rules (accepting or raising); the connection only supplies the bytes.
 
 Rules kept:
 - A connection whose HTTP state is unknown is closed, never reused: any exception
@@ -26,7 +27,8 @@ Rules kept:
   synchronously (what ``trio.aclose_forcefully`` ends up doing for a socket), so
   cleanup under cancellation is bounded by construction and cannot be interrupted.
 - Time limits are cancel scopes created here, per phase, from absolute deadlines
-  passed in by the pool; expiry raises a :class:`TransportTimeout` naming the phase.
+  passed in by the pool (:class:`~._phase.PhaseScope`: a phase's limit capped by
+  the total); expiry raises a :class:`TransportTimeout` naming the phase.
   ``trio.Cancelled`` from the caller's own scopes always propagates untouched.
 - Every exchange has a schedule point: on a plain socket the request is written
   directly when the kernel takes it whole (after a cancellation check, so a cancelled
@@ -48,6 +50,7 @@ import enum
 import math
 import os
 import select
+from functools import partial
 from typing import TYPE_CHECKING, Final
 
 import trio
@@ -57,22 +60,19 @@ from ._exceptions import (
     ReadError,
     ReadTimeout,
     RemoteProtocolError,
-    TotalTimeout,
-    TransportError,
-    TransportTimeout,
     WriteError,
     WriteTimeout,
 )
-from ._h1 import CHUNKED, HEAD_END, ChunkedBody, parse_response_head
+from ._fallback import H11Fallback
+from ._h1 import CHUNKED, HEAD_END, ChunkedBody, ResponseHead, parse_response_head
+from ._phase import PhaseScope
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable
 
-    import h11  # imported for real only when an exchange falls back to it
-
     from ._h1 import RequestHead
 
-__all__ = ["ConnectionState", "HTTPConnection", "ResponseHead"]
+__all__ = ["ConnectionState", "HTTPConnection"]
 
 READ_SIZE: Final = 65536
 # A long Content-Length body is read in bigger pieces (fewer reads and checkpoints).
@@ -87,20 +87,6 @@ class ConnectionState(enum.Enum):
     ACTIVE = "active"
     IDLE = "idle"
     CLOSED = "closed"
-
-
-class ResponseHead:
-    """Status line and headers of a received response (names lowercased bytes)."""
-
-    __slots__ = ("headers", "http_version", "reason", "status")
-
-    def __init__(
-        self, status: int, reason: bytes, headers: list[tuple[bytes, bytes]], http_version: bytes
-    ) -> None:
-        self.status = status
-        self.reason = reason
-        self.headers = headers
-        self.http_version = http_version
 
 
 def _find_socket(stream: trio.abc.Stream) -> trio.socket.SocketType | None:
@@ -128,14 +114,12 @@ class HTTPConnection:
         "_buffer",
         "_chunked",
         "_direct",
-        "_eof",
         "_h11",
         "_keep_alive",
         "_max_head",
-        "_phase",
+        "_phases",
         "_request",
         "_request_body",
-        "_scope",
         "_socket",
         "_started",
         "_stream",
@@ -174,12 +158,10 @@ class HTTPConnection:
         self._keep_alive = True
         self._body_left = 0
         self._chunked: ChunkedBody | None = None
-        self._h11: h11.Connection | None = None
-        self._eof = False
-        # While exchange() runs, one cancel scope covers writing and reading the head;
-        # each phase moves its deadline. _phase = (name, phase limit, its deadline).
-        self._scope: trio.CancelScope | None = None
-        self._phase: tuple[str, float | None, float] = ("write", None, _INF)
+        self._h11: H11Fallback | None = None
+        # While exchange() runs, one scope covers writing and reading the head; each
+        # phase moves its deadline.
+        self._phases: PhaseScope | None = None
         self.origin = origin
         self.state = ConnectionState.NEW
         self.created_at = now
@@ -211,43 +193,18 @@ class HTTPConnection:
         (cheaper than a scope per phase on the hot path). Raises as those do.
         """
         self._total = total
-        with trio.CancelScope() as scope:
-            self._scope = scope
+        # When a phase's deadline passes, the phase closes the connection (as any
+        # exception does) and leaving the scope raises its timeout; a caller's cancel
+        # propagates as trio.Cancelled.
+        with PhaseScope(deadline, total) as phases:
+            self._phases = phases
             try:
                 await self.send_request(
                     request, body, write_timeout=write_timeout, deadline=deadline, total=total
                 )
                 return await self.receive_head(read_timeout=read_timeout, deadline=deadline)
             finally:
-                self._scope = None
-        # Only reached when the scope's own deadline cancelled it (a caller's cancel
-        # propagates as trio.Cancelled). The connection was closed by the phase.
-        raise self._phase_timeout()
-
-    def _phase_timeout(self) -> TransportTimeout:
-        name, limit, phase_deadline = self._phase
-        error: TransportTimeout
-        if limit is None or phase_deadline == _INF:
-            error = TotalTimeout(self._total or 0.0)
-        elif name == "write":
-            error = WriteTimeout(limit)
-        else:
-            error = ReadTimeout(limit)
-        error.response_started = name == "read" and self._started
-        return error
-
-    def _move_scope(self, name: str, limit: float | None, deadline: float) -> float:
-        """Set the exchange scope's deadline for phase ``name``; return it."""
-        scope = self._scope
-        assert scope is not None
-        phase_deadline = _INF if limit is None else trio.current_time() + limit
-        if phase_deadline < deadline:
-            scope.deadline = phase_deadline
-            self._phase = (name, limit, phase_deadline)
-            return phase_deadline
-        scope.deadline = deadline
-        self._phase = (name, None, _INF)
-        return deadline
+                self._phases = None
 
     # -- sending ---------------------------------------------------------------------
 
@@ -279,7 +236,6 @@ class HTTPConnection:
         self._keep_alive = request.keep_alive
         self._chunked = None
         self._h11 = None
-        self._eof = False
         try:
             if body is None or isinstance(body, (bytes, bytearray, memoryview)):
                 if request.chunked:
@@ -321,10 +277,11 @@ class HTTPConnection:
     async def _send(
         self, data: bytes | memoryview, write_timeout: float | None, deadline: float
     ) -> None:
-        if self._scope is not None:
+        phases = self._phases
+        if phases is not None:
             # Inside exchange(): the phase deadline moves first, so a stalled body
             # iterator between sends is bounded by the write and total limits too.
-            phase_deadline = self._move_scope("write", write_timeout, deadline)
+            phase_deadline = phases.enter(WriteTimeout, write_timeout)
             if self._direct and phase_deadline > trio.current_time():
                 # Write directly when the kernel takes it all: no scheduler round
                 # trip. The cancellation check keeps trio's rule that a cancelled
@@ -353,17 +310,11 @@ class HTTPConnection:
             except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
                 raise WriteError(f"connection broke while sending the request: {exc!r}") from exc
             return
-        limit = _INF if write_timeout is None else trio.current_time() + write_timeout
-        with trio.CancelScope(deadline=min(limit, deadline)) as scope:
+        with PhaseScope(deadline, self._total, WriteTimeout, write_timeout):
             try:
                 await self._stream.send_all(data)
             except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
                 raise WriteError(f"connection broke while sending the request: {exc!r}") from exc
-        if scope.cancelled_caught:
-            if deadline <= limit:
-                raise TotalTimeout(self._total or 0.0)
-            assert write_timeout is not None
-            raise WriteTimeout(write_timeout)
 
     # -- receiving -------------------------------------------------------------------
 
@@ -393,8 +344,13 @@ class HTTPConnection:
                         if type(buffer) is not bytes:
                             buffer = bytes(buffer)
                         head = parse_response_head(buffer, end, request.method)
-                        if head is None:
-                            return await self._receive_head_h11(buffer, read_timeout, deadline)
+                        if head is None:  # not the plain form: h11 reads this exchange
+                            fallback = self._h11 = H11Fallback(
+                                request, self._request_body, buffer, max_head=self._max_head
+                            )
+                            return await fallback.receive_head(
+                                partial(self._receive, read_timeout, deadline)
+                            )
                         self._buffer = buffer[end:]
                         body_length = head.body_length
                         if body_length == CHUNKED:
@@ -438,39 +394,6 @@ class HTTPConnection:
             self.close()
             raise
 
-    async def _receive_head_h11(
-        self, received: bytes, read_timeout: float | None, deadline: float
-    ) -> ResponseHead:
-        """Hand this exchange to h11: tell it the request, give it the bytes so far."""
-        import h11
-
-        request = self._request
-        assert request is not None
-        conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=self._max_head)
-        conn.send(request.h11_event())
-        body = self._request_body
-        if body is None or isinstance(body, (bytes, bytearray, memoryview)):
-            if body:
-                conn.send(h11.Data(data=body))
-            conn.send(h11.EndOfMessage())
-        # (A streamed body cannot be told again: h11 then ends the exchange with our
-        # side unfinished, and the connection closes afterwards instead of being reused.)
-        self._h11 = conn
-        conn.receive_data(received)
-        while True:
-            event = await self._next_h11_event(read_timeout, deadline, "head")
-            if type(event) is h11.Response:
-                return ResponseHead(
-                    event.status_code, event.reason, list(event.headers), event.http_version
-                )
-            if type(event) is h11.InformationalResponse:
-                continue
-            if type(event) is h11.ConnectionClosed:
-                raise ReadError(
-                    "server closed the connection without sending a response", phase="read"
-                )
-            raise RemoteProtocolError(f"unexpected event before response head: {event!r}")
-
     async def receive_body_chunk(self, *, read_timeout: float | None, deadline: float) -> bytes:
         """Return the next piece of the response body, or ``b""`` at its end.
 
@@ -481,7 +404,7 @@ class HTTPConnection:
         """
         try:
             if self._h11 is not None:
-                return await self._receive_body_h11(read_timeout, deadline)
+                return await self._receive_body_h11(self._h11, read_timeout, deadline)
             if self._chunked is not None:
                 return await self._receive_chunked(self._chunked, read_timeout, deadline)
             left = self._body_left
@@ -500,86 +423,35 @@ class HTTPConnection:
             self.close()
             raise
 
-    async def _receive_body_h11(self, read_timeout: float | None, deadline: float) -> bytes:
-        import h11
-
-        while True:
-            event = await self._next_h11_event(read_timeout, deadline, "body")
-            t = type(event)
-            if t is h11.Data:
-                data: bytes = event.data  # type: ignore[attr-defined]
-                if data:
-                    return data if type(data) is bytes else bytes(data)
-                continue
-            if t is h11.EndOfMessage:
-                conn = self._h11
-                assert conn is not None
-                self._h11 = None
-                leftover, closed = conn.trailing_data
-                if not (
-                    conn.our_state is h11.DONE
-                    and conn.their_state is h11.DONE
-                    and not leftover
-                    and not closed
-                    and not self._eof
-                ):
-                    self._keep_alive = False
-                self._finish_cycle()
-                return b""
-            if t is h11.ConnectionClosed:
-                raise ReadError("server closed the connection in the middle of the body")
-            raise RemoteProtocolError(f"unexpected event in response body: {event!r}")
-
-    async def _next_h11_event(
-        self, read_timeout: float | None, deadline: float, part: str
-    ) -> h11.Event:
-        import h11
-
-        conn = self._h11
-        assert conn is not None
-        while True:
-            try:
-                event = conn.next_event()
-            except h11.RemoteProtocolError as exc:
-                err: TransportError
-                if self._eof:  # EOF inside the message: it was cut short
-                    err = ReadError(f"server closed the connection in the middle of the {part}")
-                else:
-                    err = RemoteProtocolError(f"invalid HTTP response from server: {exc}")
-                err.response_started = True
-                raise err from exc
-            if event is not h11.NEED_DATA:
-                return event  # type: ignore[return-value]
-            data = await self._receive(read_timeout, deadline)
-            self._eof = not data
-            conn.receive_data(data)  # type: ignore[arg-type]  # h11 accepts any buffer
+    async def _receive_body_h11(
+        self, fallback: H11Fallback, read_timeout: float | None, deadline: float
+    ) -> bytes:
+        piece = await fallback.receive_body(partial(self._receive, read_timeout, deadline))
+        if not piece:
+            self._h11 = None
+            if not fallback.reusable:
+                self._keep_alive = False
+            self._finish_cycle()
+        return piece
 
     async def _receive(
         self, read_timeout: float | None, deadline: float, size: int = READ_SIZE
     ) -> bytes | bytearray:
         try:
-            if self._scope is not None:
-                self._move_scope("read", read_timeout, deadline)
+            phases = self._phases
+            if phases is not None:
+                phases.enter(ReadTimeout, read_timeout, response_started=self._started)
                 return await self._stream.receive_some(size)
             if read_timeout is None and deadline == _INF:
                 return await self._stream.receive_some(size)
-            limit = _INF if read_timeout is None else trio.current_time() + read_timeout
-            with trio.CancelScope(deadline=min(limit, deadline)) as scope:
+            with PhaseScope(
+                deadline, self._total, ReadTimeout, read_timeout, response_started=self._started
+            ):
                 return await self._stream.receive_some(size)
         except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
             err = ReadError(f"connection broke while reading the response: {exc!r}")
             err.response_started = self._started
             raise err from exc
-        # Only reached when our own scope swallowed its cancellation.
-        assert scope.cancelled_caught
-        timeout: TransportTimeout
-        if deadline <= limit:
-            timeout = TotalTimeout(self._total or 0.0)
-        else:
-            assert read_timeout is not None
-            timeout = ReadTimeout(read_timeout)
-        timeout.response_started = self._started
-        raise timeout
 
     async def _body_bytes(
         self, read_timeout: float | None, deadline: float, size: int = READ_SIZE

@@ -25,6 +25,11 @@ malformed lines, read-until-close bodies, odd framing headers -- makes it return
 about the request with :meth:`RequestHead.h11_event`), which accepts or rejects the
 bytes with its own rules. So this module never widens what is accepted: it only
 takes a fast road through what h11 accepts.
+
+The token and field-value patterns are :mod:`._grammar`'s, the one source of the
+header grammar: response heads and trailers are read with h11's field-value rule
+(``FIELD_VALUE_READ``); the header values of requests were checked with the strict
+sending rule before they reach :class:`RequestHead` (see ``_headers``).
 """
 
 from __future__ import annotations
@@ -33,27 +38,33 @@ import re
 from typing import TYPE_CHECKING, Final
 
 from ._exceptions import InvalidRequestError, RemoteProtocolError
+from ._grammar import FIELD_VALUE_READ, TOKEN
 
 if TYPE_CHECKING:
     import h11
 
-__all__ = ["HEAD_END", "ChunkedBody", "ParsedHead", "RequestHead", "parse_response_head"]
+__all__ = [
+    "HEAD_END",
+    "ChunkedBody",
+    "ParsedHead",
+    "RequestHead",
+    "ResponseHead",
+    "parse_response_head",
+]
 
 HEAD_END: Final = re.compile(rb"\n\r?\n")
 """The end of a head, as h11 finds it (a blank line, with or without CR)."""
 
-# The grammar as h11 writes it (RFC 9112; h11/_abnf.py): a token, a field value. In a
-# bytes pattern ``\s`` is ASCII whitespace.
-_NAME = rb"[-!#$%&'*+.^_`|~0-9a-zA-Z]+"
-_VALUE = rb"(?:[^\x00\s]+(?:[ \t]+[^\x00\s]+)*)?"
-# The status line restricted to HTTP/1.1 and final statuses; a header line; a folded
-# continuation line (obsolete, still read by h11 in trailers); a chunk-size line.
+# What we read is held to h11's rules (_grammar.FIELD_VALUE_READ), never wider. The
+# status line restricted to HTTP/1.1 and final statuses (a reason phrase is h11's:
+# spaces, tabs and what a field value may hold); a header line; a folded continuation
+# line (obsolete, still read by h11 in trailers); a chunk-size line.
 _STATUS_LINE: Final = re.compile(rb"HTTP/1\.1 ([2-9][0-9]{2})(?: ((?:[ \t]|[^\x00\s])*))?")
-_HEADER_LINE: Final = re.compile(rb"(" + _NAME + rb"):[ \t]*(" + _VALUE + rb")[ \t]*")
-_CONTINUATION: Final = re.compile(rb"[ \t]+" + _VALUE + rb"[ \t]*")
+_HEADER_LINE: Final = re.compile(rb"(" + TOKEN + rb"):[ \t]*(" + FIELD_VALUE_READ + rb")[ \t]*")
+_CONTINUATION: Final = re.compile(rb"[ \t]+" + FIELD_VALUE_READ + rb"[ \t]*")
 _CHUNK_SIZE_LINE: Final = re.compile(rb"([0-9A-Fa-f]{1,20})(?:;.*)?[ \t]*").fullmatch
 _MAX_CHUNK_LINE: Final = 4096
-_TOKEN: Final = re.compile(_NAME)
+_TOKEN: Final = re.compile(TOKEN)
 _TARGET: Final = re.compile(rb"[\x21-\x7e]+")
 _DIGITS: Final = re.compile(rb"[0-9]{1,20}")  # h11 allows at most 20 digits
 
@@ -134,12 +145,29 @@ class RequestHead:
         self.head = b"".join((method, b" ", target, b" HTTP/1.1\r\n", *host_lines, *lines, b"\r\n"))
 
     def h11_event(self) -> h11.Request:
-        """The same request as an h11 event, for handing an exchange to h11."""
+        """The same request as an h11 event, for handing an exchange to h11.
+
+        Built through h11's public constructor, which checks it again (a few µs, on
+        the rare exchanges that fall back to h11). A head the pool prepared passed
+        rules at least as strict as h11's, so that check does not fail.
+        """
         import h11  # (h11 is imported only when some exchange needs it)
 
-        return h11.Request(
-            method=self.method, target=self.target, headers=self.headers, _parsed=True
-        )
+        return h11.Request(method=self.method, target=self.target, headers=self.headers)
+
+
+class ResponseHead:
+    """Status line and headers of a received response (names lowercased bytes)."""
+
+    __slots__ = ("headers", "http_version", "reason", "status")
+
+    def __init__(
+        self, status: int, reason: bytes, headers: list[tuple[bytes, bytes]], http_version: bytes
+    ) -> None:
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+        self.http_version = http_version
 
 
 class ParsedHead:

@@ -11,6 +11,11 @@ or a new one. The lease ends when the response is finished:
   back to its origin's idle list (at most ``max_idle_per_host``; extra ones close);
 - anything else (the caller left early, an error, a cancellation) -> it is closed.
 
+The pieces around it: requests are checked and encoded before anything is sent
+(:mod:`._request`, with :mod:`._url` and :mod:`._headers`); a connection carries one
+exchange at a time (:mod:`._connection`); the :class:`~._response.Response` holds the
+lease until its body is read or it is closed; phase limits are :mod:`._phase` scopes.
+
 Rules kept:
 - Bookkeeping is synchronous. In trio, code between checkpoints is atomic, so the idle
   lists and counters need no lock; every await is outside a critical section.
@@ -26,6 +31,9 @@ Rules kept:
   iterator). That retry is not counted as a retry by the layers above.
 - Every phase has its own deadline (pool, connect, write, read-inactivity) plus an
   optional total; expiry raises a :class:`TransportTimeout` naming the phase.
+- What the pool remembers to prepare requests fast (recent URLs and header pairs,
+  credentials among them) is its own, bounded, and forgotten in :meth:`Pool.aclose`;
+  no module-level state keeps it.
 
 Options rejected:
 - A background reaper task for idle connections: expiry is checked when connections
@@ -37,32 +45,27 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import socket
 import ssl
-from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
-from functools import lru_cache
-from typing import TYPE_CHECKING, Final, TypeAlias
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Final
 
 import msgspec
 import trio
 
 from .._config import PoolLimits, Timeouts
-from ._connection import ConnectionState, HTTPConnection, ResponseHead
+from ._connection import ConnectionState, HTTPConnection
 from ._exceptions import (
     ConnectError,
     ConnectTimeout,
-    InvalidRequestError,
     PoolTimeout,
     TLSError,
-    TotalTimeout,
     TransportError,
     TransportTimeout,
 )
-from ._h1 import RequestHead
-from ._models import Headers
-from ._proxy import ProxySettings, ProxyURL, open_tunnel
+from ._phase import PhaseScope
+from ._proxy import ProxySettings, open_tunnel
+from ._request import RequestPreparer
+from ._response import Response
 from ._tls import CertSpec, VerifySpec, create_ssl_context, describe_tls_failure
 
 if TYPE_CHECKING:
@@ -70,15 +73,13 @@ if TYPE_CHECKING:
 
     from typing_extensions import Self
 
-__all__ = ["Body", "Origin", "Pool", "PoolStatistics", "PreparedRequest", "Response"]
+    from ._headers import HeaderInput
+    from ._request import Body, PreparedRequest
+    from ._url import Origin
 
-Origin: TypeAlias = tuple[str, str, int]
-Body: TypeAlias = "bytes | AsyncIterable[bytes] | None"
-HeaderInput: TypeAlias = "Mapping[str, str] | Sequence[tuple[str, str]] | None"
+__all__ = ["Pool", "PoolStatistics"]
 
 _INF: Final = math.inf
-_DEFAULT_PORTS: Final = {"http": 80, "https": 443}
-_METHODS_WITH_BODY: Final = frozenset({b"POST", b"PUT", b"PATCH"})
 
 
 class PoolStatistics(msgspec.Struct, frozen=True):
@@ -105,125 +106,6 @@ class PoolStatistics(msgspec.Struct, frozen=True):
     connections_reused: int
     stale_discarded: int
     fresh_retries: int
-
-
-class PreparedRequest:
-    """A request checked and encoded before any connection is touched."""
-
-    __slots__ = ("body", "head", "method", "origin", "proxy", "replayable")
-
-    def __init__(
-        self,
-        origin: Origin,
-        head: RequestHead,
-        body: Body,
-        proxy: ProxyURL | None,
-    ) -> None:
-        self.origin = origin
-        self.head = head
-        self.method = head.method.decode("ascii")
-        self.body = body
-        self.proxy = proxy
-        self.replayable = (
-            body is None
-            or isinstance(body, (bytes, bytearray, memoryview))
-            or (not isinstance(body, AsyncIterator))
-        )
-
-
-@lru_cache(maxsize=1024)
-def _split_url(url: str) -> tuple[Origin, str, str]:
-    """``(origin, host header, target)`` of an absolute http(s) URL."""
-    if "://" not in url:
-        # ("host:port/path" splits differently across Python versions: say it plainly)
-        raise InvalidRequestError(f"url: {url!r} has no scheme; use http:// or https://")
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        raise InvalidRequestError(f"url: {url!r} is not a valid URL ({exc})") from None
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS:
-        if not scheme:
-            raise InvalidRequestError(f"url: {url!r} has no scheme; use http:// or https://")
-        raise InvalidRequestError(
-            f"url: scheme {scheme!r} is not supported; use http:// or https://"
-        )
-    host = parts.hostname
-    if not host:
-        raise InvalidRequestError(f"url: {url!r} has no host")
-    if parts.username is not None or parts.password is not None:
-        raise InvalidRequestError("url: credentials in the URL are not supported")
-    default = _DEFAULT_PORTS[scheme]
-    port = default if port is None else port
-    netloc_host = f"[{host}]" if ":" in host else host
-    host_header = netloc_host if port == default else f"{netloc_host}:{port}"
-    target = parts.path or "/"
-    if parts.query:
-        target = f"{target}?{parts.query}"
-    return (scheme, host, port), host_header, target
-
-
-def _header_pairs(headers: HeaderInput) -> list[tuple[str, str]]:
-    if headers is None:
-        return []
-    if isinstance(headers, Mapping):
-        return list(headers.items())
-    return list(headers)
-
-
-# RFC 9110 token and field-value (no leading/trailing whitespace), as h11 checks them.
-_TOKEN = re.compile(r"[-!#$%&'*+.^_`|~0-9a-zA-Z]+")
-_FIELD_VALUE = re.compile(r"(?:[\x21-\x7e\x80-\xff](?:[ \t]*[\x21-\x7e\x80-\xff])*)?")
-# Checked and encoded header pairs. Most headers repeat on every request (auth, accept,
-# content type, user agent, host), so checking each distinct pair once takes the
-# per-request regex work of h11's validation off the hot path.
-_HEADER_CACHE: dict[tuple[str, str], tuple[bytes, bytes]] = {}
-_HEADER_CACHE_SIZE: Final = 4096
-
-
-def _bad_header(name: object, value: object) -> str:
-    if not isinstance(name, str) or not isinstance(value, str):
-        return f"header {name!r}: names and values must be str"
-    if not _TOKEN.fullmatch(name):
-        return f"header name {name!r} is not a valid HTTP token"
-    if any(c in value for c in "\r\n\x00"):
-        return f"header {name!r}: value contains CR, LF or NUL"
-    try:
-        value.encode("latin-1")
-    except UnicodeEncodeError:
-        return f"header {name!r}: value is not latin-1 text"
-    return f"header {name!r}: value has a control character or surrounding whitespace"
-
-
-def _encode_headers(pairs: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
-    """Check and encode header pairs (each distinct pair once; see _HEADER_CACHE).
-
-    Raises:
-        InvalidRequestError: naming the header and what is wrong with it.
-    """
-    cache = _HEADER_CACHE
-    out = []
-    for pair in pairs:
-        try:
-            encoded = cache.get(pair)
-        except TypeError:  # unhashable: not a pair of str
-            raise InvalidRequestError(_bad_header(*pair)) from None
-        if encoded is None:
-            name, value = pair
-            if not (
-                isinstance(name, str)
-                and isinstance(value, str)
-                and _TOKEN.fullmatch(name)
-                and _FIELD_VALUE.fullmatch(value)
-            ):
-                raise InvalidRequestError(_bad_header(name, value))
-            encoded = (name.encode("ascii"), value.encode("latin-1"))
-            if len(cache) >= _HEADER_CACHE_SIZE:
-                cache.clear()
-            cache[pair] = encoded
-        out.append(encoded)
-    return out
 
 
 class Pool:
@@ -267,6 +149,9 @@ class Pool:
             self._proxies = ProxySettings.from_env()
         else:
             self._proxies = ProxySettings()
+        # Recent URL splits and header pairs (credentials among them): this pool's
+        # only, forgotten in aclose().
+        self._preparer = RequestPreparer(self._proxies)
         self._limiter = trio.CapacityLimiter(self._limits.max_connections)
         self._idle: dict[Origin, list[HTTPConnection]] = {}
         self._idle_count = 0
@@ -358,6 +243,7 @@ class Pool:
                 self._open -= 1
         self._idle.clear()
         self._idle_count = 0
+        self._preparer.clear()
         await trio.lowlevel.checkpoint()
 
     async def __aenter__(self) -> Self:
@@ -374,56 +260,15 @@ class Pool:
     # -- preparing -------------------------------------------------------------------
 
     def prepare(self, method: str, url: str, headers: HeaderInput, body: Body) -> PreparedRequest:
-        """Check and encode a request without sending it (raises InvalidRequestError)."""
+        """Check and encode a request without sending it (see :mod:`._request`).
+
+        Raises:
+            InvalidRequestError: what is wrong with the request, named.
+            RuntimeError: the pool is closed.
+        """
         if self._closed:
             raise RuntimeError("the connection pool is closed")
-        if not isinstance(url, str):
-            raise InvalidRequestError(f"url: must be a str, got {type(url).__name__}")
-        origin, host_header, target = _split_url(url)
-        proxy = self._proxies.for_origin(*origin) if not self._proxies.empty else None
-        if proxy is not None and origin[0] == "http":
-            target = url  # absolute form through a forwarding proxy
-        pairs = _header_pairs(headers)
-        if not isinstance(method, str) or not method.isascii() or not method.isalpha():
-            raise InvalidRequestError(f"method {method!r} is not a valid HTTP method")
-        method_b = method.upper().encode("ascii")
-        names = {name.lower() for name, _ in pairs}
-        if "host" not in names:
-            pairs.insert(0, ("Host", host_header))
-        view: object = body
-        if isinstance(view, memoryview) and (view.itemsize != 1 or view.ndim != 1):
-            body = view = view.tobytes()  # Content-Length counts bytes, len() of a view items
-        size: int | None  # of an in-memory body; None for a streamed one
-        if view is None:
-            size = 0
-        elif isinstance(view, (bytes, bytearray, memoryview)):
-            size = len(view)
-        else:
-            size = None
-        if size is not None:
-            if (
-                (size or method_b in _METHODS_WITH_BODY)
-                and "content-length" not in names
-                and "transfer-encoding" not in names
-            ):
-                pairs.append(("Content-Length", str(size)))
-        elif "content-length" not in names and "transfer-encoding" not in names:
-            pairs.append(("Transfer-Encoding", "chunked"))
-        if proxy is not None and origin[0] == "http" and proxy.auth_header is not None:
-            pairs.append(("Proxy-Authorization", proxy.auth_header.decode("ascii")))
-        encoded = _encode_headers(pairs)
-        try:
-            target_b = target.encode("ascii")
-        except UnicodeEncodeError:
-            raise InvalidRequestError(f"url: {url!r} must be ASCII (percent-encode it)") from None
-        # The pairs were checked above with h11's rules; RequestHead checks the rest
-        # (method, target, one Host, framing headers) and serializes the head once.
-        head = RequestHead(method_b, target_b, encoded)
-        if size is not None and not head.chunked and size != (head.length or 0):
-            raise InvalidRequestError(
-                f"request body is {size} bytes but Content-Length says {head.length or 0}"
-            )
-        return PreparedRequest(origin, head, body, proxy)
+        return self._preparer.prepare(method, url, headers, body)
 
     # -- the exchange ----------------------------------------------------------------
 
@@ -437,7 +282,7 @@ class Pool:
         deadline = _INF if total is None else trio.current_time() + total
         force_new = False
         while True:
-            lease = _Lease()
+            lease = _Lease(self)
             await self._acquire_lease(lease, timeouts, deadline)
             conn: HTTPConnection | None = None
             reused = False
@@ -469,7 +314,7 @@ class Pool:
             except BaseException:
                 self._release(lease, conn)
                 raise
-            return Response(self, lease, conn, head, timeouts.read, deadline)
+            return Response(lease, conn, head, timeouts.read, deadline)
 
     async def _acquire_lease(self, lease: _Lease, timeouts: Timeouts, deadline: float) -> None:
         if self._closed:
@@ -479,16 +324,8 @@ class Pool:
             return
         except trio.WouldBlock:
             pass
-        limit = timeouts.pool
-        phase_deadline = _INF if limit is None else trio.current_time() + limit
-        with trio.CancelScope(deadline=min(phase_deadline, deadline)) as scope:
+        with PhaseScope(deadline, timeouts.total, PoolTimeout, timeouts.pool):
             await self._limiter.acquire_on_behalf_of(lease)
-            return
-        assert scope.cancelled_caught
-        if deadline <= phase_deadline:
-            raise TotalTimeout(timeouts.total or 0.0)
-        assert limit is not None
-        raise PoolTimeout(limit)
 
     async def _connection_for(
         self, prepared: PreparedRequest, timeouts: Timeouts, deadline: float, force_new: bool
@@ -523,9 +360,7 @@ class Pool:
     ) -> HTTPConnection:
         scheme, host, port = prepared.origin
         proxy = prepared.proxy
-        limit = timeouts.connect
-        phase_deadline = _INF if limit is None else trio.current_time() + limit
-        with trio.CancelScope(deadline=min(phase_deadline, deadline)) as scope:
+        with PhaseScope(deadline, timeouts.total, ConnectTimeout, timeouts.connect):
             dial_host, dial_port = (proxy.host, proxy.port) if proxy else (host, port)
             try:
                 tcp = await trio.open_tcp_stream(dial_host, dial_port)
@@ -562,11 +397,6 @@ class Pool:
                 max_response_head=self._limits.max_response_head,
                 now=trio.current_time(),
             )
-        assert scope.cancelled_caught
-        if deadline <= phase_deadline:
-            raise TotalTimeout(timeouts.total or 0.0)
-        assert limit is not None
-        raise ConnectTimeout(limit)
 
     def _tune_socket(self, sock: trio.socket.SocketType) -> None:
         idle = self._limits.tcp_keepalive
@@ -620,9 +450,18 @@ class Pool:
 
 
 class _Lease:
-    """The borrower identity of one limiter token (one exchange)."""
+    """One exchange's hold on the pool: the borrower of a limiter token.
 
-    __slots__ = ()
+    The :class:`Response` ends it through :meth:`release` (see ``_response.Lease``).
+    """
+
+    __slots__ = ("_pool",)
+
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
+
+    def release(self, conn: HTTPConnection) -> None:
+        self._pool._release(self, conn)
 
 
 class _ResponseContext:
@@ -648,173 +487,3 @@ class _ResponseContext:
     ) -> None:
         if self._response is not None:
             self._response.close()
-
-
-class Response:
-    """A response whose body is read on demand.
-
-    Attributes:
-        status: the status code; ``reason`` the reason phrase.
-        headers: case-insensitive :class:`Headers`.
-        deadline: absolute ``trio.current_time()`` by which the body must be read
-            (the request's total timeout); set it to ``math.inf`` to lift it, e.g. for a
-            stream that may run as long as bytes keep coming.
-    """
-
-    __slots__ = (
-        "_conn",
-        "_content",
-        "_lease",
-        "_pool",
-        "_read_timeout",
-        "deadline",
-        "headers",
-        "origin",
-        "reason",
-        "status",
-    )
-
-    def __init__(
-        self,
-        pool: Pool,
-        lease: _Lease,
-        conn: HTTPConnection,
-        head: ResponseHead,
-        read_timeout: float | None,
-        deadline: float,
-    ) -> None:
-        self._pool: Pool | None = pool
-        self._lease = lease
-        self._conn = conn
-        self._read_timeout = read_timeout
-        self._content: bytes | None = None
-        self.status: int = head.status
-        self.reason: str = head.reason.decode("latin-1")
-        self.headers = Headers(head.headers)
-        self.origin: Origin = conn.origin
-        self.deadline = deadline
-
-    def __repr__(self) -> str:
-        state = "open" if self._pool is not None else "closed"
-        return f"<Response [{self.status} {self.reason}] {state}>"
-
-    @property
-    def is_closed(self) -> bool:
-        """True once the connection was returned to the pool or closed."""
-        return self._pool is None
-
-    @property
-    def content(self) -> bytes:
-        """The body, after :meth:`read` (or :meth:`Pool.request`)."""
-        if self._content is None:
-            raise RuntimeError("the body has not been read; await response.read() first")
-        return self._content
-
-    async def receive_chunk(self) -> bytes:
-        """The next piece of the body, or ``b""`` at its end (then the lease ends).
-
-        Raises:
-            ReadError, RemoteProtocolError, ReadTimeout, TotalTimeout: the connection
-                is closed and the lease returned before the error propagates.
-            RuntimeError: the response was already closed.
-        """
-        pool = self._pool
-        if pool is None:
-            raise RuntimeError("the response is closed; its body can no longer be read")
-        conn = self._conn
-        try:
-            chunk = await conn.receive_body_chunk(
-                read_timeout=self._read_timeout, deadline=self.deadline
-            )
-        except BaseException:
-            # Another task may have closed this response while we read (that is what
-            # interrupted the read): then its lease is already returned.
-            if self._pool is not None:
-                self._pool = None
-                pool._release(self._lease, conn)
-            raise
-        if not chunk and self._pool is not None:
-            self._pool = None
-            pool._release(self._lease, conn)
-        return chunk
-
-    def iter_bytes(self) -> _BodyIterator:
-        """Iterate the body's pieces as they arrive (pull-based: nothing read ahead)."""
-        return _BodyIterator(self)
-
-    async def read(self) -> bytes:
-        """Read the whole body (once; later calls return the same bytes)."""
-        if self._content is not None:
-            return self._content
-        parts = []
-        while True:
-            chunk = await self.receive_chunk()
-            if not chunk:
-                break
-            parts.append(chunk)
-        content = parts[0] if len(parts) == 1 else b"".join(parts)
-        self._content = content if type(content) is bytes else bytes(content)
-        return self._content
-
-    async def read_capped(self, max_bytes: int) -> bytes:
-        """Read at most ``max_bytes`` of the body; if more remain, close the connection.
-
-        For error bodies, which are read for their message only and must not be able
-        to fill memory.
-        """
-        if self._content is not None:
-            return self._content[:max_bytes]
-        parts: list[bytes] = []
-        size = 0
-        while size <= max_bytes:
-            chunk = await self.receive_chunk()
-            if not chunk:
-                break
-            parts.append(chunk)
-            size += len(chunk)
-        self.close()
-        return b"".join(parts)[:max_bytes]
-
-    def close(self) -> None:
-        """Finish the response now; an unread body means the connection is closed.
-
-        Synchronous and idempotent: safe from ``finally`` blocks and under cancellation.
-        """
-        pool = self._pool
-        if pool is not None:
-            self._pool = None
-            pool._release(self._lease, self._conn)
-
-    async def aclose(self) -> None:
-        """:meth:`close`, then a checkpoint (for use as an ``AsyncResource``)."""
-        self.close()
-        await trio.lowlevel.checkpoint()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-class _BodyIterator:
-    __slots__ = ("_response",)
-
-    def __init__(self, response: Response) -> None:
-        self._response = response
-
-    def __aiter__(self) -> _BodyIterator:
-        return self
-
-    async def __anext__(self) -> bytes:
-        if self._response.is_closed:
-            raise StopAsyncIteration
-        chunk = await self._response.receive_chunk()
-        if not chunk:
-            raise StopAsyncIteration
-        return chunk

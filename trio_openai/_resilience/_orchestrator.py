@@ -37,8 +37,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 import trio
 
-from .._http._exceptions import TransportError
-from .._http._pool import Response
+from .._http import Response, TransportError
 from .._observe import RequestRecord, RetryEvent
 from ..errors import APIError, CircuitOpenError, map_error, map_transport_error
 from ._retry import classify_exception, next_delay
@@ -46,7 +45,7 @@ from ._retry import classify_exception, next_delay
 if TYPE_CHECKING:
     from .._classify import RetryDecision
     from .._config import Timeouts
-    from .._http._pool import Pool, PreparedRequest
+    from .._http import Pool, PreparedRequest
     from .._observe import Observer
     from ._breaker import CircuitBreaker
     from ._breaker_registry import BreakerRegistry

@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from .._classify import RetryDecision, classify_response
-from .._http._exceptions import TransportError, TransportTimeout
+from .._http import TransportError, TransportTimeout
 from ..errors import APIConnectionError, APIStatusError, APITimeoutError, CircuitOpenError
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import trio
 
 from .._config import PoolLimits, Timeouts
-from .._http._pool import Pool
+from .._http import Pool
 from ..testing._http_server import open_http_server
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import trio
 
-from .._http._exceptions import TransportError
+from .._http import TransportError
 from ..errors import map_transport_error
 
 if TYPE_CHECKING:
@@ -15,8 +15,7 @@ if TYPE_CHECKING:
 
     from typing_extensions import Self
 
-    from .._http._models import Headers
-    from .._http._pool import Response
+    from .._http import Headers, Response
 
 __all__ = ["BinaryResponse"]
 

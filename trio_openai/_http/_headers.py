@@ -1,0 +1,111 @@
+"""Request headers: checked against the grammar we send, encoded once per distinct pair.
+
+Theory of operation
+-------------------
+Headers come from users and from the layers above as ``str`` pairs (a mapping or a
+sequence). Before anything is sent each pair is checked with the strict rule for what
+we send (:data:`~._grammar.TOKEN_STR` names, :data:`~._grammar.FIELD_VALUE_SENT_STR`
+values: no control character, no DEL, no surrounding whitespace, latin-1 only) and
+encoded to bytes. A bad pair is an :class:`InvalidRequestError` that names the header
+and the rule it breaks.
+
+Most headers repeat on every request (auth, accept, content type, user agent, host),
+so a :class:`HeaderEncoder` remembers the pairs it has checked and encoded: the
+per-request regex work leaves the hot path. The memory is bounded (cleared whole when
+full) and belongs to one pool, which clears it when it closes: those pairs include
+credentials (``Authorization``), and no module-level state may keep them.
+
+The response side, :class:`~._models.Headers`, is in ``_models``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Final, TypeAlias
+
+from ._exceptions import InvalidRequestError
+from ._grammar import FIELD_VALUE_SENT_STR, TOKEN_STR
+
+__all__ = ["HeaderEncoder", "HeaderInput", "header_pairs"]
+
+HeaderInput: TypeAlias = "Mapping[str, str] | Sequence[tuple[str, str]] | None"
+"""Headers as callers give them: a mapping, ``(name, value)`` pairs, or nothing."""
+
+_DEFAULT_SIZE: Final = 4096
+_token = TOKEN_STR.fullmatch
+_field_value = FIELD_VALUE_SENT_STR.fullmatch
+
+
+def header_pairs(headers: HeaderInput) -> list[tuple[str, str]]:
+    """A new list of the ``(name, value)`` pairs in ``headers``."""
+    if headers is None:
+        return []
+    if isinstance(headers, Mapping):
+        return list(headers.items())
+    return list(headers)
+
+
+def _bad_header(name: object, value: object) -> str:
+    """Why a pair that failed the check is refused, in words."""
+    if not isinstance(name, str) or not isinstance(value, str):
+        return f"header {name!r}: names and values must be str"
+    if not _token(name):
+        return f"header name {name!r} is not a valid HTTP token"
+    if any(c in value for c in "\r\n\x00"):
+        return f"header {name!r}: value contains CR, LF or NUL"
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return f"header {name!r}: value is not latin-1 text"
+    return f"header {name!r}: value has a control character or surrounding whitespace"
+
+
+class HeaderEncoder:
+    """Checks and encodes header pairs, remembering each distinct pair it passed.
+
+    Args:
+        size: how many pairs to remember; past that the memory starts afresh.
+    """
+
+    __slots__ = ("_cache", "_size")
+
+    def __init__(self, size: int = _DEFAULT_SIZE) -> None:
+        self._cache: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+        self._size = size
+
+    def __len__(self) -> int:
+        """How many pairs are remembered."""
+        return len(self._cache)
+
+    def clear(self) -> None:
+        """Forget every pair (the pool does this when it closes)."""
+        self._cache.clear()
+
+    def encode(self, pairs: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+        """The pairs checked and encoded (latin-1), in order.
+
+        Raises:
+            InvalidRequestError: naming the first bad header and what is wrong with it.
+        """
+        cache = self._cache
+        out = []
+        for pair in pairs:
+            try:
+                encoded = cache.get(pair)
+            except TypeError:  # unhashable: not a pair of str
+                raise InvalidRequestError(_bad_header(*pair)) from None
+            if encoded is None:
+                name, value = pair
+                if not (
+                    isinstance(name, str)
+                    and isinstance(value, str)
+                    and _token(name)
+                    and _field_value(value)
+                ):
+                    raise InvalidRequestError(_bad_header(name, value))
+                encoded = (name.encode("ascii"), value.encode("latin-1"))
+                if len(cache) >= self._size:
+                    cache.clear()
+                cache[pair] = encoded
+            out.append(encoded)
+        return out

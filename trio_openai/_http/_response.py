@@ -1,0 +1,210 @@
+"""The response a pool hands out: status and headers at once, the body on demand.
+
+Theory of operation
+-------------------
+A :class:`Response` holds the *lease* of its exchange: the pool's token and the
+connection the body still comes from. The body is pulled by the caller, one socket
+read per :meth:`Response.receive_chunk` (nothing is read ahead, so back-pressure stays
+the socket's). The lease ends exactly once:
+
+- at the end of the body (``receive_chunk`` returned ``b""``): the connection goes
+  back to the pool if HTTP allows another request on it;
+- on :meth:`Response.close` before that, or on an error while reading: the
+  connection is closed.
+
+Closing is synchronous and idempotent, so ``finally`` blocks and cancelled callers
+can always release. The response knows its lease only through
+:class:`Lease` (``release(conn)``), not the pool, so this module sits below the pool.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+import trio
+
+from ._models import Headers
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from typing_extensions import Self
+
+    from ._connection import HTTPConnection
+    from ._h1 import ResponseHead
+    from ._url import Origin
+
+__all__ = ["Lease", "Response"]
+
+
+class Lease(Protocol):
+    """What a response returns when it is finished: the pool's token and connection."""
+
+    def release(self, conn: HTTPConnection) -> None:
+        """End the lease: keep ``conn`` if it is idle and reusable, else close it."""
+
+
+class Response:
+    """A response whose body is read on demand.
+
+    Attributes:
+        status: the status code; ``reason`` the reason phrase.
+        headers: case-insensitive :class:`Headers`.
+        origin: ``(scheme, host, port)`` it came from.
+        deadline: absolute ``trio.current_time()`` by which the body must be read
+            (the request's total timeout); set it to ``math.inf`` to lift it, e.g. for a
+            stream that may run as long as bytes keep coming.
+    """
+
+    __slots__ = (
+        "_conn",
+        "_content",
+        "_lease",
+        "_read_timeout",
+        "deadline",
+        "headers",
+        "origin",
+        "reason",
+        "status",
+    )
+
+    def __init__(
+        self,
+        lease: Lease,
+        conn: HTTPConnection,
+        head: ResponseHead,
+        read_timeout: float | None,
+        deadline: float,
+    ) -> None:
+        self._lease: Lease | None = lease  # None once the lease ended
+        self._conn = conn
+        self._read_timeout = read_timeout
+        self._content: bytes | None = None
+        self.status: int = head.status
+        self.reason: str = head.reason.decode("latin-1")
+        self.headers = Headers(head.headers)
+        self.origin: Origin = conn.origin
+        self.deadline = deadline
+
+    def __repr__(self) -> str:
+        state = "open" if self._lease is not None else "closed"
+        return f"<Response [{self.status} {self.reason}] {state}>"
+
+    @property
+    def is_closed(self) -> bool:
+        """True once the connection was returned to the pool or closed."""
+        return self._lease is None
+
+    @property
+    def content(self) -> bytes:
+        """The body, after :meth:`read` (or ``Pool.request``)."""
+        if self._content is None:
+            raise RuntimeError("the body has not been read; await response.read() first")
+        return self._content
+
+    def _end_lease(self) -> None:
+        lease = self._lease
+        if lease is not None:
+            self._lease = None
+            lease.release(self._conn)
+
+    async def receive_chunk(self) -> bytes:
+        """The next piece of the body, or ``b""`` at its end (then the lease ends).
+
+        Raises:
+            ReadError, RemoteProtocolError, ReadTimeout, TotalTimeout: the connection
+                is closed and the lease returned before the error propagates.
+            RuntimeError: the response was already closed.
+        """
+        if self._lease is None:
+            raise RuntimeError("the response is closed; its body can no longer be read")
+        try:
+            chunk = await self._conn.receive_body_chunk(
+                read_timeout=self._read_timeout, deadline=self.deadline
+            )
+        except BaseException:
+            # Another task may have closed this response while we read (that is what
+            # interrupted the read): then its lease already ended.
+            self._end_lease()
+            raise
+        if not chunk:
+            self._end_lease()
+        return chunk
+
+    def iter_bytes(self) -> _BodyIterator:
+        """Iterate the body's pieces as they arrive (pull-based: nothing read ahead)."""
+        return _BodyIterator(self)
+
+    async def read(self) -> bytes:
+        """Read the whole body (once; later calls return the same bytes)."""
+        if self._content is not None:
+            return self._content
+        parts = []
+        while True:
+            chunk = await self.receive_chunk()
+            if not chunk:
+                break
+            parts.append(chunk)
+        content = parts[0] if len(parts) == 1 else b"".join(parts)
+        self._content = content if type(content) is bytes else bytes(content)
+        return self._content
+
+    async def read_capped(self, max_bytes: int) -> bytes:
+        """Read at most ``max_bytes`` of the body; if more remain, close the connection.
+
+        For error bodies, which are read for their message only and must not be able
+        to fill memory.
+        """
+        if self._content is not None:
+            return self._content[:max_bytes]
+        parts: list[bytes] = []
+        size = 0
+        while size <= max_bytes:
+            chunk = await self.receive_chunk()
+            if not chunk:
+                break
+            parts.append(chunk)
+            size += len(chunk)
+        self.close()
+        return b"".join(parts)[:max_bytes]
+
+    def close(self) -> None:
+        """Finish the response now; an unread body means the connection is closed.
+
+        Synchronous and idempotent: safe from ``finally`` blocks and under cancellation.
+        """
+        self._end_lease()
+
+    async def aclose(self) -> None:
+        """:meth:`close`, then a checkpoint (for use as an ``AsyncResource``)."""
+        self.close()
+        await trio.lowlevel.checkpoint()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class _BodyIterator:
+    __slots__ = ("_response",)
+
+    def __init__(self, response: Response) -> None:
+        self._response = response
+
+    def __aiter__(self) -> _BodyIterator:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._response.is_closed:
+            raise StopAsyncIteration
+        chunk = await self._response.receive_chunk()
+        if not chunk:
+            raise StopAsyncIteration
+        return chunk
