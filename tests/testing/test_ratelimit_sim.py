@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trio_openai._http._pool import Pool
 from trio_openai._resilience._ratelimit import parse_reset_duration
 from trio_openai.testing import (
     MockOpenAIServer,
@@ -20,16 +19,13 @@ from trio_openai.testing import (
     open_mock_server,
 )
 
+if TYPE_CHECKING:
+    from trio_openai._http._pool import Pool
+
 HEADERS = {"authorization": "Bearer sk-test", "content-type": "application/json"}
 CHAT = msgspec.json.encode(
     {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello there"}]}
 )
-
-
-@pytest.fixture
-async def pool() -> AsyncIterator[Pool]:
-    async with Pool() as p:
-        yield p
 
 
 # --------------------------------------------------------------------------------------
