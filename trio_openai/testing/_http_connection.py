@@ -196,8 +196,10 @@ class ServerConnection:
         self._record_requests = record_requests
 
     async def serve(self) -> None:
-        """The connection's task: TLS handshake, then requests until the end; never raises
-        (but ``Cancelled``)."""
+        """The connection's task: the TLS handshake, then requests until the end.
+
+        Never raises (but ``Cancelled``); closes the stream and updates the book.
+        """
         stream: trio.abc.Stream = self.socket_stream
         try:
             if self._ssl_context is not None:
@@ -244,11 +246,12 @@ class ServerConnection:
     # -- reading requests ---------------------------------------------------------------
     #
     # Plain requests (HTTP/1.1, a Host, no body or a Content-Length, no folded or odd
-    # header) are parsed here with the same grammar h11 uses; anything else (chunked
-    # bodies, Expect, HTTP/1.0, malformed input) is handed to an h11.Connection, which
-    # also words the 400 answers. The fast path only ever accepts requests h11 would
-    # accept, with the same result; it exists because h11 costs most of the time of a
-    # small request and this server must not be the bottleneck of client benchmarks.
+    # header) are parsed by _http_wire.parse_plain_head with the grammar h11 uses;
+    # anything else (chunked bodies, Expect, HTTP/1.0, malformed input) is handed to an
+    # h11.Connection, which also words the 400 answers. The fast path only ever accepts
+    # requests h11 would accept, with the same result; it exists because h11 costs most
+    # of the time of a small request and this server must not be the bottleneck of
+    # client benchmarks.
 
     async def _receive_request(
         self, stream: trio.abc.Stream, buffer: bytearray

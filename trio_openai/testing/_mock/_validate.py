@@ -47,6 +47,7 @@ __all__ = [
     "not_found",
     "query_int",
     "query_order",
+    "type_name",
 ]
 
 BodyKind = Literal["none", "json", "multipart"]
