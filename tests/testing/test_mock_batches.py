@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 import pytest
 import trio
 
-from trio_openai._http._pool import Pool
 from trio_openai.testing import MockOpenAIServer, open_mock_server
+
+if TYPE_CHECKING:
+    from trio_openai._http._pool import Pool
 
 AUTH = {"authorization": "Bearer sk-test"}
 JSON_HEADERS = {**AUTH, "content-type": "application/json"}
 TERMINAL = {"completed", "failed", "cancelled", "expired"}
-
-
-@pytest.fixture
-async def pool() -> AsyncIterator[Pool]:
-    async with Pool() as p:
-        yield p
 
 
 def line(custom_id: str, body: dict[str, Any], url: str = "/v1/chat/completions") -> bytes:

@@ -9,14 +9,25 @@ from __future__ import annotations
 
 import importlib.util
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    import pytest
+import pytest
+
+from trio_openai.testing import tls_contexts
 
 pytest_plugins = ["pytester"]
 
 PLUGIN = "trio_openai.testing._plugin"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _tls_loaded_before_pytester() -> None:
+    """Load trustme and cryptography (all of it) before any pytester snapshot.
+
+    The inner sessions run in this process, and pytester forgets the modules imported
+    during a test when it ends. cryptography does not survive a second import: the TLS
+    tests that run later would fail with "curve must be an EllipticCurve instance".
+    """
+    tls_contexts()
 
 
 def _loaded_by_entry_point() -> bool:

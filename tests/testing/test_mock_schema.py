@@ -11,15 +11,16 @@ that carries the spec's ``components`` next to the reference.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 import pytest
 
-from trio_openai._http._pool import Pool
-from trio_openai.testing import MockOpenAIServer, RateLimitSim, open_mock_server
+from trio_openai.testing import MockOpenAIServer, RateLimitSim
+
+if TYPE_CHECKING:
+    from trio_openai._http._pool import Pool
 
 AUTH = {"authorization": "Bearer sk-test"}
 JSON_HEADERS = {**AUTH, "content-type": "application/json"}
@@ -51,18 +52,6 @@ def spec() -> dict[str, Any]:
     with path.open("rb") as f:
         loaded: dict[str, Any] = yaml.load(f, Loader=loader)
     return loaded
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[MockOpenAIServer]:
-    async with open_mock_server() as s:
-        yield s
-
-
-@pytest.fixture
-async def pool() -> AsyncIterator[Pool]:
-    async with Pool() as p:
-        yield p
 
 
 def openapi_to_json_schema(node: Any) -> Any:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import math
 import struct
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -65,12 +64,6 @@ class Plan(pydantic.BaseModel):  # type: ignore[misc,name-defined]
     steps: list[Step]
     done: bool
     owner: str | None
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[MockOpenAIServer]:
-    async with open_mock_server() as s:
-        yield s
 
 
 def sdk(server: MockOpenAIServer, **options: object) -> openai.AsyncOpenAI:

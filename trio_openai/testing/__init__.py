@@ -8,32 +8,23 @@ dependency, is imported only when :func:`tls_contexts` runs.
 from __future__ import annotations
 
 from ._faults import Fault, FaultPlan, FaultRule, Schedule
-from ._http_server import (
+from ._http_messages import (
     CloseWithoutResponse,
     Handler,
-    HTTPServer,
     Misbehaviour,
     Request,
     Reset,
     Response,
-    ServerStatistics,
     Stall,
     canned_handler,
-    client_context,
     echo_handler,
-    open_http_server,
-    server_context,
-    tls_contexts,
 )
-from ._mock_openai import (
-    MockOpenAIServer,
-    MockStats,
-    RequestRecord,
-    UploadedFile,
-    open_mock_server,
-)
+from ._http_server import HTTPServer, ServerStatistics, open_http_server
+from ._mock._server import MockOpenAIServer, MockStats, open_mock_server
 from ._proxy_server import ConnectProxy, ProxyStatistics, open_connect_proxy
 from ._ratelimit_sim import RateDecision, RateLimitSim, estimate_tokens, format_go_duration
+from ._records import RequestRecord, UploadedFile
+from ._tls import client_context, server_context, tls_contexts
 
 # Every name above is re-exported through __all__ (mypy and pyright honour it).
 __all__ = [

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import trio
 
 from ._faults import FaultPlan
-from ._mock_openai import open_mock_server
+from ._mock._server import open_mock_server
 from ._ratelimit_sim import RateLimitSim
 
 if TYPE_CHECKING:

@@ -54,7 +54,7 @@ from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Literal, cast, get_args
 
 if TYPE_CHECKING:
-    from ._mock_openai import RequestRecord
+    from ._records import RequestRecord
 
 __all__ = [
     "Fault",

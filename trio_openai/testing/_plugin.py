@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ._mock_openai import MockOpenAIServer, open_mock_server
+from ._mock._server import MockOpenAIServer, open_mock_server
 
 if TYPE_CHECKING:
     from trio_openai._client import Client

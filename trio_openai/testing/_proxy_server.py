@@ -29,10 +29,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import hmac
 import ipaddress
-import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -40,7 +38,8 @@ from dataclasses import dataclass
 import h11
 import trio
 
-from ._http_server import _LINGER_ZERO, _REASONS, _run_in_nursery
+from ._http_wire import REASONS
+from ._serving import open_listener, run_in_nursery, set_linger_zero
 
 __all__ = ["ConnectProxy", "ProxyStatistics", "open_connect_proxy"]
 
@@ -378,7 +377,7 @@ class ConnectProxy:
         except (h11.RemoteProtocolError, trio.BrokenResourceError) as exc:
             if started:
                 # Mid-response: the client must see the failure, not a short body.
-                _set_linger_zero(stream)
+                set_linger_zero(stream)
                 raise _Done from None
             await _answer(stream, h, 502, f"origin failed: {exc}".encode())
 
@@ -406,7 +405,7 @@ async def _answer(
         (b"content-type", b"text/plain"),
         (b"content-length", b"%d" % len(body)),
     ]
-    head = h11.Response(status_code=status, headers=all_headers, reason=_REASONS.get(status, b""))
+    head = h11.Response(status_code=status, headers=all_headers, reason=REASONS.get(status, b""))
     data = _send(h, head)
     data += _send(h, h11.Data(data=body)) + _send(h, h11.EndOfMessage())
     await stream.send_all(data)
@@ -440,15 +439,9 @@ async def _pump(
             await sink.send_all(data)
         await sink.send_eof()
     except (trio.BrokenResourceError, trio.ClosedResourceError):
-        _set_linger_zero(client)
-        _set_linger_zero(origin)
+        set_linger_zero(client)
+        set_linger_zero(origin)
         scope.cancel()
-
-
-def _set_linger_zero(stream: trio.SocketStream) -> None:
-    # Already closed or reset: nothing left to abort.
-    with contextlib.suppress(OSError):
-        stream.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_ZERO)
 
 
 def _split_authority(text: str, *, default_port: int | None) -> tuple[str, int] | None:
@@ -503,13 +496,7 @@ async def open_connect_proxy(
     Raises:
         OSError: the address could not be bound.
     """
-    listeners = await trio.open_tcp_listeners(port, host=host)
-    for extra in listeners[1:]:
-        await trio.aclose_forcefully(extra)
-    listener = listeners[0]
-    try:
+    async with open_listener(host, port) as listener:
         proxy = ConnectProxy(host=host, port=listener.socket.getsockname()[1], auth=auth)
-        async with _run_in_nursery(proxy._accept_loop, listener):
+        async with run_in_nursery(proxy._accept_loop, listener):
             yield proxy
-    finally:
-        await trio.aclose_forcefully(listener)

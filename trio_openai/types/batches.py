@@ -22,7 +22,7 @@ Rules kept
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, TypedDict, TypeVar
+from typing import Annotated, Any, Final, Literal, TypedDict, TypeVar, get_args
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType, field
@@ -31,6 +31,7 @@ from ._base import APIObject, RequestParams, ValidateAs, WireModel, decoder_for
 from .shared import Metadata
 
 __all__ = [
+    "BATCH_ENDPOINTS",
     "Batch",
     "BatchCreateParams",
     "BatchError",
@@ -55,6 +56,9 @@ BatchEndpoint = Literal[
     "/v1/images/edits",
     "/v1/videos",
 ]
+
+BATCH_ENDPOINTS: Final[tuple[str, ...]] = get_args(BatchEndpoint)
+"""The URLs a batch may target (``endpoint``), in the spec's order: the one list."""
 
 
 class OutputExpiresAfter(TypedDict):

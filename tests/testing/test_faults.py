@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 import pytest
@@ -12,7 +12,6 @@ import trio
 
 from trio_openai._config import Timeouts
 from trio_openai._http._exceptions import ReadTimeout, TransportError
-from trio_openai._http._pool import Pool
 from trio_openai.testing import (
     Fault,
     FaultPlan,
@@ -23,15 +22,12 @@ from trio_openai.testing import (
     open_mock_server,
 )
 
+if TYPE_CHECKING:
+    from trio_openai._http._pool import Pool
+
 HEADERS = {"authorization": "Bearer sk-test", "content-type": "application/json"}
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
 STREAM = {**CHAT, "stream": True}
-
-
-@pytest.fixture
-async def pool() -> AsyncIterator[Pool]:
-    async with Pool() as p:
-        yield p
 
 
 async def chat(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import msgspec
 import pytest
@@ -20,16 +20,13 @@ from trio_openai.testing import (
     open_mock_server,
 )
 
+if TYPE_CHECKING:
+    from trio_openai._http._pool import Pool
+
 HEADERS = {"authorization": "Bearer sk-test", "content-type": "application/json"}
 CHAT = msgspec.json.encode(
     {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello there"}]}
 )
-
-
-@pytest.fixture
-async def pool() -> AsyncIterator[Pool]:
-    async with Pool() as p:
-        yield p
 
 
 # --------------------------------------------------------------------------------------

@@ -1,5 +1,8 @@
-"""Structured outputs: for any JSON Schema in the supported subset, the mock answers
-with JSON valid for it (checked by a small independent validator)."""
+"""The deterministic content of the mock server (``_mock/_fakers.py``).
+
+Structured outputs: for any JSON Schema in the supported subset, the mock answers
+with JSON valid for it (checked by a small independent validator).
+"""
 
 from __future__ import annotations
 
