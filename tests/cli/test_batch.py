@@ -233,3 +233,62 @@ def test_add_batch_commands_registers_every_command() -> None:
         parser.parse_args(["batch", "run", "i", "-o", "o", "--concurrency", "0"])
     with pytest.raises(SystemExit):
         parser.parse_args(["batch", "run", "i"])  # -o is required
+
+
+# Text a hostile or broken server may send: a title change, a screen clear, an 8-bit
+# CSI, DEL, a carriage return and bidi overrides.
+HOSTILE = "\x1b]0;owned\x07\x1b[2J\x9b31m\x7f\r\u202egnp.exe\u2066x\u2069"
+DANGEROUS = ("\x1b", "\x07", "\x9b", "\x7f", "\r", "\u202e", "\u2066", "\u2069")
+
+
+def assert_printable(*outputs: bytes) -> None:
+    for raw in outputs:
+        text = raw.decode("utf-8")
+        for char in DANGEROUS:
+            assert char not in text, (char, text)
+
+
+def hostile_batch(batch_id: str) -> bytes:
+    return json.dumps(
+        {
+            "id": batch_id,
+            "object": "batch",
+            "endpoint": "/v1/chat/completions" + HOSTILE,
+            "status": "failed" + HOSTILE,
+            "input_file_id": "file-" + HOSTILE,
+            "output_file_id": "file-out" + HOSTILE,
+            "completion_window": "24h",
+            "created_at": 1,
+            "request_counts": {"total": 2, "completed": 1, "failed": 1},
+            "errors": {
+                "object": "list",
+                "data": [{"code": "bad" + HOSTILE, "message": "no\n" + HOSTILE, "line": 3}],
+            },
+        }
+    ).encode()
+
+
+async def test_server_text_is_printed_without_terminal_controls(tmp_path: Path) -> None:
+    batch_id = "batch_" + HOSTILE
+    inp = chat_input(tmp_path / "in.jsonl", 3)
+    out = tmp_path / "out.jsonl"
+    async with open_mock_server() as server:
+        base = ("--base-url", url(server))
+        server.add_fault(Fault.invalid_json(hostile_batch(batch_id)), path="/v1/batches*")
+        status = await run("status", "batch_x", *base)
+        as_json = await run("status", "batch_x", *base, "--json")
+        submitted = await run("submit", str(inp), "-o", str(out), *base, "--no-wait")
+        server.faults = None
+        server.add_fault(Fault.status(404, message="gone " + HOSTILE), path="/v1/batches/*")
+        missing = await run("cancel", "batch_x", *base)
+    assert status.returncode == 0, status.stderr.decode()
+    assert "failed" in status.stdout.decode() and "line 3: bad" in status.stdout.decode()
+    assert "\\u001b]0;owned\\u0007" in status.stdout.decode()  # shown, escaped
+    assert json.loads(as_json.stdout)["id"] == batch_id  # still valid JSON, same value
+    assert submitted.returncode == 0, submitted.stderr.decode()
+    assert "batch_" in submitted.stdout.decode()
+    assert missing.returncode == 2 and "gone" in missing.stderr.decode()
+    assert_printable(
+        status.stdout, status.stderr, as_json.stdout, as_json.stderr,
+        submitted.stdout, submitted.stderr, missing.stdout, missing.stderr,
+    )  # fmt: skip

@@ -4,6 +4,8 @@ inputs, failed lines, resuming without submitting twice, cancelled batches."""
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -195,3 +197,61 @@ async def test_bad_arguments_are_rejected(tmp_path: Path, kwargs: dict[str, Any]
         with pytest.raises((ValueError, TypeError)):
             await jobs.submit_batch(client, inp, tmp_path / "out.jsonl", **kwargs)
         assert server.stats.requests == 0
+
+
+def is_link(path: Path) -> bool:
+    return path.is_symlink()
+
+
+def mode_of(path: Path) -> int:
+    return path.stat().st_mode
+
+
+def names_in(directory: Path) -> set[str]:
+    return {p.name for p in directory.iterdir()}
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
+async def test_the_state_file_is_not_written_through_a_planted_symlink(tmp_path: Path) -> None:
+    inp = chat_input(tmp_path / "in.jsonl", 5)
+    out = tmp_path / "out.jsonl"
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(b"precious\n")
+    os.symlink(victim, f"{out}.batches.json.tmp")  # the old temporary file's name
+    async with open_mock_server() as server, client_for(server) as client:
+        with trio.fail_after(GUARD):
+            summary = await jobs.submit_batch(client, inp, out, **FAST)
+    assert summary.ok
+    assert victim.read_bytes() == b"precious\n"
+    assert state_of(out)["batches"][0]["downloaded"] is True
+    state = Path(f"{out}.batches.json")
+    assert not is_link(state)
+    if sys.platform != "win32":
+        assert mode_of(state) & 0o077 == 0  # private: 0600
+    assert names_in(tmp_path) == {
+        "in.jsonl",
+        "out.jsonl",
+        "out.jsonl.batches.json",
+        "out.jsonl.batches.json.tmp",
+        "victim.txt",
+    }
+
+
+async def test_records_of_an_earlier_version_over_several_lines_are_kept(tmp_path: Path) -> None:
+    # OUTPUT is rewritten with one line per record before the downloads are appended.
+    inp = chat_input(tmp_path / "in.jsonl", 5)
+    out = tmp_path / "out.jsonl"
+    legacy = (
+        b'{"id":"batch_req_1","custom_id":"req-0","response":{"status_code":200,'
+        b'"request_id":"req_1","body":{\n  "id": "chatcmpl-1",\r\n  "choices": []\n}'
+        b'},"error":null}\n'
+    )
+    out.write_bytes(legacy)
+    async with open_mock_server() as server, client_for(server) as client:
+        with trio.fail_after(GUARD):
+            summary = await jobs.submit_batch(client, inp, out, **FAST)
+        assert [b.requests for b in summary.batches] == [4]
+    assert summary.ok and summary.skipped == 1 and summary.written == 4
+    lines = read_output(out)
+    assert sorted(ids_of(lines).values()) == [1] * 5
+    assert len(lines) == 5

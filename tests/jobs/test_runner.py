@@ -7,6 +7,7 @@ real (not virtual) milliseconds; the network is real, so no autojump clock here.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,61 @@ async def test_cancelling_a_run_keeps_every_finished_line(tmp_path: Path) -> Non
             summary = await jobs.run_jsonl(client, inp, out)
     assert summary.skipped == len(partial)
     assert sorted(ids_of(read_output(out)).values()) == [1] * 300
+
+
+PRETTY = (
+    b'{\n  "id": "chatcmpl-pretty",\r\n  "object": "chat.completion",\n  "choices": [\n'
+    b'    {\n      "index": 0,\n      "message": {"role": "assistant", "content": "two\\nlines"},'
+    b'\n      "finish_reason": "stop"\n    }\n  ],\n'
+    b'  "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}\n}\n'
+)
+
+
+async def test_pretty_printed_replies_take_one_line_each_and_are_never_sent_twice(
+    tmp_path: Path,
+) -> None:
+    # A reply spread over many lines used to be written as it came: the resume saw
+    # lines that do not parse at the end of OUTPUT, cut them all and sent everything
+    # again (and again at every later resume).
+    n = 20
+    inp = chat_input(tmp_path / "in.jsonl", n)
+    out = tmp_path / "out.jsonl"
+    async with open_mock_server() as server:
+        server.add_fault(Fault.invalid_json(PRETTY), path=CHAT)
+        async with client_for(server) as client:
+            with trio.fail_after(GUARD):
+                first = await jobs.run_jsonl(client, inp, out, concurrency=4)
+                again = await jobs.run_jsonl(client, inp, out, concurrency=4)
+                third = await jobs.run_jsonl(client, inp, out, concurrency=4)
+        sends = server_sends(server)
+    assert first.succeeded == n and first.tokens_in == 3 * n
+    for later in (again, third):
+        assert (later.skipped, later.sent, later.truncated_bytes) == (n, 0, 0)
+    assert sorted(sends.values()) == [1] * n  # nothing was sent twice
+    data = out.read_bytes()
+    assert data.count(b"\n") == n and b"\r" not in data
+    lines = read_output(out)  # every line parses on its own
+    assert len(lines) == n
+    for line in lines:
+        assert line["response"]["body"] == json.loads(PRETTY)
+
+
+async def test_a_reply_nested_too_deeply_is_one_failed_line_not_a_failed_run(
+    tmp_path: Path,
+) -> None:
+    inp = chat_input(tmp_path / "in.jsonl", 10)
+    out = tmp_path / "out.jsonl"
+    deep = b"[" * 4096 + b"]" * 4096
+    async with open_mock_server() as server:
+        server.add_fault(Fault.invalid_json(deep), path=CHAT, match=user_in({"req-3"}))
+        async with client_for(server) as client:
+            with trio.fail_after(GUARD):
+                summary = await jobs.run_jsonl(client, inp, out, concurrency=4)
+            assert client.metrics.in_flight == 0
+    lines = {line["custom_id"]: line for line in read_output(out)}
+    assert len(lines) == 10
+    assert lines["req-3"]["response"] is None
+    assert lines["req-3"]["error"]["code"] == "invalid_response_body"
+    assert "nested" in lines["req-3"]["error"]["message"]
+    assert (summary.succeeded, summary.failed) == (9, 1)
+    assert summary.errors == {"invalid_response_body": 1}

@@ -19,6 +19,11 @@ The API key comes from ``OPENAI_API_KEY`` (never from the command line, where ot
 users could read it in the process list). Progress bars go to stderr, the summary to
 stdout; ``--quiet`` prints neither, ``--json`` prints the summary as JSON.
 
+Everything printed that may hold text from the network (summaries, batch fields,
+error messages) goes through :func:`~trio_openai.jobs._terminal.printable` (via
+:func:`_show`), so a server cannot drive the terminal with escape sequences; JSON stays
+JSON with the same value.
+
 Rules kept: this module imports nothing heavy at import time (``trio``, the client and
 ``rich`` load when a command runs), so ``trio-openai --help`` stays quick.
 """
@@ -213,8 +218,15 @@ def _usage(parser: argparse.ArgumentParser) -> int:
     return EXIT_ERROR
 
 
+def _show(text: object, *, err: bool = False) -> None:
+    """Print text that may come from the network, terminal controls escaped."""
+    from ..jobs._terminal import printable
+
+    print(printable(text, multiline=True), file=sys.stderr if err else sys.stdout)
+
+
 def _error(message: str) -> int:
-    print(f"trio-openai batch: error: {message}", file=sys.stderr)
+    _show(f"trio-openai batch: error: {message}", err=True)
     return EXIT_ERROR
 
 
@@ -296,9 +308,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 adaptive=not args.no_adaptive,
             )
         if args.json:
-            print(_summary_json(summary))
+            _show(_summary_json(summary))
         elif not args.quiet:
-            print(summary)
+            _show(summary)
         return EXIT_OK if summary.ok else EXIT_FAILED_LINES
 
     return _run_trio(go)
@@ -323,9 +335,9 @@ def _cmd_submit(args: argparse.Namespace) -> int:
                 progress=not (args.quiet or args.json),
             )
         if args.json:
-            print(_summary_json(summary))
+            _show(_summary_json(summary))
         elif not args.quiet:
-            print(summary)
+            _show(summary)
         if args.no_wait and summary.pending:
             return EXIT_OK if summary.failed == 0 else EXIT_FAILED_LINES
         return EXIT_OK if summary.ok else EXIT_FAILED_LINES
@@ -336,25 +348,28 @@ def _cmd_submit(args: argparse.Namespace) -> int:
 def _print_batch(batch: Any, as_json: bool) -> None:
     import msgspec
 
+    from ..jobs._terminal import printable as p
+
     if as_json:
-        print(msgspec.json.format(msgspec.json.encode(batch), indent=2).decode())
+        _show(msgspec.json.format(msgspec.json.encode(batch), indent=2).decode())
         return
     counts = batch.request_counts
-    print(f"{batch.id}  {batch.status}  {batch.endpoint}")
+    lines = [f"{p(batch.id)}  {p(batch.status)}  {p(batch.endpoint)}"]
     if counts is not None:
-        print(
+        lines.append(
             f"  requests: {counts.completed} completed, {counts.failed} failed, "
             f"{counts.total} total"
         )
-    print(f"  input file: {batch.input_file_id}")
+    lines.append(f"  input file: {p(batch.input_file_id)}")
     if batch.output_file_id:
-        print(f"  output file: {batch.output_file_id}")
+        lines.append(f"  output file: {p(batch.output_file_id)}")
     if batch.error_file_id:
-        print(f"  error file: {batch.error_file_id}")
+        lines.append(f"  error file: {p(batch.error_file_id)}")
     if batch.errors is not None:
         for e in batch.errors.data:
             where = f"line {e.line}: " if e.line else ""
-            print(f"  error: {where}{e.code}: {e.message}")
+            lines.append(f"  error: {where}{p(e.code)}: {p(e.message)}")
+    _show("\n".join(lines))
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
@@ -383,10 +398,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     try:
         summary = validate_jsonl(args.input)
     except InputValidationError as exc:
-        print(exc, file=sys.stderr)
+        _show(exc, err=True)
         return EXIT_ERROR
     except OSError as exc:
         return _error(str(exc))
     endpoints = ", ".join(f"{url}: {n}" for url, n in sorted(summary.endpoints.items()))
-    print(f"{summary.path}: {summary.requests} requests, {summary.bytes} bytes ({endpoints})")
+    _show(f"{summary.path}: {summary.requests} requests, {summary.bytes} bytes ({endpoints})")
     return EXIT_OK

@@ -9,6 +9,10 @@ The tour: one completion; a streamed answer printed as it arrives; many concurre
 requests under a bounded limit that complete despite injected 429s and 500s (retries
 visible in the metrics); a stream cancelled midway with the connection pool shown
 clean; and a failing endpoint that opens the circuit breaker.
+
+Text from the server (completions, request ids, error messages) is printed through
+:func:`~trio_openai.jobs._terminal.printable` and never read as ``rich`` markup, so a
+server cannot drive the terminal.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import trio
 
 import trio_openai
 from trio_openai import BreakerPolicy, Client
+from trio_openai.jobs._terminal import printable
 
 if TYPE_CHECKING:
     import argparse
@@ -60,6 +65,7 @@ def _tagged(record: Any, tag: str) -> bool:
 
 
 async def _tour(args: argparse.Namespace, console: Console) -> int:
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
@@ -89,7 +95,8 @@ async def _tour(args: argparse.Namespace, console: Console) -> int:
             base_url = args.base_url or os.environ.get("OPENAI_BASE_URL") or None
             api_key = key
             console.print(
-                f"[bold]Using OPENAI_API_KEY[/bold] against {base_url or 'api.openai.com'}"
+                "[bold]Using OPENAI_API_KEY[/bold] against "
+                + escape(printable(base_url or "api.openai.com"))
             )
         model = args.model
         concurrent = args.requests if embedded else min(args.requests, 10)
@@ -108,10 +115,12 @@ async def _tour(args: argparse.Namespace, console: Console) -> int:
         completion = await client.chat.completions.create(
             model=model, messages=[{"role": "user", "content": PROMPT}], **cheap
         )
-        console.print(completion.choices[0].message.content)
+        console.print(
+            printable(completion.choices[0].message.content, multiline=True), markup=False
+        )
         usage = completion.usage
         console.print(
-            f"[dim]request id {completion.request_id}; "
+            f"[dim]request id {escape(printable(completion.request_id))}; "
             f"{usage.total_tokens if usage else '?'} tokens[/dim]"
         )
 
@@ -123,7 +132,7 @@ async def _tour(args: argparse.Namespace, console: Console) -> int:
             **cheap,
         ) as stream:
             async for text in stream.text_deltas():
-                console.print(text, end="", soft_wrap=True)
+                console.print(printable(text, multiline=True), end="", soft_wrap=True, markup=False)
             final = await stream.get_final_completion()
         console.print(f"\n[dim]{len(final.choices[0].message.content or '')} characters[/dim]")
 
@@ -235,12 +244,13 @@ async def _tour(args: argparse.Namespace, console: Console) -> int:
 
 def run_demo(args: argparse.Namespace) -> int:
     from rich.console import Console
+    from rich.markup import escape
 
     console = Console(highlight=False)
     try:
         return trio.run(_tour, args, console)
     except trio_openai.OpenAIError as exc:
-        console.print(f"[red]demo failed:[/red] {exc}")
+        console.print("[red]demo failed:[/red] " + escape(printable(exc, multiline=True)))
         return 1
     except KeyboardInterrupt:
         return 130

@@ -15,6 +15,7 @@ import trio
 
 from .._config import PoolLimits, Timeouts
 from .._http import Pool
+from ..jobs._terminal import printable
 from ..testing._http_server import open_http_server
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ def run_transport_check(args: argparse.Namespace) -> int:
                 f"idle={stats.idle}"
             )
             r = await pool.request("GET", f"{server.base_url}/v1/echo", timeouts=Timeouts())
-            print(f"next request: {r.status} {r.reason}")
+            print(f"next request: {r.status} {printable(r.reason)}")
             return 0 if stats.borrowed == 0 and r.status == 200 else 1
 
     return trio.run(run)

@@ -20,6 +20,8 @@ the ones listed before it:
 
 - ``_concurrency``: ``map``, ``as_completed`` (a worker pool over one iterator).
 - ``_passes``: file passes as generators, run with or without trio checkpoints.
+- ``_files``: files beside OUTPUT, replaced atomically or created exclusively.
+- ``_terminal``: text from the network made safe to print (also used by the CLI).
 - ``_formats``: the input and output line formats and their codecs.
 - ``_validation``: checking an input file (every problem, by line number).
 - ``_output``: recovering OUTPUT for a resume, and appending whole lines to it.

@@ -16,14 +16,17 @@ Batch API do the work:
 3. **Split and submit** the lines not yet done: one batch per endpoint, and a new
    batch whenever one would pass ``max_requests`` lines or ``max_bytes`` bytes (the
    Batch API's per-file limits, 50,000 requests and 200 MB; parameters, so tests can
-   split small files). Each chunk is written to a temporary file, uploaded with
+   split small files). Each chunk is written to a new file (0600, created
+   exclusively) in a private temporary directory, uploaded with
    purpose ``batch`` and turned into a batch; the state file is rewritten
    (atomically) after each step.
 4. **Poll** every pending batch with backoff (``poll_interval``, growing 1.5x per
    round up to ``max_poll_interval``), reporting status and counts; when a batch
    ends (``completed``, ``failed``, ``expired``, ``cancelled``) its output and error
    files are **downloaded** into OUTPUT, line by line, skipping ``custom_id`` s that
-   are already there. The lines are the Batch API's own, unchanged.
+   are already there. The lines are the Batch API's own, unchanged but for a raw CR
+   (whitespace in JSON) made a space, as the runner does (``one_line`` in
+   :mod:`._formats`); a line that does not decode is skipped.
 
 Lines of a batch that failed validation, was cancelled or expired without a result
 are *missing*: the summary counts them, and running ``submit`` again sends them in a
@@ -55,7 +58,8 @@ import trio
 from ..errors import NotFoundError
 from ._batch_state import BatchJobSummary, BatchRecord, StateFile
 from ._concurrency import check_limit
-from ._formats import decode_input, decode_seen, is_failure
+from ._files import create_private
+from ._formats import decode_input, decode_seen, is_failure, one_line
 from ._output import OutputWriter, recover_output
 from ._passes import STEP, Steps, adrive, iter_lines
 from ._progress import BatchProgress, BatchProgressCallback, RichBatchProgress, resolve_progress
@@ -115,7 +119,7 @@ class _Chunker:
         if chunk is None:
             self._count += 1
             path = os.path.join(self._dir, f"batch-input-{self._count:05d}.jsonl")
-            chunk = _Chunk(endpoint, path, open(path, "wb"))  # noqa: SIM115 - closed in _close
+            chunk = _Chunk(endpoint, path, create_private(path))
             self._open[endpoint] = chunk
         chunk.file.write(raw)
         chunk.requests += 1
@@ -183,7 +187,7 @@ async def _download(
             return  # not a result line: nothing to join it to
         if seen.custom_id in done:
             return
-        writer.write(raw if raw.endswith(b"\n") else raw + b"\n")
+        writer.write(one_line(raw.rstrip(b"\r\n")) + b"\n")  # just decoded: exact
         done.add(seen.custom_id)
         counts.written += 1
         if is_failure(seen):
@@ -294,6 +298,8 @@ async def submit_batch(
     writer = OutputWriter(out_name, 1.0)
     try:
         recovered = await adrive(recover_output(out_name, retry_failed=False))
+        if recovered.replaced:  # records of an earlier version put on one line each
+            writer.reopen()
         done = recovered.done
         skipped = len(done)
         state = StateFile.load(out_name + ".batches.json", in_name)

@@ -9,8 +9,9 @@ the job (its uploaded input file, endpoint, line count, batch id once created,
 last status, whether its results are in OUTPUT). :class:`StateFile` loads it and
 rewrites it after every step; :class:`BatchJobSummary` is what a call returns.
 
-Rules kept: the state file is written atomically (temporary file, ``fsync``,
-rename), so a crash leaves the old version or the new one, never a mix; a file of
+Rules kept: the state file is written atomically, through a private temporary file
+of a random name (:func:`~._files.replace_file`: never through a link planted at a
+predictable name), so a crash leaves the old version or the new one, never a mix; a file of
 another version (or not ours) is refused, not guessed at. Only what a resume needs
 is stored: request counts and errors are seen again at the next poll.
 """
@@ -22,6 +23,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
+
+from ._files import replace_file
+from ._terminal import printable
 
 __all__ = ["BatchJobSummary", "BatchRecord", "StateFile"]
 
@@ -120,12 +124,14 @@ class BatchJobSummary:
             f"(succeeded {self.succeeded}, failed {self.failed}), {self.missing} missing"
         ]
         for b in self.batches:
+            # The ids, statuses and errors are the server's: shown escaped, one line each.
             state = "downloaded" if b.downloaded else "pending"
             parts.append(
-                f"  {b.id or '(not created)'} {b.endpoint} {b.status} "
-                f"{b.completed + b.failed}/{b.total or b.requests} ({state})"
+                f"  {printable(b.id or '(not created)')} {printable(b.endpoint)} "
+                f"{printable(b.status)} {b.completed + b.failed}/{b.total or b.requests} "
+                f"({state})"
             )
-            parts.extend(f"    {e}" for e in b.errors[:10])
+            parts.extend(f"    {printable(e)}" for e in b.errors[:10])
         parts.append(f"  output: {self.output_path}")
         return "\n".join(parts)
 
@@ -145,7 +151,10 @@ class StateFile:
         state = cls(path, input_path)
         if os.path.exists(path):
             with open(path, "rb") as f:
-                data = json.load(f)
+                try:
+                    data = json.load(f)
+                except RecursionError:
+                    data = None
             if not isinstance(data, dict) or data.get("version") != _STATE_VERSION:
                 raise ValueError(f"{path}: not a batch state file of this version")
             state.batches = [BatchRecord.from_json(b) for b in data.get("batches", [])]
@@ -157,10 +166,5 @@ class StateFile:
             "input": self.input_path,
             "batches": [b.to_json() for b in self.batches],
         }
-        tmp = self.path + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=1)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
+        with replace_file(self.path) as f:
+            f.write(json.dumps(data, indent=1).encode("utf-8") + b"\n")

@@ -11,8 +11,18 @@ their only record of what is done. Before a run, :func:`recover_output` reads it
 - Every other line must parse as an output line, or the run stops with
   :class:`OutputCorruptError`: an OUTPUT that is not ours is never appended to.
 - The ``custom_id`` s found are *done*: the runners skip them, whatever their result.
-  With ``retry_failed`` the failed lines are first removed (OUTPUT is rewritten to a
-  temporary file, ``fsync`` ed and renamed over it), so those requests are sent again.
+  With ``retry_failed`` the failed lines are first removed (OUTPUT is rewritten: see
+  :func:`~._files.replace_file`), so those requests are sent again.
+
+A complete record is never cut away. Earlier versions wrote a 2xx body as it came, so
+a pretty-printed reply spread its record over several lines (the ``body`` inside it);
+none of those lines parses alone. A run of lines that do not parse is therefore
+joined and tried as one record whenever its last line ends the way such a record
+ends (``,"error":null}``, what the encoder puts after every body); a run that parses
+is a record, done like any other, and OUTPUT is rewritten with each record on one
+line (:func:`~._formats.one_line`; the record was just decoded, so that is exact).
+Only lines that never form a record are bad: cut at the end, refused before a good
+line.
 
 Then :class:`OutputWriter` appends: one ``write`` of each complete line as soon as it
 is known, and an ``fsync`` at least every ``interval`` seconds and at the end. A crash
@@ -24,27 +34,35 @@ cannot interleave; file I/O is synchronous (whole-line writes, an ``fsync`` at m
 once per interval): trio's async files use worker threads, which this package does
 not. The done ids are kept as exact strings: ~100 MB for a million short ids, where
 64-bit hashes would save a quarter and admit a (tiny) chance of skipping a line that
-was never sent.
+was never sent. A run of unparsed lines is joined only up to
+:data:`_MAX_RECORD_BYTES`; past that it is bad.
 
 Options rejected: write-behind buffering of output lines (a crash would lose
-finished, paid-for requests).
+finished, paid-for requests); trying every prefix of a run of bad lines as a record
+(quadratic in the run; the record's known ending says when to try).
 """
 
 from __future__ import annotations
 
 import os
-import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Final
 
 import msgspec
 import trio
 
 from ..errors import OpenAIError
-from ._formats import decode_seen, is_failure
+from ._files import replace_file
+from ._formats import SeenLine, decode_seen, is_failure, one_line
 from ._passes import STEP, Steps
 
 __all__ = ["OutputCorruptError", "OutputWriter", "Recovered", "recover_output"]
+
+_RECORD_END: Final = b',"error":null}'
+"""How a record of an answered request ends (the encoder's bytes after the body)."""
+_MAX_RECORD_BYTES: Final = 1 << 30
+"""The longest run of unparsed lines still tried as one record (1 GiB)."""
 
 
 class OutputCorruptError(OpenAIError, ValueError):
@@ -65,6 +83,7 @@ class Recovered:
         failed: of ``lines``, failures.
         truncated_bytes: bytes of a torn tail cut away.
         dropped_failed: failed lines removed by ``retry_failed``.
+        joined: records found spread over several lines (then put on one line each).
         replaced: whether OUTPUT was rewritten (a writer must reopen it).
     """
 
@@ -73,55 +92,100 @@ class Recovered:
     failed: int = 0
     truncated_bytes: int = 0
     dropped_failed: int = 0
+    joined: int = 0
     replaced: bool = False
+
+
+def _try_seen(raw: bytes) -> SeenLine | None:
+    try:
+        return decode_seen(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+
+
+class _Records:
+    """The records of an OUTPUT file, read line by line (see the module docstring).
+
+    Iterating yields ``(record bytes, what it says, spanned several lines)`` for each
+    complete record, in order. Afterwards ``end`` is the offset just past the last
+    complete record (what follows is a torn tail or bad lines, to cut).
+
+    Raises (while iterating):
+        OutputCorruptError: a line that is not part of any record has a record after it.
+    """
+
+    __slots__ = ("_f", "_path", "end")
+
+    def __init__(self, path: str, f: IO[bytes]) -> None:
+        self._path = path
+        self._f = f
+        self.end = 0
+
+    def __iter__(self) -> Iterator[tuple[bytes, SeenLine, bool]]:
+        offset = 0
+        run: list[bytes] = []  # unparsed lines that may still form one record
+        run_bytes = 0
+        run_number = 0  # line number of the run's first line (0: no run)
+        for number, raw in enumerate(self._f, start=1):
+            offset += len(raw)
+            if not raw.endswith(b"\n"):
+                return  # a torn final line: cut by the caller
+            if not run_number:
+                if not raw.strip():
+                    self.end = offset
+                    continue
+                seen = _try_seen(raw)
+                if seen is not None:
+                    self.end = offset
+                    yield raw, seen, False
+                    continue
+                run, run_bytes, run_number = [raw], len(raw), number
+                continue
+            if raw.strip() and _try_seen(raw) is not None:
+                raise OutputCorruptError(
+                    f"{self._path}: line {run_number} is not a batch output line, and "
+                    "valid lines follow it; refusing to append to a file this runner did "
+                    "not write (fix the line or choose another output file)"
+                )
+            run_bytes += len(raw)
+            if run_bytes > _MAX_RECORD_BYTES:
+                run.clear()  # too long to be one record: bad, whatever follows
+                continue
+            run.append(raw)
+            if run and raw.rstrip().endswith(_RECORD_END):
+                joined = b"".join(run)
+                seen = _try_seen(joined)
+                if seen is not None:
+                    self.end = offset
+                    run, run_bytes, run_number = [], 0, 0
+                    yield joined, seen, True
 
 
 def recover_output(path: str, *, retry_failed: bool) -> Steps[Recovered]:
     """Read OUTPUT (if any): cut a torn tail, collect the done ids.
 
-    With ``retry_failed`` the failed lines are removed (the file is rewritten to a
-    temporary file and renamed over OUTPUT: ``replaced``) so that their requests are
-    sent again.
+    With ``retry_failed`` the failed lines are removed (the file is rewritten and
+    renamed over OUTPUT: ``replaced``) so that their requests are sent again. Records
+    spread over several lines (written by earlier versions) are kept, and OUTPUT is
+    rewritten with one line each.
 
     Raises:
-        OutputCorruptError: a line before the end does not parse.
+        OutputCorruptError: a line before the end is not part of any record.
     """
     state = Recovered()
     if not os.path.exists(path):
         return state
-    good_end = 0  # offset just past the last good line
-    bad_start: int | None = None  # start of a run of bad lines not followed by a good one
-    bad_number = 0
-    offset = 0
     with open(path, "rb") as f:
-        for number, raw in enumerate(f, start=1):
-            if number % STEP == 0:
+        records = _Records(path, f)
+        for count, (_raw, seen, joined) in enumerate(records, start=1):
+            if count % STEP == 0:
                 yield
-            start = offset
-            offset += len(raw)
-            if not raw.endswith(b"\n"):
-                break  # a torn final line: cut below
-            if not raw.strip():
-                if bad_start is None:
-                    good_end = offset
-                continue
-            try:
-                seen = decode_seen(raw)
-            except (msgspec.DecodeError, msgspec.ValidationError):
-                if bad_start is None:
-                    bad_start, bad_number = start, number
-                continue
-            if bad_start is not None:
-                raise OutputCorruptError(
-                    f"{path}: line {bad_number} is not a batch output line, and valid lines "
-                    "follow it; refusing to append to a file this runner did not write "
-                    "(fix the line or choose another output file)"
-                )
-            good_end = offset
             state.lines += 1
             state.done.add(seen.custom_id)
+            state.joined += joined
             if is_failure(seen):
                 state.failed += 1
+        good_end = records.end
     size = os.path.getsize(path)
     if good_end < size:
         state.truncated_bytes = size - good_end
@@ -129,42 +193,27 @@ def recover_output(path: str, *, retry_failed: bool) -> Steps[Recovered]:
             f.truncate(good_end)
             f.flush()
             os.fsync(f.fileno())
-    if retry_failed and state.failed:
-        state = yield from _drop_failed(path, state)
+    if state.joined or (retry_failed and state.failed):
+        state = yield from _rewrite(path, state, drop_failed=retry_failed)
     return state
 
 
-def _drop_failed(path: str, state: Recovered) -> Steps[Recovered]:
-    tmp = f"{path}.retry-failed.tmp"
-    kept = Recovered(truncated_bytes=state.truncated_bytes, replaced=True)
-    with open(path, "rb") as src, open(tmp, "wb") as dst:
-        for number, raw in enumerate(src, start=1):
-            if number % STEP == 0:
+def _rewrite(path: str, state: Recovered, *, drop_failed: bool) -> Steps[Recovered]:
+    """OUTPUT again, one line per record, without the failed ones if ``drop_failed``."""
+    kept = Recovered(truncated_bytes=state.truncated_bytes, joined=state.joined, replaced=True)
+    with open(path, "rb") as src, replace_file(path) as dst:
+        for count, (raw, seen, joined) in enumerate(_Records(path, src), start=1):
+            if count % STEP == 0:
                 yield
-            if not raw.strip():
-                continue
-            seen = decode_seen(raw)
-            if is_failure(seen):
+            failed = is_failure(seen)
+            if drop_failed and failed:
                 kept.dropped_failed += 1
                 continue
-            dst.write(raw)
+            dst.write(one_line(raw.rstrip(b"\r\n")) + b"\n" if joined else raw)
             kept.lines += 1
+            kept.failed += failed
             kept.done.add(seen.custom_id)
-        dst.flush()
-        os.fsync(dst.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path)
     return kept
-
-
-def _fsync_dir(path: str) -> None:
-    if sys.platform == "win32":  # pragma: no cover - directories cannot be fsynced there
-        return
-    fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class OutputWriter:

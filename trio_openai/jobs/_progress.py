@@ -13,7 +13,9 @@ display to close at the end.
 
 Rules kept: ``rich`` is imported only when a display is made, with an actionable
 ``ImportError`` when it is missing; the displays refresh when given a snapshot (no
-refresh thread); ``close()`` is idempotent.
+refresh thread); ``close()`` is idempotent; text the displays did not write (file
+names, batch ids and statuses from the server) is shown through
+:func:`~._terminal.printable` and escaped from ``rich`` markup.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from ._terminal import printable
 
 if TYPE_CHECKING:
     from ._batch_state import BatchRecord
@@ -134,6 +138,7 @@ class RichProgress:
     def __init__(self, description: str = "requests", *, console: Any = None) -> None:
         try:
             from rich.console import Console
+            from rich.markup import escape
             from rich.progress import (
                 BarColumn,
                 MofNCompleteColumn,
@@ -161,7 +166,7 @@ class RichProgress:
             auto_refresh=False,
         )
         self._task = self._progress.add_task(
-            description, total=None, failed=0, rate="", tokens="", start=False
+            escape(printable(description)), total=None, failed=0, rate="", tokens="", start=False
         )
         self._started = False
 
@@ -219,6 +224,7 @@ class RichBatchProgress:
     def __init__(self, *, console: Any = None) -> None:
         try:
             from rich.console import Console
+            from rich.markup import escape
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
             from rich.progress import TimeElapsedColumn as Elapsed
         except ImportError:
@@ -237,6 +243,7 @@ class RichBatchProgress:
         )
         self._tasks: dict[str, Any] = {}
         self._started = False
+        self._escape: Callable[[str], str] = escape
 
     def __call__(self, snap: BatchProgress) -> None:
         progress = self._progress
@@ -245,7 +252,8 @@ class RichBatchProgress:
             progress.start()
         for b in snap.batches:
             key = b.input_file_id
-            label = f"{b.id or b.input_file_id} [bold]{b.status}"
+            name = self._escape(printable(b.id or b.input_file_id))
+            label = f"{name} [bold]{self._escape(printable(b.status))}"
             total = b.total or b.requests
             if key not in self._tasks:
                 self._tasks[key] = progress.add_task(label, total=total, failed=0)

@@ -88,6 +88,8 @@ class RunSummary:
         truncated_bytes: bytes of a torn tail cut from OUTPUT before appending.
         dropped_failed: failed lines removed from OUTPUT by ``retry_failed``.
         foreign: OUTPUT lines whose ``custom_id`` is not in INPUT.
+        joined: records of an earlier version found spread over several lines of
+            OUTPUT (kept, and put on one line each).
     """
 
     input_path: str
@@ -108,6 +110,7 @@ class RunSummary:
     truncated_bytes: int = 0
     dropped_failed: int = 0
     foreign: int = 0
+    joined: int = 0
 
     @property
     def sent(self) -> int:
@@ -146,6 +149,8 @@ class RunSummary:
             parts.append(f"  cut a torn tail of {self.truncated_bytes} bytes from OUTPUT")
         if self.dropped_failed:
             parts.append(f"  removed {self.dropped_failed} failed lines from OUTPUT to retry them")
+        if self.joined:
+            parts.append(f"  put {self.joined} records spread over several lines on one line each")
         if self.foreign:
             parts.append(f"  warning: {self.foreign} OUTPUT lines have a custom_id not in INPUT")
         parts.append(f"  output: {self.output_path}")
@@ -391,4 +396,5 @@ async def _run(
         truncated_bytes=recovered.truncated_bytes,
         dropped_failed=recovered.dropped_failed,
         foreign=len(done_ids) - found[0],
+        joined=recovered.joined,
     )

@@ -19,14 +19,17 @@ What is written for each request
   failure that got an HTTP answer; ``error`` is for failures without one), and it
   makes the line *done*: a resume does not send it again.
 - **No HTTP answer** (connection failure or timeout after retries) or a 2xx body that
-  is not JSON: ``response`` null and ``error`` ``{"code", "message"}`` with codes
-  ``connection_error``, ``timeout``, ``invalid_response_body``, ``invalid_request``,
-  ``internal_error``. Also done.
+  is not JSON (or is nested too deeply to decode): ``response`` null and ``error``
+  ``{"code", "message"}`` with codes ``connection_error``, ``timeout``,
+  ``invalid_response_body``, ``invalid_request``, ``internal_error``. Also done.
 - **Not written, sent again**: a 429 that outlived the client's retries (except
   ``insufficient_quota``, which no wait fixes and is written as an error status) and a
   request refused by an open circuit breaker: the line waits (``retry-after`` or the
   breaker's probe time) and goes again, up to :data:`MAX_REQUEUES` times. Rate
   limiting is the normal state of a big job, not a failure.
+
+A 2xx body is written as received, except that a body spread over several lines (a
+pretty-printing server) is put on one line: see ``one_line`` in :mod:`._formats`.
 
 Rules kept: the sender reaches the client only through its seam for higher layers
 (``_exchange``, whose :class:`~trio_openai._client.Exchange` settles the in-flight
@@ -53,7 +56,7 @@ from ..errors import (
     RateLimitError,
     ValidationError,
 )
-from ._formats import answer_line, encode, error_line
+from ._formats import answer_line, check_json, encode, error_line
 
 if TYPE_CHECKING:
     from .._client import Client, Exchange
@@ -80,7 +83,6 @@ class _Reply(msgspec.Struct):
 
 
 _decode_reply = msgspec.json.Decoder(_Reply).decode
-_check_json = msgspec.json.Decoder(msgspec.Raw).decode
 
 
 @dataclass(slots=True)
@@ -140,9 +142,7 @@ class Sender:
         probe = pacer is not None and await pacer.wait_for_limits()
         estimated = 0
         if client._wants_token_estimate() or (pacer is not None and pacer.wants_tokens):
-            body = msgspec.json.decode(pending.body)
-            if isinstance(body, dict):
-                estimated = estimate_tokens(body, endpoint=pending.url)
+            estimated = _estimate(pending)
         while True:
             try:
                 ticket = (0.0, 0.0)
@@ -194,7 +194,11 @@ class Sender:
             if pacer is not None:
                 pacer.observe(exchange.response.headers, ticket)
             with exchange:
-                return self._success(pending, exchange, requeued, limited)
+                try:
+                    return self._success(pending, exchange, requeued, limited)
+                except Exception as exc:  # a bug: one failed line (the exchange settles)
+                    message = f"{type(exc).__name__}: {exc}"
+                    return self._error(pending, "internal_error", message, requeued, limited)
 
     @staticmethod
     def _error(pending: Pending, code: str, message: str, requeued: int, limited: int) -> Result:
@@ -218,13 +222,18 @@ class Sender:
         try:
             try:
                 usage = _decode_reply(content).usage
+            except RecursionError:
+                raise msgspec.DecodeError("JSON is nested too deeply") from None
             except msgspec.ValidationError:
                 # Another shape (not an object, an odd ``usage``): kept as it is if it
                 # is JSON at all (a type error stops msgspec before the end).
-                _check_json(content)
+                check_json(content)
         except msgspec.DecodeError as exc:
             exchange.settle(error="APIResponseValidationError")
-            message = f"status {status}, request id {request_id}: the body is not JSON ({exc})"
+            message = (
+                f"status {status}, request id {request_id}: "
+                f"the body cannot be decoded as JSON ({exc})"
+            )
             return self._error(pending, "invalid_response_body", message, requeued, limited)
         tokens_in = tokens_out = 0
         if usage is not None:
@@ -234,6 +243,18 @@ class Sender:
         line = answer_line(pending.custom_id, status, request_id, content)
         ok = 200 <= status < 300
         return Result(line, ok, status, None, tokens_in, tokens_out, requeued, limited)
+
+
+def _estimate(pending: Pending) -> int:
+    """The token estimate of a request body (0 for one that cannot be read).
+
+    INPUT was validated, so a failure here is unexpected; it must not stop the run.
+    """
+    try:
+        body = msgspec.json.decode(pending.body)
+    except (msgspec.DecodeError, RecursionError):
+        return 0
+    return estimate_tokens(body, endpoint=pending.url) if isinstance(body, dict) else 0
 
 
 def api_path(url: str) -> str:
