@@ -42,6 +42,7 @@ from .errors import NotFoundError as NotFoundError
 from .errors import OpenAIError as OpenAIError
 from .errors import PermissionDeniedError as PermissionDeniedError
 from .errors import RateLimitError as RateLimitError
+from .errors import SerializationError as SerializationError
 from .errors import UnprocessableEntityError as UnprocessableEntityError
 from .errors import ValidationError as ValidationError
 
@@ -90,4 +91,5 @@ __all__ = [
     "APIResponseValidationError",
     "CircuitOpenError",
     "ValidationError",
+    "SerializationError",
 ]

@@ -553,7 +553,7 @@ _collecting = False
 
 
 def _note_collection(phase: str, info: dict[str, int]) -> None:
-    global _collecting  # noqa: PLW0603  (one flag, read by finalizers)
+    global _collecting  # one flag, read by finalizers
     _collecting = phase == "start"
 
 

@@ -4,6 +4,7 @@ Theory of operation. Every failure a user can see is one exception from one tree
 
     OpenAIError(Exception)
     +-- ValidationError(OpenAIError, ValueError)  bad input, raised before sending
+    |   +-- SerializationError(.., TypeError)     a body value JSON cannot encode
     +-- APIError                                  the service or the way to it failed
         +-- APIStatusError                        an HTTP error status (map_error)
         |   +-- BadRequestError 400, AuthenticationError 401, PermissionDeniedError 403,
@@ -109,6 +110,7 @@ __all__ = [
     "APIResponseValidationError",
     "CircuitOpenError",
     "ValidationError",
+    "SerializationError",
     "Problem",
     "CONTENT_FILTER_CODES",
     "CREDENTIAL_HEADERS",
@@ -310,6 +312,25 @@ class ValidationError(OpenAIError, ValueError):
                 f"  {line}" for line in lines
             )
         super().__init__(message)
+
+
+class SerializationError(ValidationError, TypeError):
+    """A request body holds a value that cannot be encoded as JSON; nothing was sent.
+
+    Raised for the first such value, found by walking the body: an object msgspec
+    cannot encode, a string that is not valid UTF-8 (a lone surrogate), a dict key
+    JSON cannot hold, or a container that contains itself. A :class:`ValidationError`
+    (bad input, rejected before sending) and, for code written against the encoder's
+    bare error, a ``TypeError``.
+
+    Attributes:
+        field: where the value is, e.g. ``extra_body.foo[2]`` (``body...`` for
+            :meth:`Client.request`); also the one problem's ``field``.
+    """
+
+    def __init__(self, field: str, rule: str, value_repr: str | None = None) -> None:
+        self.field = field
+        super().__init__([Problem(field, rule, value_repr)])
 
 
 class APIError(OpenAIError):

@@ -213,7 +213,8 @@ async def test_unmanaged_streams_dropped_after_break_release_by_refcount(
                     limits=PoolLimits(max_connections=10),
                 ) as client,
             ):
-                with pytest.warns(ResourceWarning, match="async with") as record:
+
+                async def drop_200() -> None:
                     for _ in range(200):
                         stream = await _open_unmanaged(client, service)
                         async for _item in stream:
@@ -222,7 +223,9 @@ async def test_unmanaged_streams_dropped_after_break_release_by_refcount(
                         # Only the stream just opened holds a connection.
                         assert client.pool.statistics().borrowed == 1
                         assert gc.get_referrers(stream) == [], "a cycle would keep it"
-                    del stream
+
+                with pytest.warns(ResourceWarning, match="async with") as record:
+                    await drop_200()
                 assert len(record) == 200
                 stats = client.pool.statistics()
                 assert (stats.borrowed, stats.waiting) == (0, 0)

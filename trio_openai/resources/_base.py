@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar
 
+from .._request import ENCODE_ERRORS, serialization_error
 from .._validate import checked
 from ..errors import Problem, ValidationError
 from ..types._base import encode
@@ -22,6 +23,7 @@ __all__ = [
     "Resource",
     "StreamContext",
     "build_body",
+    "encode_body",
     "path_id",
     "post_json_or_stream",
     "split_options",
@@ -60,6 +62,27 @@ def build_body(
             raise ValidationError([Problem("extra_body", "must be a mapping", repr(extra_body))])
         body.update(extra_body)
     return body
+
+
+def encode_body(
+    body: Mapping[str, object], extra_body: Mapping[str, object] | None = None
+) -> bytes:
+    """A request's parameters (``body``, with ``extra_body`` merged in) as JSON bytes.
+
+    Raises:
+        SerializationError: naming the first value that cannot be encoded, by the
+            parameter it is in (``metadata.tags[1]``), or ``extra_body.foo[2]`` when
+            it came in ``extra_body``; nothing is sent.
+    """
+    try:
+        return encode(body)
+    except ENCODE_ERRORS as exc:
+        named: dict[str, object] = dict(body)
+        if extra_body:
+            for key in extra_body:
+                named.pop(key, None)
+            named["extra_body"] = dict(extra_body)
+        raise serialization_error(named, "") from exc
 
 
 def split_options(params: dict[str, Any]) -> CallOptions:
@@ -115,7 +138,7 @@ async def post_json_or_stream(
         params["stream"] = True
     body = build_body(params_type, params, extra_body)
     tokens = client._estimate_tokens(body)
-    data = encode(body)
+    data = encode_body(body, extra_body)
     if stream:
         return await client._stream(
             path,
