@@ -43,6 +43,7 @@ from .errors import OpenAIError as OpenAIError
 from .errors import PermissionDeniedError as PermissionDeniedError
 from .errors import RateLimitError as RateLimitError
 from .errors import SerializationError as SerializationError
+from .errors import UnexpectedRedirectError as UnexpectedRedirectError
 from .errors import UnprocessableEntityError as UnprocessableEntityError
 from .errors import ValidationError as ValidationError
 
@@ -86,6 +87,7 @@ __all__ = [
     "UnprocessableEntityError",
     "RateLimitError",
     "InternalServerError",
+    "UnexpectedRedirectError",
     "APIConnectionError",
     "APITimeoutError",
     "APIResponseValidationError",

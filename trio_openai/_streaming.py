@@ -88,6 +88,7 @@ from .errors import (
     map_stream_error,
     map_transport_error,
 )
+from .types._base import DECODE_ERRORS
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -108,7 +109,7 @@ _DRAIN_LIMIT: Final = 64 * 1024
 _DRAIN_GRACE: Final = 1.0
 """Seconds the end of the body may take after the end marker; longer -> close."""
 
-_DECODE_ERRORS: Final = (msgspec.DecodeError, msgspec.ValidationError)
+_DECODE_ERRORS: Final = DECODE_ERRORS
 
 
 class _EndMarker(enum.Enum):
@@ -331,7 +332,8 @@ class Stream(Generic[T]):
             self._complete()
             return _END_MARKER
         payload: object = data
-        with contextlib.suppress(msgspec.DecodeError):  # not JSON: report the text
+        # Not JSON (or nested too deeply to read): report the text.
+        with contextlib.suppress(msgspec.DecodeError, RecursionError):
             payload = msgspec.json.decode(data)
         if event[1] == "error" or (
             type(payload) is dict and (payload.get("error") or payload.get("type") == "error")

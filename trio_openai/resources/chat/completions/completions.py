@@ -29,7 +29,7 @@ from ...._schema import response_format_for
 from ...._streaming import Stream, TextDeltas
 from ...._types import NOT_GIVEN, NotGiven
 from ....errors import APIResponseValidationError, Problem, ValidationError
-from ....types._base import attach_response_info, decoder_for
+from ....types._base import DECODE_ERRORS, attach_response_info, decoder_for
 from ....types.chat import (
     ChatCompletion,
     ChatCompletionChunk,
@@ -261,7 +261,7 @@ class ChatCompletions(Resource):
                 continue
             try:
                 parsed.append(decoder.decode(content))
-            except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            except DECODE_ERRORS as exc:
                 raise APIResponseValidationError(
                     f"choice {choice.index} content does not match "
                     f"{response_format.__name__}: {exc}",
