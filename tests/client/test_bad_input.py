@@ -132,3 +132,58 @@ async def test_every_json_service_names_the_unencodable_field(
         assert info.value.field == field
     assert server.requests == []
     assert client.metrics.in_flight == 0
+
+
+# --------------------------------------------------------------------------------------
+# Multipart part headers: no CR/LF (or any control character) gets into them
+
+
+def _uploads(client: Client) -> list[Callable[[Any], Awaitable[object]]]:
+    return [
+        lambda file: client.files.create(file=file, purpose="batch"),
+        lambda file: client.audio.transcriptions.create(file=file, model="whisper-1"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("file", "field"),
+    [
+        (("a.jsonl", b"{}", "text/plain\r\nX-Injected: 1"), "file.content_type"),
+        (("a.jsonl", b"{}", "text/plain\nX-Injected: 1"), "file.content_type"),
+        (("a.jsonl", b"{}", "text/plain\x00"), "file.content_type"),
+        (("a.jsonl", b"{}", "text/\u2603"), "file.content_type"),  # not a header byte
+        (("a.jsonl", b"{}", " text/plain"), "file.content_type"),
+        (('a.jsonl"\r\nContent-Type: text/html\r\n\r\n<x>', b"{}"), "file.filename"),
+        (("a\nb.jsonl", b"{}"), "file.filename"),
+        (("a\x00.jsonl", b"{}"), "file.filename"),
+        (("a\x7f.jsonl", b"{}"), "file.filename"),
+    ],
+)
+async def test_multipart_part_headers_refuse_control_characters(
+    server: MockOpenAIServer, client: Client, file: tuple[Any, ...], field: str
+) -> None:
+    for upload in _uploads(client):
+        with trio.fail_after(LIMIT), pytest.raises(ValidationError) as info:
+            await upload(file)
+        assert [p.field for p in info.value.problems] == [field]
+        assert "\r" not in str(info.value) and "\n" not in str(info.value).split(": ", 1)[1]
+    assert server.requests == []
+
+
+async def test_quotes_and_backslashes_in_a_filename_are_escaped_not_dropped(
+    server: MockOpenAIServer, client: Client
+) -> None:
+    name = 'my "best" \\ data.jsonl'
+    uploaded = await client.files.create(file=(name, b"{}\n", "application/jsonl"), purpose="batch")
+    assert uploaded.filename == name
+    (form,) = [r.form for r in server.requests if r.form is not None]
+    assert form["file"].content_type == "application/jsonl"
+
+
+async def test_a_bad_part_header_is_reported_with_the_other_problems(
+    server: MockOpenAIServer, client: Client
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        await client.files.create(file=("a.jsonl", b"{}", "a\r\nb: c"), purpose="nonsense")
+    assert sorted(p.field for p in info.value.problems) == ["file.content_type", "purpose"]
+    assert server.requests == []

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar
 
+from .._multipart import FileInput, MultipartBody
 from .._request import ENCODE_ERRORS, serialization_error
 from .._validate import checked
 from ..errors import Problem, ValidationError
@@ -24,6 +25,7 @@ __all__ = [
     "StreamContext",
     "build_body",
     "encode_body",
+    "multipart_body",
     "path_id",
     "post_json_or_stream",
     "split_options",
@@ -83,6 +85,25 @@ def encode_body(
                 named.pop(key, None)
             named["extra_body"] = dict(extra_body)
         raise serialization_error(named, "") from exc
+
+
+def multipart_body(
+    fields: Iterable[tuple[str, str]],
+    files: Iterable[tuple[str, FileInput]],
+    problems: list[Problem],
+) -> MultipartBody | None:
+    """The multipart body of an upload, or ``None`` with its problems added to
+    ``problems`` (a missing file, a value of the wrong kind, a filename or content
+    type that cannot go into a part header), so that they are reported with the
+    call's other problems."""
+    try:
+        return MultipartBody(fields, files)
+    except ValidationError as exc:
+        problems.extend(exc.problems)
+    except (FileNotFoundError, TypeError) as exc:
+        field, _, rule = str(exc).partition(": ")
+        problems.append(Problem(field, rule, None) if rule else Problem("file", field, None))
+    return None
 
 
 def split_options(params: dict[str, Any]) -> CallOptions:
