@@ -2,7 +2,8 @@
 
 Each case goes through the public ``Client`` against the embedded server, and the
 server must have seen no request: a body value that cannot be encoded, a multipart
-part header carrying CR/LF, an id that would change the URL's path.
+part header carrying CR/LF, an id that would change the URL's path (ids that are
+fine are percent-encoded as one path segment, as the official SDK does).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import trio
 
 import trio_openai
 from trio_openai import Client, SerializationError, ValidationError
-from trio_openai.testing import MockOpenAIServer, open_mock_server
+from trio_openai.testing import MockOpenAIServer, Request, open_http_server, open_mock_server
+from trio_openai.testing import Response as HTTPResponse
 
 LIMIT = 10
 MESSAGES = [{"role": "user", "content": "hi"}]
@@ -187,3 +189,72 @@ async def test_a_bad_part_header_is_reported_with_the_other_problems(
         await client.files.create(file=("a.jsonl", b"{}", "a\r\nb: c"), purpose="nonsense")
     assert sorted(p.field for p in info.value.problems) == ["file.content_type", "purpose"]
     assert server.requests == []
+
+
+# --------------------------------------------------------------------------------------
+# Ids in URL paths: refused when they would change the path, percent-encoded otherwise
+
+
+def _id_calls(client: Client) -> list[tuple[str, Callable[[str], Awaitable[object]]]]:
+    chat = client.chat.completions
+
+    async def every(page: Any) -> None:
+        async for _ in page:
+            pass
+
+    return [
+        ("file_id", lambda i: client.files.retrieve(i)),
+        ("file_id", lambda i: client.files.content(i)),
+        ("file_id", lambda i: client.files.delete(i)),
+        ("batch_id", lambda i: client.batches.retrieve(i)),
+        ("batch_id", lambda i: client.batches.cancel(i)),
+        ("model", lambda i: client.models.retrieve(i)),
+        ("model", lambda i: client.models.delete(i)),
+        ("response_id", lambda i: client.responses.retrieve(i)),
+        ("response_id", lambda i: client.responses.delete(i)),
+        ("response_id", lambda i: every(client.responses.input_items.list(i))),
+        ("completion_id", lambda i: chat.retrieve(i)),
+        ("completion_id", lambda i: chat.update(i, metadata={"k": "v"})),
+        ("completion_id", lambda i: chat.delete(i)),
+        ("completion_id", lambda i: every(chat.messages.list(i))),
+    ]
+
+
+BAD_IDS = ["", ".", "..", "\t", " ", "file 1", "file-1\n", "\x00", "a\x7fb", "a\x85b", "a/b"]
+
+
+@pytest.mark.parametrize("bad", BAD_IDS)
+async def test_ids_that_would_change_the_path_are_refused_naming_the_parameter(
+    server: MockOpenAIServer, client: Client, bad: str
+) -> None:
+    for name, call in _id_calls(client):
+        with trio.fail_after(LIMIT), pytest.raises(ValidationError) as info:
+            await call(bad)
+        assert [p.field for p in info.value.problems] == [name], bad
+    assert server.requests == []
+
+
+async def test_ids_are_percent_encoded_as_one_path_segment() -> None:
+    async def handler(request: Request) -> HTTPResponse:
+        return HTTPResponse(status=404, headers=[("content-type", "application/json")])
+
+    async with (
+        open_http_server(handler) as server,
+        Client(api_key="sk-test", base_url=server.base_url + "/v1", max_retries=0) as client,
+    ):
+        sent = {
+            "file-\u00e9%2e?": "/v1/files/file-%C3%A9%252e%3F",
+            "ft:gpt-4o-mini:org::abc": "/v1/models/ft:gpt-4o-mini:org::abc",  # as the SDK
+            "resp_1#frag": "/v1/responses/resp_1%23frag",
+            "...": "/v1/chat/completions/...",  # not a dot-segment
+        }
+        calls = [
+            client.files.retrieve,
+            client.models.retrieve,
+            client.responses.retrieve,
+            client.chat.completions.retrieve,
+        ]
+        for call, ident in zip(calls, sent, strict=True):
+            with pytest.raises(trio_openai.NotFoundError):
+                await call(ident)
+        assert [r.target for r in server.requests] == list(sent.values())

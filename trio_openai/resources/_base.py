@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar
+from urllib.parse import quote
 
 from .._multipart import FileInput, MultipartBody
 from .._request import ENCODE_ERRORS, serialization_error
@@ -115,16 +117,44 @@ def split_options(params: dict[str, Any]) -> CallOptions:
 
 
 def path_id(value: object, name: str) -> str:
-    """Check an id that goes into a URL path (non-empty, no ``/``, ``?`` or ``#``).
+    """An id as one URL path segment: checked, then percent-encoded.
+
+    Refused: anything but a non-empty ``str``; ``.`` and ``..`` (a client or proxy
+    would resolve them, so ``files.retrieve("..")`` would reach ``/files/content``
+    or the list endpoint); whitespace and control characters (ids have none, and a
+    stripped or folded one reaches another resource); and ``/``, which even
+    percent-encoded could split the segment at a server or proxy that decodes the
+    path before routing. The rest is percent-encoded outside RFC 3986's segment
+    characters, as the official SDK does (``ft:gpt-4o-mini:org::abc`` goes as is;
+    ``?``, ``#`` and ``%`` become ``%3F``, ``%23`` and ``%25``).
 
     Raises:
-        ValidationError: naming the argument; nothing is sent.
+        ValidationError: naming the argument (``file_id``, ``model``, ...); nothing
+            is sent.
     """
-    if not isinstance(value, str) or not value or any(c in value for c in "/?#"):
+    if (
+        not isinstance(value, str)
+        or value in _DOT_SEGMENTS
+        or _NOT_IN_ID.search(value)
+        or any(c.isspace() for c in value)
+    ):
         raise ValidationError(
-            [Problem(name, "must be a non-empty id without '/', '?' or '#'", repr(value))]
+            [
+                Problem(
+                    name,
+                    "must be a non-empty id, not '.' or '..', without whitespace, "
+                    "control characters or '/'",
+                    repr(value),
+                )
+            ]
         )
-    return value
+    return quote(value, safe=_SEGMENT_SAFE)
+
+
+_DOT_SEGMENTS = frozenset({"", ".", ".."})  # (and the empty id)
+_NOT_IN_ID = re.compile(r"[\x00-\x1f\x7f-\x9f/]")
+_SEGMENT_SAFE = "!$&'()*+,;=:@"
+"""RFC 3986 ``pchar`` besides unreserved characters and percent-escapes."""
 
 
 S = TypeVar("S", bound="Stream[Any]")
