@@ -215,14 +215,15 @@ async def test_unmanaged_streams_dropped_after_break_release_by_refcount(
             ):
 
                 async def drop_200() -> None:
-                    for _ in range(200):
+                    for i in range(200):
                         stream = await _open_unmanaged(client, service)
                         async for _item in stream:
                             break
                         assert not stream.completed
                         # Only the stream just opened holds a connection.
                         assert client.pool.statistics().borrowed == 1
-                        assert gc.get_referrers(stream) == [], "a cycle would keep it"
+                        if i < 3:  # (a walk over every object: a few suffice)
+                            assert gc.get_referrers(stream) == [], "a cycle would keep it"
 
                 with pytest.warns(ResourceWarning, match="async with") as record:
                     await drop_200()
