@@ -42,6 +42,8 @@ from .errors import NotFoundError as NotFoundError
 from .errors import OpenAIError as OpenAIError
 from .errors import PermissionDeniedError as PermissionDeniedError
 from .errors import RateLimitError as RateLimitError
+from .errors import SerializationError as SerializationError
+from .errors import UnexpectedRedirectError as UnexpectedRedirectError
 from .errors import UnprocessableEntityError as UnprocessableEntityError
 from .errors import ValidationError as ValidationError
 
@@ -85,9 +87,11 @@ __all__ = [
     "UnprocessableEntityError",
     "RateLimitError",
     "InternalServerError",
+    "UnexpectedRedirectError",
     "APIConnectionError",
     "APITimeoutError",
     "APIResponseValidationError",
     "CircuitOpenError",
     "ValidationError",
+    "SerializationError",
 ]

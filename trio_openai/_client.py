@@ -39,7 +39,7 @@ from ._config import DEFAULT_BASE_URL, ClientConfig, PoolLimits, Secret, Timeout
 from ._exchange import ClientState, Exchange
 from ._http import Pool
 from ._observe import Observer, configure_logging_from_env
-from ._request import RequestBuilder
+from ._request import RequestBuilder, encode_json
 from ._resilience import BreakerPolicy, BreakerRegistry, RateLimiter, RateLimits, RetryPolicy
 from ._types import NOT_GIVEN, NotGiven
 from ._version import __version__
@@ -421,8 +421,12 @@ class Client(ClientBase):
         ``body`` (any JSON-encodable value or Struct) is sent as JSON; the response
         is decoded into ``cast_to`` (a Struct or any type msgspec decodes), or into
         plain JSON values when ``cast_to`` is ``None``.
+
+        Raises:
+            SerializationError: ``body`` holds a value JSON cannot encode (named,
+                e.g. ``body.items[3]``); nothing was sent.
         """
-        data = None if body is None else msgspec.json.encode(body)
+        data = None if body is None else encode_json(body)
         return await self._call(
             method,
             path,

@@ -13,11 +13,17 @@ Every call goes the same way::
     _send     check open -> retries, time limits, URL, headers (RequestBuilder)
               -> pool.prepare (a bad request is a ValidationError, nothing sent)
               -> orchestrator.send (breaker, limiter, pool, retries) -> Attempted
+              -> a 3xx answer is an UnexpectedRedirectError (never followed)
     _call     _send, then decode the body into the result type inside an Exchange,
               which records the call and its usage exactly once
     _call_raw _send with the body left unread (downloads, streams); the call is
               recorded when the head arrives and the body may take as long as bytes
               keep coming within the read timeout
+
+Every answered call is settled through an :class:`Exchange` (``with`` block), so
+the in-flight count and the call's record pair whatever is raised: a body that does
+not decode (any of ``DECODE_ERRORS``, deep nesting included) is an
+:class:`APIResponseValidationError`, a redirect an ``UnexpectedRedirectError``.
     _stream   _call_raw, wrapped in a Stream whose usage is counted by its hook
     _list     _call per page, behind a PageRequest
 
@@ -30,9 +36,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
-
-import msgspec
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from ._exchange import Exchange, stream_usage_counter, usage_of
 from ._http import InvalidRequestError
@@ -40,8 +44,8 @@ from ._pagination import PageRequest
 from ._resilience import IDEMPOTENCY_HEADER, estimate_tokens, new_idempotency_key
 from ._streaming import Stream
 from ._types import NOT_GIVEN, NotGiven
-from .errors import APIResponseValidationError, Problem, ValidationError
-from .types._base import ListPage, attach_response_info, decoder_for
+from .errors import APIResponseValidationError, Problem, ValidationError, map_error
+from .types._base import DECODE_ERRORS, ListPage, attach_response_info, decoder_for
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -56,6 +60,9 @@ __all__ = ["ClientBase"]
 
 T = TypeVar("T")
 S = TypeVar("S", bound=Stream[Any])
+
+_REDIRECT_BODY_LIMIT = 64 * 1024
+"""Bytes of a redirect's body read for its error (a page saying where to go)."""
 
 
 class ClientBase:
@@ -115,7 +122,7 @@ class ClientBase:
             prepared = state.pool.prepare(method, url, headers, body)
         except InvalidRequestError as exc:
             raise ValidationError([Problem("request", str(exc), None)]) from None
-        return await state.orchestrator.send(
+        attempted = await state.orchestrator.send(
             prepared,
             timeouts,
             path=path,
@@ -123,6 +130,28 @@ class ClientBase:
             stream=stream,
             estimated_tokens=estimated_tokens,
         )
+        if 300 <= attempted.response.status < 400:
+            await self._refuse_redirect(attempted, method, path, estimated_tokens)
+        return attempted
+
+    async def _refuse_redirect(
+        self, attempted: Attempted, method: str, path: str, estimated: int
+    ) -> NoReturn:
+        """Raise :class:`UnexpectedRedirectError` for a 3xx answer, recorded as failed.
+
+        The client never follows redirects (one could carry the key to another host),
+        and the orchestrator passes every status below 400 up as an answer, so a
+        redirect stops here for every kind of call. Its body is read up to
+        ``_REDIRECT_BODY_LIMIT`` (streams and downloads have not read it), then the
+        response is closed.
+        """
+        with Exchange(self._state, attempted, method, path, estimated):
+            response = attempted.response
+            try:
+                body = await response.read_capped(_REDIRECT_BODY_LIMIT)
+            finally:
+                response.close()
+            raise map_error(response.status, response.headers, body)
 
     async def _call(
         self,
@@ -165,7 +194,7 @@ class ClientBase:
             response = attempted.response
             try:
                 result: T = decoder_for(cast_to).decode(response.content)
-            except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            except DECODE_ERRORS as exc:
                 raise APIResponseValidationError(
                     str(exc),
                     status_code=response.status,
@@ -244,9 +273,10 @@ class ClientBase:
         coming within the read timeout (the per-attempt total covered the head).
         """
         attempted = await self._send(method, path, stream=True, **kwargs)
-        self._state.orchestrator.finish(attempted, method=method, path=path)
-        response = attempted.response
-        response.deadline = math.inf
+        with Exchange(self._state, attempted, method, path, 0) as exchange:
+            response = attempted.response
+            response.deadline = math.inf
+            exchange.settle()  # the call is answered; a stream counts its own usage
         return response
 
     async def _stream(

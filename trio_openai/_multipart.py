@@ -1,4 +1,4 @@
-"""``multipart/form-data`` bodies that stream files instead of reading them whole.
+r"""``multipart/form-data`` bodies that stream files instead of reading them whole.
 
 A :class:`MultipartBody` knows its total length up front (part headers plus file
 sizes from ``os.fstat``), so uploads go out with ``Content-Length`` rather than
@@ -9,6 +9,18 @@ non-replayable, and such an upload is not retried.
 
 Files are read in 256 KiB pieces with a checkpoint after each; local reads of that
 size are short, so they run on the trio thread rather than in a worker thread.
+
+Part headers are built from what the caller gives (a filename, a content type), so
+nothing may break out of them: a content type must be an HTTP field value as we
+send any header (``_http._grammar.FIELD_VALUE_SENT_STR``: visible characters, inner
+spaces or tabs, no CR, LF, NUL or other control character), and a filename may hold
+no control character at all; both are a :class:`~trio_openai.errors.ValidationError`
+naming the field (``file.content_type``, ``file.filename``) before anything is sent.
+Within those rules a filename is sent as an RFC 9110 quoted-string (``"`` and ``\``
+backslash-escaped, other characters as UTF-8, as RFC 7578 allows), never altered.
+Options rejected: dropping CR/LF from a name silently (the server would store a
+name the caller never gave) and percent-encoding quotes (servers read quoted-string
+escapes, not URL escapes, in ``Content-Disposition``).
 """
 
 from __future__ import annotations
@@ -16,11 +28,15 @@ from __future__ import annotations
 import io
 import mimetypes
 import os
+import re
 import secrets
 from collections.abc import AsyncIterator, Iterable
 from typing import IO, TypeAlias, Union
 
 import trio
+
+from ._http._grammar import FIELD_VALUE_SENT_STR
+from .errors import Problem, ValidationError
 
 __all__ = ["FileInput", "MultipartBody", "file_part"]
 
@@ -43,8 +59,37 @@ class _Part:
         self.start = start
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _quote(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "").replace("\n", "")
+    """``value`` as the inside of a quoted-string (checked by :func:`_checked_name`)."""
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _checked_name(field: str, value: str) -> str:
+    """A part's ``name`` or ``filename``: any text but control characters."""
+    if _CONTROL.search(value):
+        raise ValidationError(
+            [Problem(field, "must not contain control characters (CR, LF, NUL, ...)", repr(value))]
+        )
+    return value
+
+
+def _checked_content_type(field: str, value: str) -> str:
+    """A part's ``Content-Type``: an HTTP field value as we send one."""
+    if not FIELD_VALUE_SENT_STR.fullmatch(value):
+        raise ValidationError(
+            [
+                Problem(
+                    field,
+                    "must be a header value: visible characters with inner spaces, "
+                    "no CR, LF or other control character",
+                    repr(value),
+                )
+            ]
+        )
+    return value
 
 
 def file_part(field: str, value: FileInput) -> tuple[str, bytes | str | IO[bytes], int, int, str]:
@@ -53,7 +98,16 @@ def file_part(field: str, value: FileInput) -> tuple[str, bytes | str | IO[bytes
     Raises:
         FileNotFoundError: a path that does not exist (named).
         TypeError: a value that is none of the accepted kinds (named).
+        ValidationError: a filename or content type that cannot go into a part header
+            (``<field>.filename``, ``<field>.content_type``).
     """
+    name, content, size, start, ctype = _file_part(field, value)
+    _checked_name(f"{field}.filename", name)
+    _checked_content_type(f"{field}.content_type", ctype)
+    return name, content, size, start, ctype
+
+
+def _file_part(field: str, value: FileInput) -> tuple[str, bytes | str | IO[bytes], int, int, str]:
     filename: str | None = None
     content_type: str | None = None
     content: object = value
@@ -63,6 +117,8 @@ def file_part(field: str, value: FileInput) -> tuple[str, bytes | str | IO[bytes
         filename, content = value[0], value[1]
         if len(value) == 3:
             content_type = value[2]
+            if not isinstance(content_type, str):
+                raise TypeError(f"{field}: the content type must be a str")
     if isinstance(content, os.PathLike):
         content = os.fspath(content)
     if isinstance(content, str):
@@ -113,7 +169,9 @@ class MultipartBody:
         for name, value in fields:
             head = (
                 b"--" + b + b"\r\n"
-                b'Content-Disposition: form-data; name="' + _quote(name).encode() + b'"\r\n\r\n'
+                b'Content-Disposition: form-data; name="'
+                + _quote(_checked_name(name, name)).encode()
+                + b'"\r\n\r\n'
             )
             data = value.encode("utf-8")
             parts.append(_Part(head, data, len(data)))
@@ -123,11 +181,11 @@ class MultipartBody:
             head = (
                 b"--" + b + b"\r\n"
                 b'Content-Disposition: form-data; name="'
-                + _quote(field).encode()
+                + _quote(_checked_name(field, field)).encode()
                 + b'"; filename="'
                 + _quote(filename).encode()
                 + b'"\r\nContent-Type: '
-                + ctype.encode("latin-1", "replace")
+                + ctype.encode("latin-1")
                 + b"\r\n\r\n"
             )
             if size < 0:

@@ -20,6 +20,12 @@ Per call it turns the caller's options into what the transport takes:
 - :meth:`timeouts` and :meth:`max_retries`: the view's defaults unless the call
   gives its own, checked with an error naming the option.
 
+Bodies: :func:`encode_json` encodes a JSON body with the one shared encoder; a
+value it cannot encode is a :class:`~trio_openai.errors.SerializationError` naming
+where it is (``body.foo[2]``; the services name ``extra_body.foo[2]`` through
+:func:`serialization_error`), found by :func:`~trio_openai._validate.unencodable`
+only once encoding failed, so a good body costs one encode.
+
 Rules kept: nothing here awaits or touches a socket, and a bad option raises before
 anything is sent. Options rejected: rebuilding the base headers per call (they only
 change with the view), and a header ``dict`` (the order and the duplicates a
@@ -36,11 +42,37 @@ from ._http import InvalidRequestError
 from ._qs import encode_query
 from ._resilience import IDEMPOTENCY_HEADER, new_idempotency_key
 from ._types import NotGiven
-from .errors import Problem, ValidationError
+from ._validate import unencodable
+from .errors import Problem, SerializationError, ValidationError
+from .types._base import encoder
 
-__all__ = ["JSON_TYPE", "RequestBuilder"]
+__all__ = ["ENCODE_ERRORS", "JSON_TYPE", "RequestBuilder", "encode_json", "serialization_error"]
 
 JSON_TYPE: Final = "application/json"
+
+ENCODE_ERRORS: Final = (TypeError, ValueError, RecursionError)
+"""How msgspec refuses a value: an unsupported type or dict key (``TypeError``), a
+string that is not UTF-8 (``UnicodeEncodeError``), a cycle or deep nesting
+(``RecursionError``)."""
+
+
+def serialization_error(value: object, path: str) -> SerializationError:
+    """The error for ``value`` (named ``path``), which the shared encoder refused."""
+    field, rule, shown = unencodable(value, encoder.encode, path, ENCODE_ERRORS)
+    return SerializationError(field, rule, shown)
+
+
+def encode_json(value: object, path: str = "body") -> bytes:
+    """``value`` as compact JSON bytes.
+
+    Raises:
+        SerializationError: naming the first value inside ``value`` (called
+            ``path``) that cannot be encoded; the encoder's error is its cause.
+    """
+    try:
+        return encoder.encode(value)
+    except ENCODE_ERRORS as exc:
+        raise serialization_error(value, path) from exc
 
 
 @final

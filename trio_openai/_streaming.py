@@ -32,8 +32,15 @@ States (a table, as in h11; the methods below obey it)::
   ``aclose()`` - closes the connection at once. Closing is synchronous (the socket is
   closed and the pool lease returned in one step, with no checkpoint), so it is
   shielded and bounded by construction: it cannot be interrupted, block, or leak.
-  ``aclose()`` is idempotent. A stream that is neither read to its end nor closed
-  warns (``ResourceWarning``) when garbage-collected, and does no I/O there.
+  ``aclose()`` is idempotent.
+- A stream the program drops while open (no ``async with``, not read to its end, not
+  closed; the variable rebound or gone out of scope) closes its connection in its
+  finalizer, which CPython's reference counting runs at the statement that dropped
+  it: the connection is back at once, with no ``gc.collect()``. Nothing in the stream
+  refers back to it (no cycle), so this holds. It still warns (``ResourceWarning``):
+  ``async with`` says where the stream ends. A finalizer run by the cycle collector,
+  another thread or after the run hands the close to the stream's trio run
+  (:func:`_close_when_safe`).
 - If the connection fails before the first item was handed out, the request is sent
   again (within the call's retry budget, with the same idempotency key): nothing
   reached the caller yet, so the retry is invisible. After that, nothing is retried.
@@ -52,8 +59,9 @@ and hands that object to its ``on_usage`` hook; it never knows what is done with
 (the client counts tokens and corrects its rate limiter there).
 
 Options rejected: a reader task feeding a memory channel (it reads ahead, needs a
-nursery, and turns every consumer error into an exception group); cleanup in
-``__del__`` (I/O from a finalizer); decoding every event's JSON generically to look
+nursery, and turns every consumer error into an exception group); waiting for I/O
+in ``__del__`` (closing is synchronous, so the finalizer never awaits or drains);
+decoding every event's JSON generically to look
 for ``"error"`` (a second full decode per item, for something almost never there);
 checkpointing on every item (a scheduler pass per token, for no safety gained).
 """
@@ -62,6 +70,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import gc
 import warnings
 from collections.abc import Awaitable, Callable
 from types import TracebackType
@@ -79,6 +88,7 @@ from .errors import (
     map_stream_error,
     map_transport_error,
 )
+from .types._base import DECODE_ERRORS
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -98,7 +108,7 @@ _DRAIN_LIMIT: Final = 64 * 1024
 _DRAIN_GRACE: Final = 1.0
 """Seconds the end of the body may take after the end marker; longer -> close."""
 
-_DECODE_ERRORS: Final = (msgspec.DecodeError, msgspec.ValidationError)
+_DECODE_ERRORS: Final = DECODE_ERRORS
 
 
 class _EndMarker(enum.Enum):
@@ -178,6 +188,7 @@ class Stream(Generic[T]):
         "_response",
         "_sse",
         "_terminal",
+        "_trio_token",
         "request_id",
         "response_headers",
         "state",
@@ -215,6 +226,8 @@ class Stream(Generic[T]):
         self._busy = False  # a task is inside _fill (reading the socket)
         self._pending_error: APIError | None = None  # raised once the buffer is empty
         self.state = StreamState.CREATED
+        # The run that owns the connection: where a dropped stream's close must run.
+        self._trio_token = trio.lowlevel.current_trio_token()
         self.request_id: str | None = response.headers.get("x-request-id")
         self.response_headers: Headers = response.headers
 
@@ -318,7 +331,8 @@ class Stream(Generic[T]):
             self._complete()
             return _END_MARKER
         payload: object = data
-        with contextlib.suppress(msgspec.DecodeError):  # not JSON: report the text
+        # Not JSON (or nested too deeply to read): report the text.
+        with contextlib.suppress(msgspec.DecodeError, RecursionError):
             payload = msgspec.json.decode(data)
         if event[1] == "error" or (
             type(payload) is dict and (payload.get("error") or payload.get("type") == "error")
@@ -476,12 +490,18 @@ class Stream(Generic[T]):
         self.close()
 
     def __del__(self) -> None:
-        # No cleanup here (no I/O from finalizers): only say that it was forgotten.
+        # Dropped while it still holds its connection (no `async with`, not read to the
+        # end, not closed). Under CPython the last reference going away brings us here
+        # at once, so the connection is given back now, not when the client exits.
         response = getattr(self, "_response", None)
-        if response is not None and not response.is_closed:
+        if response is None or response.is_closed:
+            return
+        try:
+            _close_when_safe(response, getattr(self, "_trio_token", None))
+        finally:
             warnings.warn(
-                f"{type(self).__name__} was garbage-collected while open; use `async with` "
-                "so that its connection is closed at once",
+                f"{type(self).__name__} was dropped while open (its connection was "
+                "closed then); use `async with` so that it is closed where you leave it",
                 ResourceWarning,
                 stacklevel=1,
                 source=self,
@@ -525,3 +545,44 @@ class TextDeltas(Generic[T]):
             text = extract(await stream.__anext__())
             if text:
                 return text
+
+
+# -- closing a dropped stream ------------------------------------------------------------
+
+_collecting = False
+"""True while the cycle collector runs (its finalizers may interrupt any code)."""
+
+
+def _note_collection(phase: str, info: dict[str, int]) -> None:
+    global _collecting  # one flag, read by finalizers
+    _collecting = phase == "start"
+
+
+gc.callbacks.append(_note_collection)
+
+
+def _close_when_safe(response: Response, token: trio.lowlevel.TrioToken | None) -> None:
+    """Close the response of a dropped stream, from its finalizer.
+
+    Closing is synchronous pool bookkeeping plus a socket close, so it may run in a
+    finalizer, but only where it cannot cut into other bookkeeping: a finalizer
+    reached by reference counting runs at the user's statement that dropped the last
+    reference, in the trio thread, outside any library code (the library holds no
+    reference to a stream), so the response is closed right there. A finalizer run by
+    the cycle collector (which can interrupt any code, the pool's included), from
+    another thread, or outside the trio run that made the stream, hands the close to
+    that run instead (``run_sync_soon``: it runs at the run's next scheduling point);
+    once the run has finished its sockets are gone with it, and nothing is left to do.
+    """
+    if token is None:
+        return
+    if not _collecting:
+        try:
+            here = trio.lowlevel.current_trio_token()
+        except RuntimeError:  # not in a trio run in this thread
+            here = None
+        if here is token:
+            response.close()
+            return
+    with contextlib.suppress(trio.RunFinishedError):
+        token.run_sync_soon(response.close)

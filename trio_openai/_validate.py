@@ -77,7 +77,7 @@ from ._checkers import (
 )
 from .types._base import Problem, ValidateAs, value_repr
 
-__all__ = ["InvalidParams", "Problem", "build", "validate"]
+__all__ = ["InvalidParams", "Problem", "build", "child_path", "unencodable", "validate"]
 
 P = TypeVar("P", bound=msgspec.Struct)
 
@@ -306,3 +306,94 @@ def checked(
     if problems:
         raise error(problems)
     return given
+
+
+# ---------------------------------------------------------------------------
+# Finding the value an encoder refuses
+# ---------------------------------------------------------------------------
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+_MAX_DEPTH = 200
+"""Levels walked down before a value is called "nested too deeply"."""
+
+
+def child_path(path: str, key: object) -> str:
+    """``path`` extended by one step: ``.name`` for an identifier, else ``[repr]``.
+
+    An empty ``path`` (the top of a request's parameters) gives the bare name.
+    """
+    if isinstance(key, str) and _IDENTIFIER.match(key):
+        return f"{path}.{key}" if path else key
+    return f"{path}[{value_repr(key)}]"
+
+
+def _children(value: object) -> list[tuple[object, object]] | None:
+    """``(key, child)`` pairs of a container the encoder walks into, else ``None``."""
+    if isinstance(value, Mapping):
+        return list(value.items())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return list(enumerate(value))
+    if isinstance(value, msgspec.Struct):
+        return [(name, getattr(value, name)) for name in value.__struct_fields__]
+    return None
+
+
+def unencodable(
+    value: object,
+    encode: Callable[[object], object],
+    path: str,
+    errors: tuple[type[Exception], ...],
+) -> Problem:
+    """Where inside ``value`` (which ``encode`` refused) the first refused value is.
+
+    Walks down from ``value``, at each container into its first child that ``encode``
+    refuses on its own; stops at a value that refuses with no refused child (the
+    culprit), at a dict key the encoder refuses, at a container met again on the way
+    down (a reference cycle) or past ``_MAX_DEPTH`` levels. Only called on the error
+    path; each level re-encodes the children it tries.
+
+    Args:
+        value: what was being encoded.
+        encode: the encoder's ``encode``.
+        path: the name of ``value`` (``""`` for a request's parameters).
+        errors: the exceptions by which ``encode`` refuses a value.
+
+    Returns:
+        ``(field path, rule, value repr)``, e.g. ``("extra_body.foo[2]", "cannot be
+        encoded as JSON: Encoding objects of type X is unsupported", "<X ...>")``.
+    """
+    detail = ""
+    on_path: set[int] = set()
+    for _ in range(_MAX_DEPTH):
+        children = _children(value)
+        if children is None:
+            break
+        on_path.add(id(value))
+        for key, child in children:
+            if isinstance(value, Mapping):
+                try:
+                    encode({key: None})
+                except errors as exc:
+                    rule = f"has a key JSON cannot hold: {value_repr(key)} ({exc})"
+                    return (path or "body", rule, None)
+            if id(child) in on_path and _children(child) is not None:
+                rule = "contains itself (a reference cycle): it cannot be encoded as JSON"
+                return (child_path(path, key), rule, None)
+            try:
+                encode(child)
+            except errors as exc:
+                detail = str(exc)
+                value, path = child, child_path(path, key)
+                break
+        else:
+            break  # every child encodes alone: the container itself is refused
+    else:
+        return (path or "body", "is nested too deeply to be encoded as JSON", None)
+    if not detail:
+        try:
+            encode(value)
+        except errors as exc:
+            detail = str(exc)
+    rule = f"cannot be encoded as JSON: {detail}" if detail else "cannot be encoded as JSON"
+    return (path or "body", rule, value_repr(value))

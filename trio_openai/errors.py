@@ -4,11 +4,13 @@ Theory of operation. Every failure a user can see is one exception from one tree
 
     OpenAIError(Exception)
     +-- ValidationError(OpenAIError, ValueError)  bad input, raised before sending
+    |   +-- SerializationError(.., TypeError)     a body value JSON cannot encode
     +-- APIError                                  the service or the way to it failed
         +-- APIStatusError                        an HTTP error status (map_error)
         |   +-- BadRequestError 400, AuthenticationError 401, PermissionDeniedError 403,
         |   |   NotFoundError 404, ConflictError 409, UnprocessableEntityError 422,
-        |   |   RateLimitError 429, InternalServerError >= 500
+        |   |   RateLimitError 429, InternalServerError >= 500,
+        |   |   UnexpectedRedirectError 3xx (the client never follows redirects)
         +-- APIConnectionError                    no HTTP response (map_transport_error)
         |   +-- APITimeoutError                   a phase's time limit expired
         +-- APIResponseValidationError            a 2xx body that does not decode
@@ -104,11 +106,13 @@ __all__ = [
     "UnprocessableEntityError",
     "RateLimitError",
     "InternalServerError",
+    "UnexpectedRedirectError",
     "APIConnectionError",
     "APITimeoutError",
     "APIResponseValidationError",
     "CircuitOpenError",
     "ValidationError",
+    "SerializationError",
     "Problem",
     "CONTENT_FILTER_CODES",
     "CREDENTIAL_HEADERS",
@@ -312,6 +316,25 @@ class ValidationError(OpenAIError, ValueError):
         super().__init__(message)
 
 
+class SerializationError(ValidationError, TypeError):
+    """A request body holds a value that cannot be encoded as JSON; nothing was sent.
+
+    Raised for the first such value, found by walking the body: an object msgspec
+    cannot encode, a string that is not valid UTF-8 (a lone surrogate), a dict key
+    JSON cannot hold, or a container that contains itself. A :class:`ValidationError`
+    (bad input, rejected before sending) and, for code written against the encoder's
+    bare error, a ``TypeError``.
+
+    Attributes:
+        field: where the value is, e.g. ``extra_body.foo[2]`` (``body...`` for
+            :meth:`Client.request`); also the one problem's ``field``.
+    """
+
+    def __init__(self, field: str, rule: str, value_repr: str | None = None) -> None:
+        self.field = field
+        super().__init__([Problem(field, rule, value_repr)])
+
+
 class APIError(OpenAIError):
     """The API, or the way to it, failed. Raised as is for an error inside a stream.
 
@@ -449,6 +472,23 @@ class InternalServerError(APIStatusError):
     _default_status = 500
 
 
+class UnexpectedRedirectError(APIStatusError):
+    """3xx: the server answered with a redirect, which the client never follows.
+
+    The API does not redirect; a redirect means the request went somewhere else than
+    meant (a wrong ``base_url``, a proxy or captive portal, an HTTP-to-HTTPS rewrite).
+    Following it could send the API key to another host, so it is reported instead,
+    and never retried: the next attempt would be redirected the same way.
+
+    Attributes:
+        location: the ``Location`` header (credentials in it scrubbed), or ``None``.
+    """
+
+    _default_status = 302
+    _repr_fields: ClassVar[tuple[str, ...]] = ("status_code", "location", "request_id")
+    location: str | None = None
+
+
 _STATUS_CLASSES: dict[int, type[APIStatusError]] = {
     400: BadRequestError,
     401: AuthenticationError,
@@ -559,7 +599,8 @@ def map_error(
 ) -> APIStatusError:
     """Turn an HTTP error response into the matching :class:`APIStatusError`.
 
-    The class follows the status (400, 401, 403, 404, 409, 422, 429, >= 500; others get
+    The class follows the status (400, 401, 403, 404, 409, 422, 429, >= 500, and 3xx:
+    :class:`UnexpectedRedirectError`, naming the ``Location``; others get
     ``APIStatusError`` itself). The body is decoded as JSON when it is; an OpenAI error
     body ``{"error": {"message", "type", "param", "code"}}`` fills those attributes and
     ``body`` is the inner object. Other JSON is kept as decoded; anything else as text.
@@ -578,6 +619,8 @@ def map_error(
     """
     view = as_headers(headers)
     request_id = view.get("x-request-id")
+    if 300 <= status < 400:
+        return _redirect_error(status, view, body, request_id)
     decoded, text = decode_body(body)
 
     payload: object = decoded
@@ -626,6 +669,28 @@ def map_error(
         headers=view,
         now=now,
     )
+
+
+def _redirect_error(
+    status: int, view: ErrorHeaders, body: bytes, request_id: str | None
+) -> UnexpectedRedirectError:
+    """A 3xx final answer: the message names the status and where it pointed."""
+    location = view.get("location")
+    shown = scrub(excerpt(location)) if location else None
+    where = f"a redirect to {shown!r}" if shown else "a redirect with no Location header"
+    message = (
+        f"Error code: {status} - the server answered with {where}; the client never "
+        "follows redirects (check base_url, and any proxy in between)"
+    )
+    error = UnexpectedRedirectError(
+        message + details(request_id=request_id),
+        status_code=status,
+        request_id=request_id,
+        body=decode_body(body)[0],
+        headers=view,
+    )
+    error.location = shown
+    return error
 
 
 def map_stream_error(

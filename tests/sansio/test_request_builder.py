@@ -1,4 +1,4 @@
-"""Request building (``_request.RequestBuilder``): URL, headers, time limits, retries.
+"""Request building (``_request``): URL, headers, time limits, retries, JSON bodies.
 
 No sockets: the builder is a pure function of the view's configuration and the
 call's options.
@@ -6,12 +6,13 @@ call's options.
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
-from trio_openai import NOT_GIVEN, Timeouts, ValidationError
+from trio_openai import NOT_GIVEN, SerializationError, Timeouts, ValidationError
 from trio_openai._config import ClientConfig, Secret
 from trio_openai._http._exceptions import InvalidRequestError
-from trio_openai._request import JSON_TYPE, RequestBuilder
+from trio_openai._request import JSON_TYPE, RequestBuilder, encode_json
 
 KEY = "sk-test-123"
 
@@ -116,3 +117,61 @@ def test_max_retries_default_to_the_view_and_are_checked() -> None:
     for bad in (-1, True, 1.5, "2"):
         with pytest.raises(ValidationError, match="max_retries"):
             builder.max_retries(bad)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------------------
+# encode_json: a body value JSON cannot hold is named
+
+
+class _Opaque:
+    pass
+
+
+class _Inner(msgspec.Struct):
+    name: str
+    extra: object = None
+
+
+def _nested(depth: int) -> list[object]:
+    value: list[object] = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "rule"),
+    [
+        (_Opaque(), "body", "type _Opaque is unsupported"),
+        ({"a": [0, {"b": _Opaque()}]}, "body.a[1].b", "type _Opaque is unsupported"),
+        ({"a b": _Opaque()}, "body['a b']", "unsupported"),
+        ({"s": _Inner("x", extra={"deep": _Opaque()})}, "body.s.extra.deep", "unsupported"),
+        ([frozenset({_Opaque()})], "body[0][0]", "unsupported"),
+        ({"k": {(1,): 2}}, "body.k", "has a key JSON cannot hold: (1,)"),
+        ({"u": ["ok", "\udfff"]}, "body.u[1]", "surrogates not allowed"),
+        ({"deep": _nested(5000)}, "body.deep" + "[0]" * 199, "nested too deeply"),
+    ],
+)
+def test_encode_json_names_the_first_value_it_cannot_encode(
+    body: object, field: str, rule: str
+) -> None:
+    with pytest.raises(SerializationError) as info:
+        encode_json(body)
+    error = info.value
+    assert error.field == field
+    (problem,) = error.problems
+    assert problem.field == field
+    assert rule in problem.rule
+    assert isinstance(error.__cause__, (TypeError, ValueError, RecursionError))
+
+
+def test_encode_json_encodes_what_it_can_and_finds_cycles() -> None:
+    assert encode_json({"a": [1, "x", None], "s": _Inner("n")}) == (
+        b'{"a":[1,"x",null],"s":{"name":"n","extra":null}}'
+    )
+    shared = {"x": 1}
+    assert encode_json([shared, shared]) == b'[{"x":1},{"x":1}]'  # shared, not a cycle
+    loop: list[object] = [1]
+    loop.append({"back": loop})
+    with pytest.raises(SerializationError, match=r"body\[1\]\.back: contains itself"):
+        encode_json(loop)

@@ -8,9 +8,12 @@ or fed an endless event.
 
 from __future__ import annotations
 
+import gc
 import json
 import tracemalloc
-from collections.abc import AsyncIterator, Callable
+import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import pytest
 import trio
@@ -35,7 +38,7 @@ from trio_openai import (
     StreamState,
     Timeouts,
 )
-from trio_openai.testing import CloseWithoutResponse, Request, Reset
+from trio_openai.testing import CloseWithoutResponse, Request, Reset, open_mock_server
 
 LIMIT = 10  # seconds (trio's clock): every test body runs under trio.fail_after(LIMIT)
 CHUNK = sse(chat_chunk(content=" word"))
@@ -180,6 +183,80 @@ async def test_abandoned_streams_leak_no_connection(
                 assert (await stream.get_final_completion()).choices[0].message.content == "ok"
             stats = client.pool.statistics()
             assert (stats.borrowed, stats.open, stats.idle) == (0, 1, 1)
+
+
+def _open_unmanaged(client: trio_openai.Client, service: str) -> Awaitable[Any]:
+    if service == "chat":
+        return client.chat.completions.create(model="m", messages=MESSAGES, stream=True)
+    if service == "completions":
+        return client.completions.create(model="m", prompt="Say hi", stream=True)
+    return client.responses.create(model="m", input="Say hi", stream=True)
+
+
+@pytest.mark.parametrize("service", ["chat", "completions", "responses"])
+async def test_unmanaged_streams_dropped_after_break_release_by_refcount(
+    service: str, autojump_clock: trio.testing.MockClock
+) -> None:
+    # 200 streams each left by `break`, never closed, never in `async with`, over a
+    # pool of 10: with the cycle collector off, only reference counting can give each
+    # connection back, and it must do so the moment the variable is rebound.
+    gc.collect()
+    gc.disable()
+    try:
+        with trio.fail_after(LIMIT * 10):  # virtual seconds (autojump clock)
+            async with (
+                open_mock_server(seed=5) as server,
+                trio_openai.Client(
+                    api_key="sk-test",
+                    base_url=server.base_url,
+                    max_retries=0,
+                    limits=PoolLimits(max_connections=10),
+                ) as client,
+            ):
+
+                async def drop_200() -> None:
+                    for i in range(200):
+                        stream = await _open_unmanaged(client, service)
+                        async for _item in stream:
+                            break
+                        assert not stream.completed
+                        # Only the stream just opened holds a connection.
+                        assert client.pool.statistics().borrowed == 1
+                        if i < 3:  # (a walk over every object: a few suffice)
+                            assert gc.get_referrers(stream) == [], "a cycle would keep it"
+
+                with pytest.warns(ResourceWarning, match="async with") as record:
+                    await drop_200()
+                assert len(record) == 200
+                stats = client.pool.statistics()
+                assert (stats.borrowed, stats.waiting) == (0, 0)
+                assert len(server.requests) == 200
+                reply = await client.chat.completions.create(model="m", messages=MESSAGES)
+                assert reply.choices[0].message.content
+    finally:
+        gc.enable()
+
+
+async def test_a_dropped_stream_in_a_cycle_is_closed_at_the_next_scheduling_point() -> None:
+    # The cycle collector may run a finalizer in the middle of any code, the pool's
+    # included, so a stream it finds is closed by the trio run soon after, not there.
+    with trio.fail_after(LIMIT):
+        async with serve(sse_handler(text_chat(["a", "b", "c"]))) as (_, client):
+            stream = await client.chat.completions.create(model="m", messages=MESSAGES, stream=True)
+            await stream.__anext__()
+            holder: list[object] = [stream]
+            holder.append(holder)
+            del stream, holder
+            assert client.pool.statistics().borrowed == 1  # the cycle keeps it alive
+            with warnings.catch_warnings(record=True) as record:
+                warnings.simplefilter("always")
+                gc.collect()
+            # Ours, and the socket's own (the collector finalized it in the same pass).
+            texts = [str(w.message) for w in record if w.category is ResourceWarning]
+            assert any("use `async with`" in text for text in texts), texts
+            await trio.testing.wait_all_tasks_blocked()
+            stats = client.pool.statistics()
+            assert (stats.borrowed, stats.open) == (0, 0)  # closed, unread body: not reused
 
 
 async def test_aclose_is_idempotent_and_states_follow_the_table() -> None:

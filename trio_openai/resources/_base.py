@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+import re
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar
+from urllib.parse import quote
 
+from .._multipart import FileInput, MultipartBody
+from .._request import ENCODE_ERRORS, serialization_error
 from .._validate import checked
 from ..errors import Problem, ValidationError
 from ..types._base import encode
@@ -22,6 +26,8 @@ __all__ = [
     "Resource",
     "StreamContext",
     "build_body",
+    "encode_body",
+    "multipart_body",
     "path_id",
     "post_json_or_stream",
     "split_options",
@@ -62,6 +68,46 @@ def build_body(
     return body
 
 
+def encode_body(
+    body: Mapping[str, object], extra_body: Mapping[str, object] | None = None
+) -> bytes:
+    """A request's parameters (``body``, with ``extra_body`` merged in) as JSON bytes.
+
+    Raises:
+        SerializationError: naming the first value that cannot be encoded, by the
+            parameter it is in (``metadata.tags[1]``), or ``extra_body.foo[2]`` when
+            it came in ``extra_body``; nothing is sent.
+    """
+    try:
+        return encode(body)
+    except ENCODE_ERRORS as exc:
+        named: dict[str, object] = dict(body)
+        if extra_body:
+            for key in extra_body:
+                named.pop(key, None)
+            named["extra_body"] = dict(extra_body)
+        raise serialization_error(named, "") from exc
+
+
+def multipart_body(
+    fields: Iterable[tuple[str, str]],
+    files: Iterable[tuple[str, FileInput]],
+    problems: list[Problem],
+) -> MultipartBody | None:
+    """The multipart body of an upload, or ``None`` with its problems added to
+    ``problems`` (a missing file, a value of the wrong kind, a filename or content
+    type that cannot go into a part header), so that they are reported with the
+    call's other problems."""
+    try:
+        return MultipartBody(fields, files)
+    except ValidationError as exc:
+        problems.extend(exc.problems)
+    except (FileNotFoundError, TypeError) as exc:
+        field, _, rule = str(exc).partition(": ")
+        problems.append(Problem(field, rule, None) if rule else Problem("file", field, None))
+    return None
+
+
 def split_options(params: dict[str, Any]) -> CallOptions:
     """Pop the per-call options out of ``params`` (mutates it)."""
     options: CallOptions = {}
@@ -71,16 +117,44 @@ def split_options(params: dict[str, Any]) -> CallOptions:
 
 
 def path_id(value: object, name: str) -> str:
-    """Check an id that goes into a URL path (non-empty, no ``/``, ``?`` or ``#``).
+    """An id as one URL path segment: checked, then percent-encoded.
+
+    Refused: anything but a non-empty ``str``; ``.`` and ``..`` (a client or proxy
+    would resolve them, so ``files.retrieve("..")`` would reach ``/files/content``
+    or the list endpoint); whitespace and control characters (ids have none, and a
+    stripped or folded one reaches another resource); and ``/``, which even
+    percent-encoded could split the segment at a server or proxy that decodes the
+    path before routing. The rest is percent-encoded outside RFC 3986's segment
+    characters, as the official SDK does (``ft:gpt-4o-mini:org::abc`` goes as is;
+    ``?``, ``#`` and ``%`` become ``%3F``, ``%23`` and ``%25``).
 
     Raises:
-        ValidationError: naming the argument; nothing is sent.
+        ValidationError: naming the argument (``file_id``, ``model``, ...); nothing
+            is sent.
     """
-    if not isinstance(value, str) or not value or any(c in value for c in "/?#"):
+    if (
+        not isinstance(value, str)
+        or value in _DOT_SEGMENTS
+        or _NOT_IN_ID.search(value)
+        or any(c.isspace() for c in value)
+    ):
         raise ValidationError(
-            [Problem(name, "must be a non-empty id without '/', '?' or '#'", repr(value))]
+            [
+                Problem(
+                    name,
+                    "must be a non-empty id, not '.' or '..', without whitespace, "
+                    "control characters or '/'",
+                    repr(value),
+                )
+            ]
         )
-    return value
+    return quote(value, safe=_SEGMENT_SAFE)
+
+
+_DOT_SEGMENTS = frozenset({"", ".", ".."})  # (and the empty id)
+_NOT_IN_ID = re.compile(r"[\x00-\x1f\x7f-\x9f/]")
+_SEGMENT_SAFE = "!$&'()*+,;=:@"
+"""RFC 3986 ``pchar`` besides unreserved characters and percent-escapes."""
 
 
 S = TypeVar("S", bound="Stream[Any]")
@@ -115,7 +189,7 @@ async def post_json_or_stream(
         params["stream"] = True
     body = build_body(params_type, params, extra_body)
     tokens = client._estimate_tokens(body)
-    data = encode(body)
+    data = encode_body(body, extra_body)
     if stream:
         return await client._stream(
             path,

@@ -6,9 +6,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._types import NOT_GIVEN, NotGiven
-from ..types._base import encode
 from ..types.batches import Batch, BatchCreateParams
-from ._base import Resource, build_body, path_id
+from ._base import Resource, build_body, encode_body, path_id
 
 if TYPE_CHECKING:
     from .._config import Timeouts
@@ -38,7 +37,7 @@ class Batches(Resource):
         return await self._client._call(
             "POST",
             "/batches",
-            json=encode(body),
+            json=encode_body(body, extra_body),
             cast_to=Batch,
             timeout=timeout,
             max_retries=max_retries,

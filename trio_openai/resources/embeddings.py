@@ -24,7 +24,7 @@ import msgspec
 
 from .._types import NOT_GIVEN, NotGiven
 from ..errors import APIResponseValidationError, Problem, ValidationError
-from ..types._base import APIObject, WireModel, attach_response_info, encode
+from ..types._base import APIObject, WireModel, attach_response_info
 from ..types.embeddings import (
     CreateEmbeddingResponse,
     Embedding,
@@ -34,7 +34,7 @@ from ..types.embeddings import (
     Float32EmbeddingResponse,
     Float32Vector,
 )
-from ._base import Resource, build_body
+from ._base import Resource, build_body, encode_body
 
 if TYPE_CHECKING:
     from .._config import Timeouts
@@ -158,7 +158,7 @@ class Embeddings(Resource):
         body = build_body(EmbeddingCreateParams, params, extra_body)
         client = self._client
         options: dict[str, Any] = {
-            "json": encode(body),
+            "json": encode_body(body, extra_body),
             "timeout": timeout,
             "max_retries": max_retries,
             "extra_headers": extra_headers,

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._multipart import FileInput, MultipartBody
 from ..errors import Problem, ValidationError
 from ..types.files import FileDeleted, FileObject
-from ._base import Resource, path_id
+from ._base import Resource, multipart_body, path_id
 from ._binary import BinaryResponse
 
 if TYPE_CHECKING:
+    from .._multipart import FileInput, MultipartBody
     from .._pagination import PageRequest
 
 __all__ = ["FILE_PURPOSES", "Files"]
@@ -64,11 +64,8 @@ class Files(Resource):
                 ("expires_after[anchor]", str(anchor)),
                 ("expires_after[seconds]", str(seconds)),
             ]
-        try:
-            body = MultipartBody(fields, [("file", file)])
-        except (FileNotFoundError, TypeError) as exc:
-            problems.append(Problem("file", str(exc).removeprefix("file: "), None))
-        if problems:
+        body = multipart_body(fields, [("file", file)], problems)
+        if problems or body is None:
             raise ValidationError(problems)
         return await self._client._call(
             "POST",

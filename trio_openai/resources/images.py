@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from .._types import NOT_GIVEN, NotGiven
 from ..errors import Problem, ValidationError
-from ..types._base import encode
 from ..types.images import ImageGenerateParams, ImagesResponse
-from ._base import Resource, build_body
+from ._base import Resource, build_body, encode_body
 
 if TYPE_CHECKING:
     from .._config import Timeouts
@@ -40,7 +39,7 @@ class Images(Resource):
         return await self._client._call(
             "POST",
             "/images/generations",
-            json=encode(body),
+            json=encode_body(body, extra_body),
             cast_to=ImagesResponse,
             timeout=timeout,
             max_retries=max_retries,

@@ -6,9 +6,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._types import NOT_GIVEN, NotGiven
-from ..types._base import encode
 from ..types.moderations import ModerationCreateParams, ModerationCreateResponse
-from ._base import Resource, build_body
+from ._base import Resource, build_body, encode_body
 
 if TYPE_CHECKING:
     from .._config import Timeouts
@@ -35,7 +34,7 @@ class Moderations(Resource):
         return await self._client._call(
             "POST",
             "/moderations",
-            json=encode(body),
+            json=encode_body(body, extra_body),
             cast_to=ModerationCreateResponse,
             timeout=timeout,
             max_retries=max_retries,

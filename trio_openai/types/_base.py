@@ -47,6 +47,7 @@ from typing import Any, ClassVar, Generic, TypeVar, overload
 import msgspec
 
 __all__ = [
+    "DECODE_ERRORS",
     "APIObject",
     "ListPage",
     "OpenUnion",
@@ -337,6 +338,13 @@ def _build_decoder(tp: Any) -> Any:
     if open_union is not None:
         return open_union
     return msgspec.json.Decoder(tp)
+
+
+DECODE_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, RecursionError)
+"""What a decoder from :func:`decoder_for` raises for a body that does not fit: not
+JSON, the wrong shape, or nested deeper than msgspec's recursion limit (a few KB of
+``[[[[`` is enough, even inside a field that is skipped). Every reader of a reply
+catches all three."""
 
 
 #: The one shared JSON encoder (compact output, UTF-8, no ASCII escaping; the

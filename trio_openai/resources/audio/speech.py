@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ...types._base import encode
 from ...types.audio import SpeechCreateParams
-from .._base import Resource, build_body, split_options
+from .._base import Resource, build_body, encode_body, split_options
 from .._binary import BinaryResponse
 
 __all__ = ["Speech"]
@@ -34,7 +33,7 @@ class Speech(Resource):
         response = await self._client._call_raw(
             "POST",
             "/audio/speech",
-            json=encode(body),
+            json=encode_body(body, extra_body),
             accept="application/octet-stream",
             **options,
         )

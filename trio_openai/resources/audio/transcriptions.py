@@ -11,13 +11,15 @@ never whole). The JSON formats decode into
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..._multipart import FileInput, MultipartBody
 from ...errors import Problem, ValidationError
 from ...types.audio import Transcription, TranscriptionVerbose
-from .._base import Resource
+from .._base import Resource, multipart_body
 from .._binary import BinaryResponse
+
+if TYPE_CHECKING:
+    from ..._multipart import FileInput
 
 __all__ = ["Transcriptions"]
 
@@ -82,11 +84,7 @@ class Transcriptions(Resource):
                 )
             fields.append(("timestamp_granularities[]", granularity))
         fields.extend(("include[]", item) for item in include or ())
-        body: MultipartBody | None = None
-        try:
-            body = MultipartBody(fields, [("file", file)])
-        except (FileNotFoundError, TypeError) as exc:
-            problems.append(Problem("file", str(exc).removeprefix("file: "), None))
+        body = multipart_body(fields, [("file", file)], problems)
         if problems or body is None:
             raise ValidationError(problems)
         extra = dict(options.pop("extra_headers", None) or {})

@@ -29,7 +29,7 @@ from ...._schema import response_format_for
 from ...._streaming import Stream, TextDeltas
 from ...._types import NOT_GIVEN, NotGiven
 from ....errors import APIResponseValidationError, Problem, ValidationError
-from ....types._base import attach_response_info, decoder_for, encode
+from ....types._base import DECODE_ERRORS, attach_response_info, decoder_for
 from ....types.chat import (
     ChatCompletion,
     ChatCompletionChunk,
@@ -37,7 +37,14 @@ from ....types.chat import (
     ChatCompletionDeleted,
     ChatCompletionUpdateParams,
 )
-from ..._base import Resource, StreamContext, build_body, path_id, post_json_or_stream
+from ..._base import (
+    Resource,
+    StreamContext,
+    build_body,
+    encode_body,
+    path_id,
+    post_json_or_stream,
+)
 from .messages import Messages
 
 if TYPE_CHECKING:
@@ -237,7 +244,7 @@ class ChatCompletions(Resource):
         completion = await client._call(
             "POST",
             "/chat/completions",
-            json=encode(body),
+            json=encode_body(body, extra_body),
             cast_to=ParsedChatCompletion,
             timeout=timeout,
             max_retries=max_retries,
@@ -254,7 +261,7 @@ class ChatCompletions(Resource):
                 continue
             try:
                 parsed.append(decoder.decode(content))
-            except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            except DECODE_ERRORS as exc:
                 raise APIResponseValidationError(
                     f"choice {choice.index} content does not match "
                     f"{response_format.__name__}: {exc}",
@@ -282,7 +289,7 @@ class ChatCompletions(Resource):
         return await self._client._call(
             "POST",
             f"/chat/completions/{path_id(completion_id, 'completion_id')}",
-            json=encode(body),
+            json=encode_body(body),
             cast_to=ChatCompletion,
             **options,
         )
