@@ -42,37 +42,12 @@ from ._http import InvalidRequestError
 from ._qs import encode_query
 from ._resilience import IDEMPOTENCY_HEADER, new_idempotency_key
 from ._types import NotGiven
-from ._validate import unencodable
-from .errors import Problem, SerializationError, ValidationError
-from .types._base import encoder
+from ._validate import encode_json
+from .errors import Problem, ValidationError
 
-__all__ = ["ENCODE_ERRORS", "JSON_TYPE", "RequestBuilder", "encode_json", "serialization_error"]
+__all__ = ["JSON_TYPE", "RequestBuilder", "encode_json"]
 
 JSON_TYPE: Final = "application/json"
-
-ENCODE_ERRORS: Final = (TypeError, ValueError, RecursionError)
-"""How msgspec refuses a value: an unsupported type or dict key (``TypeError``), a
-string that is not UTF-8 (``UnicodeEncodeError``), a cycle or deep nesting
-(``RecursionError``)."""
-
-
-def serialization_error(value: object, path: str) -> SerializationError:
-    """The error for ``value`` (named ``path``), which the shared encoder refused."""
-    field, rule, shown = unencodable(value, encoder.encode, path, ENCODE_ERRORS)
-    return SerializationError(field, rule, shown)
-
-
-def encode_json(value: object, path: str = "body") -> bytes:
-    """``value`` as compact JSON bytes.
-
-    Raises:
-        SerializationError: naming the first value inside ``value`` (called
-            ``path``) that cannot be encoded; the encoder's error is its cause.
-    """
-    try:
-        return encoder.encode(value)
-    except ENCODE_ERRORS as exc:
-        raise serialization_error(value, path) from exc
 
 
 @final

@@ -58,7 +58,7 @@ import re
 import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal, TypeVar, Union
+from typing import Any, Final, Literal, TypeVar, Union
 
 import msgspec
 
@@ -75,9 +75,20 @@ from ._checkers import (
     StrNode,
     UnionNode,
 )
-from .types._base import Problem, ValidateAs, value_repr
+from .errors import SerializationError
+from .types._base import Problem, ValidateAs, encoder, value_repr
 
-__all__ = ["InvalidParams", "Problem", "build", "child_path", "unencodable", "validate"]
+__all__ = [
+    "ENCODE_ERRORS",
+    "InvalidParams",
+    "Problem",
+    "build",
+    "child_path",
+    "encode_json",
+    "serialization_error",
+    "unencodable",
+    "validate",
+]
 
 P = TypeVar("P", bound=msgspec.Struct)
 
@@ -397,3 +408,28 @@ def unencodable(
             detail = str(exc)
     rule = f"cannot be encoded as JSON: {detail}" if detail else "cannot be encoded as JSON"
     return (path or "body", rule, value_repr(value))
+
+
+ENCODE_ERRORS: Final = (TypeError, ValueError, RecursionError)
+"""How msgspec refuses a value: an unsupported type or dict key (``TypeError``), a
+string that is not UTF-8 (``UnicodeEncodeError``), a cycle or deep nesting
+(``RecursionError``)."""
+
+
+def serialization_error(value: object, path: str) -> SerializationError:
+    """The error for ``value`` (named ``path``), which the shared encoder refused."""
+    field, rule, shown = unencodable(value, encoder.encode, path, ENCODE_ERRORS)
+    return SerializationError(field, rule, shown)
+
+
+def encode_json(value: object, path: str = "body") -> bytes:
+    """``value`` as compact JSON bytes.
+
+    Raises:
+        SerializationError: naming the first value inside ``value`` (called
+            ``path``) that cannot be encoded; the encoder's error is its cause.
+    """
+    try:
+        return encoder.encode(value)
+    except ENCODE_ERRORS as exc:
+        raise serialization_error(value, path) from exc

@@ -191,9 +191,9 @@ class Sender:
             except Exception as exc:  # a bug or an unexpected failure: one failed line
                 message = f"{type(exc).__name__}: {exc}"
                 return self._error(pending, "internal_error", message, requeued, limited)
-            if pacer is not None:
-                pacer.observe(exchange.response.headers, ticket)
-            with exchange:
+            with exchange:  # settled whatever happens from here on
+                if pacer is not None:
+                    pacer.observe(exchange.response.headers, ticket)
                 try:
                     return self._success(pending, exchange, requeued, limited)
                 except Exception as exc:  # a bug: one failed line (the exchange settles)

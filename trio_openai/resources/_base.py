@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar
 from urllib.parse import quote
 
 from .._multipart import FileInput, MultipartBody
-from .._request import ENCODE_ERRORS, serialization_error
-from .._validate import checked
+from .._validate import ENCODE_ERRORS, checked, serialization_error
 from ..errors import Problem, ValidationError
 from ..types._base import encode
 
