@@ -749,6 +749,7 @@ class Client:
         self,
         method: str,
         path: str,
+        cut_hooks: list[Callable[[], None]] | None = None,
         **kwargs: Any,
     ) -> Response:
         """A call whose body the caller reads (binary downloads, streams).
@@ -757,6 +758,8 @@ class Client:
         coming within the read timeout (the per-attempt total covered the head).
         """
         attempted = await self._send(method, path, stream=True, **kwargs)
+        if cut_hooks is not None and attempted.on_cut is not None:
+            cut_hooks.append(attempted.on_cut)  # the breaker's hook for a body cut short
         self._state.orchestrator.finish(attempted, method=method, path=path)
         response = attempted.response
         response.deadline = math.inf
@@ -793,13 +796,18 @@ class Client:
             "extra_query": extra_query,
             "estimated_tokens": estimated_tokens,
         }
-        response = await self._call_raw("POST", path, **kwargs)
+        cut_hooks: list[Callable[[], None]] = []
+        response = await self._call_raw("POST", path, cut_hooks, **kwargs)
 
         async def reopen() -> Response:
-            return await self._call_raw("POST", path, **kwargs)
+            return await self._call_raw("POST", path, cut_hooks, **kwargs)
+
+        def on_cut() -> None:
+            if cut_hooks:
+                cut_hooks.pop()()
 
         retries = self._config.max_retries if max_retries is None else max_retries
-        stream = stream_class(response, decode, reopen=reopen, reopens=retries)
+        stream = stream_class(response, decode, reopen=reopen, reopens=retries, on_cut=on_cut)
         self._count_stream_usage(stream, estimated_tokens)
         return stream
 

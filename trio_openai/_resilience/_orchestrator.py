@@ -30,8 +30,10 @@ raised ``from`` the transport error it replaces.
 
 from __future__ import annotations
 
+import logging
 import random
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -39,7 +41,7 @@ import trio
 
 from .._http._exceptions import TransportError
 from .._http._pool import Response
-from .._observe import RequestRecord, RetryEvent
+from .._observe import RequestRecord, RetryEvent, logger
 from ..errors import APIError, CircuitOpenError, map_error, map_transport_error
 from ._retry import classify_exception, next_delay
 
@@ -48,7 +50,7 @@ if TYPE_CHECKING:
     from .._config import Timeouts
     from .._http._pool import Pool, PreparedRequest
     from .._observe import Observer
-    from ._breaker import CircuitBreaker
+    from ._breaker import Admission, CircuitBreaker
     from ._breaker_registry import BreakerRegistry
     from ._limiter import RateLimiter
     from ._retry import RetryPolicy
@@ -58,11 +60,16 @@ __all__ = ["ERROR_BODY_LIMIT", "Attempted", "Orchestrator"]
 ERROR_BODY_LIMIT = 1 << 20
 """Error bodies are read up to this many bytes."""
 
+_LOGGED_WAIT = 1.0
+"""Waits longer than this many seconds are logged at INFO, with their reason."""
+
 
 class Attempted(msgspec.Struct):
     """The successful outcome of :meth:`Orchestrator.send`.
 
     ``response`` has its head; for non-streaming calls its body is read too.
+    ``on_cut``, for a streamed call under a circuit breaker, tells the breaker that the
+    body broke after the head (call it at most once; later calls do nothing).
     """
 
     response: Response
@@ -71,6 +78,7 @@ class Attempted(msgspec.Struct):
     retry_reasons: tuple[str, ...]
     started: float
     span: Any = None
+    on_cut: Callable[[], None] | None = None
 
 
 def _has_ratelimit_headers(response: Response) -> bool:
@@ -162,11 +170,14 @@ class Orchestrator:
                 if self._limiter is not None:
                     try:
                         # Fast path without a scheduler round trip: the transport
-                        # checkpoints anyway. Only a short budget waits (FIFO).
+                        # checkpoints anyway. Only a short budget waits (FIFO), and
+                        # a wait past the caller's bounds fails at once.
                         self._limiter.acquire_nowait(1, estimated_tokens)
                     except trio.WouldBlock:
                         try:
-                            waited += await self._limiter.acquire(1, estimated_tokens)
+                            waited += await self._limiter.acquire(
+                                1, estimated_tokens, max_wait=self._max_wait(timeouts)
+                            )
                         except BaseException:
                             if breaker is not None and admission is not None:
                                 breaker.record_neutral(trio.current_time(), admission)
@@ -201,15 +212,20 @@ class Orchestrator:
                     assert status is not None
                     now = trio.current_time()
                     if status < 400:
+                        on_cut = None
                         if breaker is not None and admission is not None:
-                            breaker.record_success(now, admission)
+                            number = breaker.record_success(now, admission)
+                            if stream:
+                                on_cut = _cut_reporter(breaker, admission, number)
                         if (
                             self._follow_server
                             and self._limiter is not None
                             and _has_ratelimit_headers(response)
                         ):
                             self._limiter.update_from_headers(response.headers.raw, now)
-                        return Attempted(response, attempts, waited, tuple(reasons), started, span)
+                        return Attempted(
+                            response, attempts, waited, tuple(reasons), started, span, on_cut
+                        )
                     error = map_error(status, response.headers, body, now=time.time())
                     if breaker is not None and admission is not None:
                         if status >= 500:
@@ -232,6 +248,15 @@ class Orchestrator:
                     raise error
                 reason = decision.reason
                 reasons.append(reason)
+                if delay > _LOGGED_WAIT and logger.isEnabledFor(logging.INFO):
+                    logger.info(
+                        "trio_openai: retrying %s %s in %.1f s (attempt %d failed: %s)",
+                        method,
+                        path,
+                        delay,
+                        attempts,
+                        reason,
+                    )
                 if observer.has_hooks("retry"):
                     observer.emit(
                         "retry",
@@ -264,6 +289,17 @@ class Orchestrator:
                 )
             )
             raise
+
+    def _max_wait(self, timeouts: Timeouts) -> float:
+        """The longest rate-limit wait this call accepts (its deadline also applies).
+
+        The longest server-directed wait the client honours (``max_retry_after``), and
+        a per-attempt ``total`` limit when one is set: waiting longer for a budget
+        than an attempt may take would only trade a ``RateLimitError`` for a timeout.
+        """
+        limit = self.retry_policy.max_retry_after
+        total = timeouts.total
+        return limit if total is None else min(limit, total)
 
     def _retry_delay(
         self,
@@ -313,6 +349,19 @@ class Orchestrator:
                 retry_reasons=attempted.retry_reasons,
             )
         )
+
+
+def _cut_reporter(breaker: CircuitBreaker, admission: Admission, number: int) -> Callable[[], None]:
+    """A once-only hook: the streamed body of ``admission`` broke after its head."""
+    pending = True
+
+    def report() -> None:
+        nonlocal pending
+        if pending:
+            pending = False
+            breaker.record_failure_after_success(trio.current_time(), admission, number)
+
+    return report
 
 
 def _end_span(
