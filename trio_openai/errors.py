@@ -702,8 +702,7 @@ def rate_limit_wait_error(wait: float, reason: str, bound: str) -> RateLimitErro
         The exception, ready to ``raise``. Never raises itself.
     """
     error = RateLimitError(
-        f"Rate limited (not sent): the request would wait {wait:.1f} s for {reason}, "
-        f"past {bound}"
+        f"Rate limited (not sent): the request would wait {wait:.1f} s for {reason}, past {bound}"
     )
     error.retry_after = wait
     return error

@@ -11,6 +11,7 @@ duration are virtual, so they are asserted exactly.
 from __future__ import annotations
 
 from functools import partial
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import trio
@@ -19,6 +20,10 @@ import trio.testing
 import trio_openai
 from trio_openai import BreakerPolicy, CircuitState, Client, Timeouts
 from trio_openai.testing import Fault, Schedule, open_mock_server
+
+if TYPE_CHECKING:
+    from trio_openai._resilience._breaker import BreakerStatistics
+    from trio_openai._streaming import Stream
 
 KEY = "sk-test-breaker"
 
@@ -31,9 +36,15 @@ async def closed_port() -> int:
     return port
 
 
-def only_breaker(client: Client) -> trio_openai.types.BreakerStatistics:  # type: ignore[name-defined]
+def only_breaker(client: Client) -> BreakerStatistics:
     (stats,) = client.metrics.breakers.values()
     return stats
+
+
+async def read_to_the_end(stream: Stream[Any]) -> None:
+    async with stream:
+        async for _ in stream:
+            pass
 
 
 # --------------------------------------------------------------------------- transport
@@ -146,9 +157,7 @@ async def test_streams_cut_after_their_head_open_the_breaker(
                     stream=True,
                 )
                 with pytest.raises(trio_openai.APIConnectionError):
-                    async with stream:
-                        async for _ in stream:
-                            pass
+                    await read_to_the_end(stream)
                 stats = only_breaker(client)
                 if i < 19:
                     assert (stats.window_calls, stats.window_failures) == (i + 1, i + 1)
@@ -166,23 +175,25 @@ async def test_streams_cut_after_their_head_open_the_breaker(
 async def test_a_stream_read_to_its_end_is_a_success(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
-    async with open_mock_server() as server:
-        async with Client(api_key=server.api_key, base_url=server.base_url) as client:
-            for _ in range(3):
-                async with await client.chat.completions.create(
+    async with (
+        open_mock_server() as server,
+        Client(api_key=server.api_key, base_url=server.base_url) as client,
+    ):
+        for _ in range(3):
+            await read_to_the_end(
+                await client.chat.completions.create(
                     model="gpt-4o-mini",
                     messages=[{"role": "user", "content": "hi"}],
                     stream=True,
-                ) as stream:
-                    async for _ in stream:
-                        pass
-                # leaving early by choice is not a failure either
-                async with await client.chat.completions.create(
-                    model="gpt-4o-mini",
-                    messages=[{"role": "user", "content": "hi"}],
-                    stream=True,
-                ) as stream:
-                    async for _ in stream:
-                        break
-            stats = only_breaker(client)
-            assert (stats.window_calls, stats.window_failures, stats.failures) == (6, 0, 0)
+                )
+            )
+            # leaving early by choice is not a failure either
+            async with await client.chat.completions.create(
+                model="gpt-4o-mini",
+                messages=[{"role": "user", "content": "hi"}],
+                stream=True,
+            ) as stream:
+                async for _ in stream:
+                    break
+        stats = only_breaker(client)
+        assert (stats.window_calls, stats.window_failures, stats.failures) == (6, 0, 0)

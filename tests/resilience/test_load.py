@@ -21,7 +21,6 @@ import outcome
 import trio
 import trio.testing
 
-import trio_openai
 from trio_openai import Client, jobs
 from trio_openai.testing import Fault, Schedule, open_mock_server
 

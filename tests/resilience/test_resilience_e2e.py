@@ -10,6 +10,7 @@ the file takes no real time waiting. The handler stamps each request with
 from __future__ import annotations
 
 import email.utils
+import itertools
 import json
 import math
 import time
@@ -60,7 +61,7 @@ class Scripted:
         return Response(headers=JSON, body=MODEL)
 
     def gaps(self) -> list[float]:
-        return [b - a for a, b in zip(self.arrivals, self.arrivals[1:], strict=False)]
+        return [b - a for a, b in itertools.pairwise(self.arrivals)]
 
 
 def client_for(server: object, **kwargs: object) -> Client:
@@ -108,7 +109,9 @@ async def test_an_http_date_retry_after_waits_until_that_date(
     def dated() -> Response:
         stamps["sent"] = time.time()
         stamps["date"] = math.floor(stamps["sent"]) + 5
-        return _err(429, "x", [("retry-after", email.utils.formatdate(stamps["date"], usegmt=True))])
+        return _err(
+            429, "x", [("retry-after", email.utils.formatdate(stamps["date"], usegmt=True))]
+        )
 
     handler = Scripted(dated)
     async with open_http_server(handler) as server, client_for(server) as client:
@@ -287,7 +290,7 @@ async def test_server_reported_limits_pace_the_client_at_the_refill_rate(
                 ],
                 body=MODEL,
             )
-        if any(0 < b - a < 2.0 for a, b in zip(arrivals, arrivals[1:], strict=False)):
+        if any(0 < b - a < 2.0 for a, b in itertools.pairwise(arrivals)):
             got_429 += 1
             return _err(429, "rate_limit_exceeded", [("retry-after", "1")])
         return Response(headers=JSON, body=MODEL)

@@ -159,9 +159,7 @@ async def test_a_retry_wait_over_a_second_is_logged_with_its_reason(
     autojump_clock: trio.testing.MockClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     body = b'{"error": {"message": "busy", "type": "server_error"}}'
-    handler = FirstThen(
-        Response(status=503, headers=[*JSON, ("retry-after", "2")], body=body)
-    )
+    handler = FirstThen(Response(status=503, headers=[*JSON, ("retry-after", "2")], body=body))
     async with open_http_server(handler) as server, client_for(server) as client:
         with caplog.at_level(logging.INFO, logger="trio_openai"):
             await client.models.retrieve("m")
@@ -182,46 +180,50 @@ async def test_a_client_token_budget_is_charged_the_usage_not_the_estimate(
     # tokens (its max_completion_tokens), which drives the bucket into debt while it
     # runs; the response's usage (a dozen tokens) then corrects the charge. No virtual
     # time passes, so the bucket shows exactly 100 - usage.
-    async with open_mock_server() as server:
-        async with Client(
+    async with (
+        open_mock_server() as server,
+        Client(
             api_key=server.api_key,
             base_url=server.base_url,
             rate_limits=RateLimits(tokens_per_minute=6000),
-        ) as client:
-            limiter = client.rate_limiter
-            assert limiter is not None
-            estimate = client._estimate_tokens({**CHAT, "max_completion_tokens": 2000})
-            assert estimate >= 2000
-            completion = await client.chat.completions.create(**CHAT, max_completion_tokens=2000)
-            assert completion.usage is not None
-            used = completion.usage.total_tokens
-            assert 0 < used < 100
-            assert limiter.statistics().tokens_available == 100 - used
-            assert trio.current_time() == 0.0
+        ) as client,
+    ):
+        limiter = client.rate_limiter
+        assert limiter is not None
+        estimate = client._estimate_tokens({**CHAT, "max_completion_tokens": 2000})
+        assert estimate >= 2000
+        completion = await client.chat.completions.create(**CHAT, max_completion_tokens=2000)
+        assert completion.usage is not None
+        used = completion.usage.total_tokens
+        assert 0 < used < 100
+        assert limiter.statistics().tokens_available == 100 - used
+        assert trio.current_time() == 0.0
 
 
 async def test_a_streamed_call_corrects_the_token_budget_from_its_usage_chunk(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
-    async with open_mock_server() as server:
-        async with Client(
+    async with (
+        open_mock_server() as server,
+        Client(
             api_key=server.api_key,
             base_url=server.base_url,
             rate_limits=RateLimits(tokens_per_minute=6000),
-        ) as client:
-            limiter = client.rate_limiter
-            assert limiter is not None
-            async with await client.chat.completions.create(
-                **CHAT,
-                max_completion_tokens=2000,
-                stream=True,
-                stream_options={"include_usage": True},
-            ) as stream:
-                usage = None
-                async for chunk in stream:
-                    usage = chunk.usage or usage
-            assert usage is not None
-            assert limiter.statistics().tokens_available == 100 - usage.total_tokens
+        ) as client,
+    ):
+        limiter = client.rate_limiter
+        assert limiter is not None
+        async with await client.chat.completions.create(
+            **CHAT,
+            max_completion_tokens=2000,
+            stream=True,
+            stream_options={"include_usage": True},
+        ) as stream:
+            usage = None
+            async for chunk in stream:
+                usage = chunk.usage or usage
+        assert usage is not None
+        assert limiter.statistics().tokens_available == 100 - usage.total_tokens
 
 
 async def test_a_token_budget_paces_calls_by_their_real_usage(
@@ -230,17 +232,17 @@ async def test_a_token_budget_paces_calls_by_their_real_usage(
     # An estimate above the bucket (100) goes when the bucket is full. Corrected to
     # its usage, each call leaves the bucket short by that usage only, so the next
     # waits usage / 100 s; charged their estimates (2,000 each) they would wait 20 s.
-    async with open_mock_server() as server:
-        async with Client(
+    async with (
+        open_mock_server() as server,
+        Client(
             api_key=server.api_key,
             base_url=server.base_url,
             rate_limits=RateLimits(tokens_per_minute=6000),
-        ) as client:
-            used = []
-            for _ in range(5):
-                completion = await client.chat.completions.create(
-                    **CHAT, max_completion_tokens=2000
-                )
-                assert completion.usage is not None
-                used.append(completion.usage.total_tokens)
-            assert trio.current_time() == pytest.approx(sum(used[:4]) / 100)
+        ) as client,
+    ):
+        used = []
+        for _ in range(5):
+            completion = await client.chat.completions.create(**CHAT, max_completion_tokens=2000)
+            assert completion.usage is not None
+            used.append(completion.usage.total_tokens)
+        assert trio.current_time() == pytest.approx(sum(used[:4]) / 100)

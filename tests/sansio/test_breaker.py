@@ -438,7 +438,9 @@ def test_statistics_add_up() -> None:
 def test_listener_sees_every_transition_in_order() -> None:
     seen: list[tuple[CircuitState, CircuitState, float]] = []
     policy = BreakerPolicy(half_open_probes=1)
-    breaker = CircuitBreaker(policy, on_transition=lambda old, new, now: seen.append((old, new, now)))
+    breaker = CircuitBreaker(
+        policy, on_transition=lambda old, new, now: seen.append((old, new, now))
+    )
     outcomes(breaker, "F" * 20, at=1.0)
     probe = breaker.before_request(31.0)
     breaker.record_failure(32.0, probe)

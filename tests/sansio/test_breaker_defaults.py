@@ -140,8 +140,7 @@ def main() -> None:
     print(f"{args.trials} runs of {args.requests} requests each, 2 retries per request")
     for q in (0.05, 0.2, 0.25, 0.3, 1.0):
         runs = [
-            simulate(q, requests=args.requests, seed=s, policy=policy)
-            for s in range(args.trials)
+            simulate(q, requests=args.requests, seed=s, policy=policy) for s in range(args.trials)
         ]
         opened = sum(r.opened for r in runs)
         attempts = sum(r.attempts for r in runs) / len(runs)
