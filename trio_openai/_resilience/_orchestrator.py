@@ -8,24 +8,33 @@ This is the only awaiting part of ``_resilience`` besides the limiter's waiting 
 1. the origin's circuit breaker admits the attempt or it fails fast with
    :class:`CircuitOpenError` (no byte sent);
 2. the rate limiter spends one request and the estimated tokens, waiting (FIFO,
-   cancellable) when a client budget, a server-reported ``remaining=0`` or a recent
-   429 says so;
+   cancellable) when a client budget, the server's figures or a recent 429 says so.
+   A wait that would pass the caller's deadline, the per-attempt ``total`` timeout or
+   ``RetryPolicy.max_retry_after`` is refused at once with ``RateLimitError``
+   (``retry_after`` set; nothing sent, the breaker admission recorded neutral);
 3. the pool sends the request. A non-streaming call reads the whole body inside the
    attempt, so a connection dropped mid-body is retried like any transport failure; a
-   streaming call returns at the response head;
+   streaming call returns at the response head, with ``Attempted.on_cut``: the
+   stream calls it if the body breaks later, and the breaker counts the call as
+   failed after all;
 4. the outcome is classified: success (breaker success, server limits recorded),
    an error status (mapped; >= 500 counts against the breaker, 429 backs off every
-   caller), or a transport failure (mapped; counts against the breaker). Whether a
-   failure is retried is ``_retry.classify_exception``'s answer for the mapped error,
-   read from its public fields;
-5. a retryable failure sleeps (``retry-after`` or jittered backoff; a trio sleep the
-   caller can cancel) and tries again, unless retries are used up, the body cannot be
-   replayed, or the sleep would pass the caller's deadline.
+   caller), or a transport failure (mapped; counts against the breaker: a refused
+   port and a connect timeout are failures like a 503). Whether a failure is retried
+   is ``_retry.classify_exception``'s answer for the mapped error, read from its
+   public fields;
+5. a retryable failure sleeps (``retry-after`` as given, or jittered backoff; a trio
+   sleep the caller can cancel) and tries again, unless retries are used up, the body
+   cannot be replayed, the server asked for more than ``max_retry_after``, or the
+   sleep would pass the caller's deadline (then the last error is raised at once).
+   A sleep over a second is logged at INFO with its reason.
 
 Rules kept: no lock is held across the network (the breaker and budget bookkeeping
 is synchronous and so atomic under trio); a POST keeps one ``Idempotency-Key`` over
-all its attempts; ``trio.Cancelled`` is never caught here; every mapped error is
-raised ``from`` the transport error it replaces.
+all its attempts; ``trio.Cancelled`` is never caught here, and a cancelled attempt
+(or one that leaves the limiter with an error) is recorded neutral, so a half-open
+probe slot is never kept; every mapped error is raised ``from`` the transport error
+it replaces.
 """
 
 from __future__ import annotations
