@@ -139,6 +139,46 @@ async def test_a_cancelled_half_open_probe_gives_its_slot_back(
             assert trio.current_time() == pytest.approx(11.0)
 
 
+async def test_a_probe_that_leaves_the_rate_limiter_early_gives_its_slot_back(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    # The probe is admitted by the breaker, then waits in the rate limiter (a shared
+    # 429 back-off): refused there at once (its deadline is too near), or cancelled
+    # while waiting. Either way its probe slot is free for the next call.
+    policy = BreakerPolicy(
+        failure_rate=1.0, minimum_calls=2, window_size=2, open_for=30.0, half_open_probes=1
+    )
+    async with open_mock_server() as server:
+        server.add_fault(Fault.status(503), path="/v1/models", when=Schedule.first(2))
+        async with Client(
+            api_key=server.api_key, base_url=server.base_url, breaker=policy, max_retries=0
+        ) as client:
+            for _ in range(2):
+                with pytest.raises(trio_openai.InternalServerError):
+                    await client.models.list()
+            await trio.sleep(30.0)
+            limiter = client.rate_limiter
+            assert limiter is not None
+            limiter.penalize(5.0)
+            with trio.fail_after(1.0), pytest.raises(trio_openai.RateLimitError):
+                await client.models.list()  # a probe, refused by the limiter
+
+            async def probe() -> None:
+                await client.models.list()
+
+            async with trio.open_nursery() as nursery:  # no deadline: the wait is accepted
+                nursery.start_soon(probe)
+                await trio.sleep(2.0)
+                assert only_breaker(client).probes_in_flight == 1
+                nursery.cancel_scope.cancel()  # ...and cancelled while it waits
+            stats = only_breaker(client)
+            assert (stats.state, stats.probes_in_flight) == (CircuitState.HALF_OPEN, 0)
+            await trio.sleep(3.0)  # the back-off is over
+            await client.models.list()  # the next probe goes, and closes the circuit
+            assert only_breaker(client).state is CircuitState.CLOSED
+            assert len(server.requests) == 3
+
+
 # --------------------------------------------------------------------------- streams
 
 
