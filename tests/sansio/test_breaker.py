@@ -152,6 +152,18 @@ def test_a_failure_leaving_the_window_no_longer_counts() -> None:
     assert breaker.statistics().window_failures == 1
 
 
+def test_a_success_pushes_the_oldest_failure_out_exactly_at_the_window_size() -> None:
+    policy = BreakerPolicy(failure_rate=0.75, minimum_calls=4, window_size=4)
+    breaker = CircuitBreaker(policy)
+    outcomes(breaker, "FSSS")
+    assert breaker.statistics().window_failures == 1
+    outcomes(breaker, "S")  # the 5th outcome: the F (the 1st) leaves
+    stats = breaker.statistics()
+    assert (stats.window_calls, stats.window_failures) == (4, 0)
+    outcomes(breaker, "FFF")  # S F F F: 3 of 4
+    assert breaker.statistics().times_opened == 1
+
+
 def test_a_success_that_completes_the_minimum_can_open() -> None:
     breaker = CircuitBreaker()
     outcomes(breaker, "F" * 19)

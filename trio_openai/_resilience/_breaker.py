@@ -496,16 +496,17 @@ class CircuitBreaker:
     def _counts(self, admission: Admission) -> bool:
         """Whether ``admission``'s outcome enters the window (CLOSED, this generation)."""
         return (
-            self._policy.enabled
-            and self._state is CircuitState.CLOSED
+            self._state is CircuitState.CLOSED
             and admission.generation == self._generation
+            and self._policy.enabled
         )
 
     def _push(self, failed: int) -> int:
         """Add an outcome to the window; return its number."""
         number = self._recorded
-        index = number % self._policy.window_size
-        if number >= self._policy.window_size:
+        size = len(self._ring)
+        index = number % size
+        if number >= size:
             self._window_failures -= self._ring[index]  # the oldest leaves the window
         self._ring[index] = failed
         self._window_failures += failed
@@ -552,11 +553,25 @@ class CircuitBreaker:
         Raises:
             ValueError: ``admission`` was a rejection. Nothing is counted.
         """
-        self._check_admitted(admission)
+        if not admission.admitted:
+            self._check_admitted(admission)
         self._successes += 1
-        if self._counts(admission):
-            number = self._push(0)
-            self._judge(now)
+        if (
+            self._state is CircuitState.CLOSED
+            and admission.generation == self._generation
+            and self._policy.enabled
+        ):
+            # _push(0), inlined: this is the hot path of every successful request.
+            number = self._recorded
+            ring = self._ring
+            size = len(ring)
+            index = number % size
+            if number >= size:
+                self._window_failures -= ring[index]
+            ring[index] = 0
+            self._recorded = number + 1
+            if self._window_failures:  # (without failures a success cannot open it)
+                self._judge(now)
             return number
         if self._take_probe(admission):
             self._half_open_successes += 1
