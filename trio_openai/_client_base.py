@@ -265,14 +265,18 @@ class ClientBase:
         self,
         method: str,
         path: str,
+        cut_hooks: list[Callable[[], None]] | None = None,
         **kwargs: Any,
     ) -> Response:
         """A call whose body the caller reads (binary downloads, streams).
 
         The response's head is in; reading its body may take as long as bytes keep
         coming within the read timeout (the per-attempt total covered the head).
+        ``cut_hooks`` receives the breaker's hook for a body that breaks later.
         """
         attempted = await self._send(method, path, stream=True, **kwargs)
+        if cut_hooks is not None and attempted.on_cut is not None:
+            cut_hooks.append(attempted.on_cut)  # the breaker's hook for a body cut short
         with Exchange(self._state, attempted, method, path, 0) as exchange:
             response = attempted.response
             response.deadline = math.inf
@@ -312,10 +316,15 @@ class ClientBase:
             "extra_query": extra_query,
             "estimated_tokens": estimated_tokens,
         }
-        response = await self._call_raw("POST", path, **kwargs)
+        cut_hooks: list[Callable[[], None]] = []
+        response = await self._call_raw("POST", path, cut_hooks, **kwargs)
 
         async def reopen() -> Response:
-            return await self._call_raw("POST", path, **kwargs)
+            return await self._call_raw("POST", path, cut_hooks, **kwargs)
+
+        def on_cut() -> None:  # the latest attempt's breaker hook, once
+            if cut_hooks:
+                cut_hooks.pop()()
 
         retries = self._config.max_retries if max_retries is None else max_retries
         return stream_class(
@@ -324,4 +333,5 @@ class ClientBase:
             reopen=reopen,
             reopens=retries,
             on_usage=stream_usage_counter(self._state, estimated_tokens),
+            on_cut=on_cut,
         )

@@ -164,6 +164,9 @@ class Stream(Generic[T]):
         reopen: sends the request again, for a connection that fails before the
             first item; ``reopens`` is how many times it may be used.
         max_event_size: the largest event accepted, in bytes.
+        on_cut: called when the body breaks after the head (a transport failure, or
+            the end of the body before the end marker): the client's circuit breaker
+            counts the call as failed after all.
 
     Attributes:
         request_id: the ``x-request-id`` of the response.
@@ -181,6 +184,7 @@ class Stream(Generic[T]):
         "_events",
         "_index",
         "_max_event_size",
+        "_on_cut",
         "_on_usage",
         "_pending_error",
         "_reopen",
@@ -206,7 +210,9 @@ class Stream(Generic[T]):
         reopen: Callable[[], Awaitable[Response]] | None = None,
         reopens: int = 0,
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+        on_cut: Callable[[], object] | None = None,
     ) -> None:
+        self._on_cut = on_cut
         self._response = response
         self._decode = decode
         self._max_event_size = max_event_size
@@ -376,6 +382,8 @@ class Stream(Generic[T]):
                 raise trio.ClosedResourceError(
                     "the stream was closed while this task was reading it"
                 ) from None
+            if self._on_cut is not None:
+                self._on_cut()
             if self._delivered == 0 and self._reopens_left > 0 and self._reopen is not None:
                 await self._reopen_after(exc)
                 return
@@ -403,6 +411,8 @@ class Stream(Generic[T]):
             return
         # The body ended (the connection is back in the pool) without an end marker.
         self._close(StreamState.ERRORED)
+        if self._on_cut is not None:
+            self._on_cut()
         marker = "data: [DONE]" if self._done_marker is not None else "a terminal event"
         raise APIConnectionError(
             f"Connection error: the stream ended before {marker} (the response was cut short)",

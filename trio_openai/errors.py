@@ -120,6 +120,7 @@ __all__ = [
     "map_error",
     "map_stream_error",
     "map_transport_error",
+    "rate_limit_wait_error",
 ]
 
 CREDENTIAL_HEADERS = SENSITIVE_HEADERS
@@ -461,9 +462,16 @@ class UnprocessableEntityError(APIStatusError):
 
 
 class RateLimitError(APIStatusError):
-    """429: too many requests or tokens, or no quota left (``is_insufficient_quota``)."""
+    """429: too many requests or tokens, or no quota left (``is_insufficient_quota``).
+
+    Attributes:
+        sent: False when the client refused the request itself, without sending it,
+            because the wait the rate limits imposed would pass the caller's deadline
+            or the longest wait accepted; ``retry_after`` then says how long it was.
+    """
 
     _default_status = 429
+    sent: bool = True
 
 
 class InternalServerError(APIStatusError):
@@ -746,6 +754,31 @@ def map_stream_error(
         body=inner,
         headers=view,
     )
+
+
+def rate_limit_wait_error(wait: float, reason: str, bound: str) -> RateLimitError:
+    """The error for a rate-limit wait the client refuses to impose on its caller.
+
+    The request was not sent: it would have waited ``wait`` seconds (for a 429
+    back-off, the server's limits or the client's budgets: ``reason``), past ``bound``
+    (the caller's deadline, or the longest wait accepted). Like a server's 429 it is a
+    :class:`RateLimitError` (``status_code`` 429) carrying ``retry_after``; unlike one
+    it has no ``request_id`` and no headers.
+
+    Args:
+        wait: the projected wait, in seconds (becomes ``retry_after``).
+        reason: what imposes it, e.g. ``"a 429 back-off (retry-after)"``.
+        bound: what it would pass, e.g. ``"the longest wait accepted (60 s)"``.
+
+    Returns:
+        The exception, ready to ``raise``. Never raises itself.
+    """
+    error = RateLimitError(
+        f"Rate limited (not sent): the request would wait {wait:.1f} s for {reason}, past {bound}"
+    )
+    error.retry_after = wait
+    error.sent = False
+    return error
 
 
 def map_transport_error(exc: TransportError) -> APIConnectionError:

@@ -203,7 +203,16 @@ async def test_server_faults_mid_run_keep_exit_status_honest(tmp_path: Path) -> 
     async with open_mock_server() as server:
         server.add_fault(Fault.status(503, retry_after_ms=1), path=CHAT)
         done = await run(
-            "run", str(inp), "-o", str(out), "--base-url", url(server), "--max-retries", "1", "-q"
+            "run",
+            str(inp),
+            "-o",
+            str(out),
+            "--base-url",
+            url(server),
+            "--max-retries",
+            "1",
+            "--no-breaker",
+            "-q",
         )
         assert server.stats.requests == 40  # every line tried twice
     assert done.returncode == 1

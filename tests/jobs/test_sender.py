@@ -10,6 +10,7 @@ from pathlib import Path
 
 import trio
 from _jobs_helpers import (
+    API_KEY,
     CHAT,
     GUARD,
     chat_input,
@@ -21,7 +22,7 @@ from _jobs_helpers import (
     write_input,
 )
 
-from trio_openai import jobs
+from trio_openai import Client, jobs
 from trio_openai.testing import Fault, Schedule, open_mock_server
 
 
@@ -103,3 +104,55 @@ async def test_insufficient_quota_is_a_failed_line_not_a_wait(tmp_path: Path) ->
     assert {line["response"]["status_code"] for line in lines} == {429}
     assert {line["response"]["body"]["error"]["code"] for line in lines} == {"insufficient_quota"}
     assert summary.failed == 3
+
+
+async def test_a_long_retry_after_is_waited_out_not_written_as_failed(
+    tmp_path: Path, autojump_clock: trio.testing.MockClock
+) -> None:
+    # The client refuses to make one call wait 120 s (past the longest wait it accepts)
+    # and raises RateLimitError(sent=False) at once; a batch job waits it out instead of
+    # spinning through its requeues and writing every line as a 429.
+    inp = write_input(tmp_path / "in.jsonl", [chat_line("a"), chat_line("b"), chat_line("c")])
+    out = tmp_path / "out.jsonl"
+    async with open_mock_server() as server:
+        server.add_fault(Fault.status(429, retry_after=120), path=CHAT, when=Schedule.first(1))
+        async with client_for(server, max_retries=2) as client:
+            with trio.fail_after(GUARD * 100):
+                started = trio.current_time()
+                summary = await jobs.run_jsonl(client, inp, out, concurrency=1)
+                waited = trio.current_time() - started
+    lines = {line["custom_id"]: line for line in read_output(out)}
+    assert {cid: line["response"]["status_code"] for cid, line in lines.items()} == {
+        "a": 200,
+        "b": 200,
+        "c": 200,
+    }
+    assert summary.failed == 0
+    assert sum(server_sends(server).values()) == 4  # the 429, then each line once
+    assert waited >= 120
+
+
+async def test_the_default_breaker_pauses_a_job_through_an_outage(
+    tmp_path: Path, autojump_clock: trio.testing.MockClock
+) -> None:
+    # The origin answers 503 to everything for its first 100 s, then recovers. With the
+    # library's default breaker the job sends about 20 requests into the outage (the
+    # lines whose retries all met it are written as 503s, for --retry-failed), then
+    # waits while the breaker is open, probing now and then, and finishes every other
+    # line once the origin is back.
+    inp = write_input(tmp_path / "in.jsonl", [chat_line(f"l{i}") for i in range(60)])
+    out = tmp_path / "out.jsonl"
+    async with open_mock_server() as server:
+        start = trio.current_time()
+        down = lambda record: trio.current_time() - start < 100  # noqa: E731
+        server.add_fault(Fault.status(503, retry_after_ms=1), path=CHAT, match=down)
+        async with Client(
+            api_key=API_KEY, base_url=server.base_url, max_retries=1
+        ) as client:  # the library defaults, breaker included
+            with trio.fail_after(3600):
+                summary = await jobs.run_jsonl(client, inp, out, concurrency=8)
+    statuses = [line["response"]["status_code"] for line in read_output(out)]
+    assert len(statuses) == 60
+    assert statuses.count(503) == summary.failed <= 10
+    assert statuses.count(200) == 60 - summary.failed
+    assert server.stats.requests - (60 - summary.failed) <= 40  # requests into the outage

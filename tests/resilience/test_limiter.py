@@ -8,13 +8,15 @@ hanging.
 from __future__ import annotations
 
 import bisect
+import logging
 
 import pytest
 import trio
 import trio.testing
 
+from trio_openai import RateLimitError
 from trio_openai._resilience._limiter import RateLimiter
-from trio_openai._resilience._ratelimit_budget import RateLimits
+from trio_openai._resilience._ratelimit_budget import MAX_SERVER_WAIT, RateLimits
 
 # --------------------------------------------------------------------------- helpers
 
@@ -219,8 +221,16 @@ async def test_cancelled_waiter_leaves_promptly_and_takes_nothing(
 ) -> None:
     limiter = RateLimiter(RateLimits(requests_per_minute=60))  # 1/s, holds 1
     await limiter.acquire()
-    with trio.move_on_after(0.5) as scope:
-        await limiter.acquire()
+    scope = trio.CancelScope()
+
+    async def cancel_soon() -> None:
+        await trio.sleep(0.5)
+        scope.cancel()  # a cancel without a deadline: the wait was accepted
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(cancel_soon)
+        with scope:
+            await limiter.acquire()
     assert scope.cancelled_caught
     assert trio.current_time() == pytest.approx(0.5)
     assert limiter.statistics().waiters == 0
@@ -236,8 +246,10 @@ async def test_cancelling_the_head_lets_the_next_waiter_go_on_its_own_terms(
     await limiter.acquire(tokens=10)
     finished: dict[str, float] = {}
 
+    head_scope = trio.CancelScope()
+
     async def head() -> None:
-        with trio.move_on_after(0.3):
+        with head_scope:
             await limiter.acquire(tokens=10)
             finished["head"] = trio.current_time()
 
@@ -245,7 +257,11 @@ async def test_cancelling_the_head_lets_the_next_waiter_go_on_its_own_terms(
         await limiter.acquire(tokens=2)
         finished["second"] = trio.current_time()
 
-    await run_in_order(head, second)
+    async def cancel_head() -> None:
+        await trio.sleep(0.3)
+        head_scope.cancel()
+
+    await run_in_order(head, second, cancel_head)
     assert "head" not in finished
     assert finished["second"] == pytest.approx(0.3)  # 3 tokens had refilled by then
 
@@ -301,6 +317,167 @@ async def test_penalty_without_retry_after_is_one_second(
     limiter = RateLimiter()
     limiter.penalize(None)
     assert await limiter.acquire() == pytest.approx(1.0)
+
+
+# --------------------------------------------------------------------------- bounds
+
+
+async def test_a_wait_past_max_wait_fails_at_once_with_retry_after(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    limiter = RateLimiter()
+    limiter.penalize(120.0)  # a 429 said retry-after: 120
+    with pytest.raises(RateLimitError) as info:
+        await limiter.acquire(max_wait=60.0)
+    assert trio.current_time() == 0.0  # never slept
+    assert info.value.retry_after == 120.0
+    assert info.value.status_code == 429
+    assert info.value.request_id is None
+    assert "would wait 120.0 s for a 429 back-off" in str(info.value)
+    assert "the longest wait accepted (60 s)" in str(info.value)
+    stats = limiter.statistics()
+    assert (stats.refused, stats.acquired, stats.waiters) == (1, 0, 0)
+
+
+async def test_a_wait_that_would_reach_the_deadline_fails_at_once(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    limiter = RateLimiter()
+    limiter.penalize(5.0)
+    with trio.fail_after(3.0), pytest.raises(RateLimitError) as info:
+        await limiter.acquire()
+    assert trio.current_time() == 0.0
+    assert info.value.retry_after == 5.0
+    assert "the caller's deadline (in 3.0 s)" in str(info.value)
+
+
+async def test_a_wait_within_both_bounds_is_waited(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    limiter = RateLimiter()
+    limiter.penalize(5.0)
+    with trio.fail_after(5.001):
+        assert await limiter.acquire(max_wait=5.0) == 5.0
+
+
+async def test_the_queue_ahead_counts_toward_a_newcomers_wait(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    limiter = RateLimiter(RateLimits(requests_per_minute=60))  # 1/s, holds 1
+    await limiter.acquire()
+    served: list[float] = []
+
+    async def patient() -> None:
+        await limiter.acquire()
+        served.append(trio.current_time())
+
+    refused: list[RateLimitError] = []
+
+    async def hurried() -> None:
+        with trio.fail_after(5.5):
+            try:
+                await limiter.acquire()
+            except RateLimitError as exc:
+                refused.append(exc)
+
+    await run_in_order(*([patient] * 5), hurried)
+    assert [exc.retry_after for exc in refused] == [pytest.approx(6.0)]  # 5 ahead, 1/s
+    assert served == [pytest.approx(float(i)) for i in range(1, 6)]
+
+
+async def test_a_429_that_lengthens_the_queue_sends_hurried_waiters_away_at_once(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    limiter = RateLimiter(RateLimits(requests_per_minute=60))
+    await limiter.acquire()
+    outcomes: dict[str, object] = {}
+
+    async def waiter(name: str, limit: float) -> None:
+        with trio.fail_after(limit):
+            try:
+                await limiter.acquire()
+                outcomes[name] = trio.current_time()
+            except RateLimitError as exc:
+                outcomes[name] = (trio.current_time(), exc.retry_after)
+
+    async def penalize_soon() -> None:
+        await trio.sleep(0.25)
+        limiter.penalize(30.0)
+
+    await run_in_order(
+        lambda: waiter("hurried", 10.0), lambda: waiter("patient", 100.0), penalize_soon
+    )
+    assert outcomes["hurried"] == (0.25, pytest.approx(30.0))  # left when it knew
+    assert outcomes["patient"] == pytest.approx(30.25)
+
+
+async def test_server_waiters_go_at_the_refill_rate_not_all_at_the_reset(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    limiter = RateLimiter()
+    limiter.update_from_headers(
+        {
+            "x-ratelimit-limit-requests": "3",
+            "x-ratelimit-remaining-requests": "0",
+            "x-ratelimit-reset-requests": "3s",
+        }
+    )
+    served: list[float] = []
+
+    async def caller() -> None:
+        await limiter.acquire()
+        served.append(trio.current_time())
+
+    await run_in_order(caller, caller, caller)
+    assert served == [pytest.approx(1.0), pytest.approx(2.0), pytest.approx(3.0)]
+
+
+async def test_a_huge_server_reset_is_capped_and_refused_at_once(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    limiter = RateLimiter()
+    limiter.update_from_headers(
+        {"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "99999999h"}
+    )
+    with pytest.raises(RateLimitError) as info:
+        await limiter.acquire(max_wait=60.0)
+    assert info.value.retry_after == MAX_SERVER_WAIT
+    assert trio.current_time() == 0.0
+
+
+async def test_a_wait_over_a_second_is_logged_with_its_reason(
+    autojump_clock: trio.testing.MockClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    limiter = RateLimiter(RateLimits(requests_per_minute=30))  # one per 2 s
+    await limiter.acquire()
+    with caplog.at_level(logging.INFO, logger="trio_openai"):
+        assert await limiter.acquire() == pytest.approx(2.0)
+    (record,) = caplog.records
+    assert record.name == "trio_openai"
+    assert record.levelno == logging.INFO
+    assert record.getMessage() == (
+        "trio_openai: waiting 2.0 s for the client's requests_per_minute budget"
+    )
+
+
+async def test_a_short_wait_is_not_logged(
+    autojump_clock: trio.testing.MockClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    limiter = RateLimiter(RateLimits(requests_per_minute=120, burst_seconds=0.5))  # holds 1
+    await limiter.acquire()
+    with caplog.at_level(logging.INFO, logger="trio_openai"):
+        assert await limiter.acquire() == pytest.approx(0.5)
+    assert caplog.records == []
+
+
+async def test_max_wait_must_be_a_non_negative_number(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    limiter = RateLimiter()
+    with pytest.raises(ValueError, match="max_wait"):
+        await limiter.acquire(max_wait=-1.0)
+    with pytest.raises(TypeError, match="max_wait"):
+        await limiter.acquire(max_wait="60")  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- nowait

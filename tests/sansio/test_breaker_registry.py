@@ -17,7 +17,7 @@ CLOSED, OPEN = CircuitState.CLOSED, CircuitState.OPEN
 def test_registry_makes_one_breaker_per_origin_lazily() -> None:
     seen: list[tuple[str, CircuitState, CircuitState]] = []
     registry = BreakerRegistry(
-        BreakerPolicy(failure_threshold=1),
+        BreakerPolicy(minimum_calls=1),
         on_transition=lambda origin, old, new, now: seen.append((origin, old, new)),
     )
     assert len(registry) == 0

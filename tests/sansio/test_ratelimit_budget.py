@@ -10,7 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trio_openai._resilience._ratelimit_budget import RateBudget, RateLimits, TokenBucket
+from trio_openai._resilience._ratelimit_budget import (
+    MAX_SERVER_WAIT,
+    RateBudget,
+    RateLimits,
+    TokenBucket,
+)
 from trio_openai._resilience._ratelimit_headers import ServerLimits
 
 # --------------------------------------------------------------------------- buckets
@@ -138,6 +143,64 @@ def test_budget_waits_for_server_reset_when_remaining_runs_out() -> None:
     assert budget.try_take(1, 0, 15.0) == 0.0  # reset passed: figures are stale
 
 
+def test_server_figures_with_a_limit_refill_at_the_servers_rate() -> None:
+    # 60 a minute, none left, full again in 60 s: one more each second, not 60 at 60 s.
+    budget = RateBudget()
+    figures = ServerLimits(limit_requests=60, remaining_requests=0, reset_requests=60.0)
+    budget.update(figures, now=0.0)
+    assert budget.try_take(1, 0, 0.0) == pytest.approx(1.0)
+    assert budget.try_take(1, 0, 1.0) == 0.0
+    assert budget.try_take(1, 0, 1.0) == pytest.approx(1.0)
+    assert budget.try_take(1, 0, 2.5) == 0.0
+    assert budget.try_take(1, 0, 2.5) == pytest.approx(0.5)
+
+
+def test_server_refill_rate_comes_from_what_is_missing_and_the_reset() -> None:
+    # 100 tokens missing of 1,000, full again in 2 s: 50 tokens a second.
+    budget = RateBudget()
+    budget.update(ServerLimits(limit_tokens=1000, remaining_tokens=900, reset_tokens=2.0), 0.0)
+    assert budget.try_take(0, 900, 0.0) == 0.0
+    assert budget.delay(0, 100, 0.0) == pytest.approx(2.0)
+    assert budget.delay(0, 1000, 0.0) == pytest.approx(20.0)  # the bucket's size
+
+
+def test_new_server_figures_replace_the_model() -> None:
+    budget = RateBudget()
+    budget.update(ServerLimits(limit_requests=10, remaining_requests=0, reset_requests=10.0), 0.0)
+    assert budget.delay(1, 0, 0.0) == pytest.approx(1.0)
+    budget.update(ServerLimits(limit_requests=10, remaining_requests=5, reset_requests=1.0), 0.5)
+    assert budget.delay(1, 0, 0.5) == 0.0
+
+
+def test_a_huge_server_reset_is_capped_at_a_day() -> None:
+    # x-ratelimit-reset-requests: 99999999h would be a wait of 3.6e11 s.
+    budget = RateBudget()
+    figures = ServerLimits(limit_requests=1, remaining_requests=0, reset_requests=3.6e11)
+    budget.update(figures, now=0.0)
+    assert budget.delay(1, 0, 0.0) == MAX_SERVER_WAIT
+    budget = RateBudget()
+    budget.update(ServerLimits(remaining_requests=0, reset_requests=3.6e11), now=0.0)
+    assert budget.delay(1, 0, 0.0) == MAX_SERVER_WAIT
+
+
+def test_projected_delay_counts_the_queue_ahead_and_names_the_reason() -> None:
+    budget = RateBudget(RateLimits(requests_per_minute=60))  # 1/s, holds 1
+    assert budget.try_take(1, 0, 0.0) == 0.0
+    wait, reason = budget.projected_delay(1, 0, 0.0, ahead_requests=4)
+    assert wait == pytest.approx(5.0)  # four before it, one a second, then its own
+    assert reason == "the client's requests_per_minute budget"
+    budget.penalize(30.0, now=0.0)
+    assert budget.projected_delay(1, 0, 0.0, ahead_requests=4) == (
+        30.0,
+        "a 429 back-off (retry-after)",
+    )
+    budget = RateBudget()
+    budget.update(ServerLimits(limit_tokens=600, remaining_tokens=0, reset_tokens=60.0), 0.0)
+    wait, reason = budget.projected_delay(0, 20, 0.0, ahead_tokens=30)
+    assert wait == pytest.approx(5.0)  # 50 tokens at 10 a second
+    assert reason == "the server's token limit (x-ratelimit-*-tokens)"
+
+
 def test_budget_penalty_blocks_everything_and_is_capped() -> None:
     budget = RateBudget(RateLimits(requests_per_minute=6000))
     assert budget.penalize(3.0, now=1.0) == 3.0
@@ -145,7 +208,8 @@ def test_budget_penalty_blocks_everything_and_is_capped() -> None:
     assert budget.delay(0, 0, 2.0) == pytest.approx(2.0)
     assert budget.penalize(None, now=2.0) == 1.0  # does not shorten the earlier one
     assert budget.blocked_until == 4.0
-    assert budget.penalize(10_000.0, now=2.0) == 120.0
+    assert budget.penalize(10_000.0, now=2.0) == 10_000.0  # the server's word
+    assert budget.penalize(1e12, now=2.0) == MAX_SERVER_WAIT  # but not beyond a day
     assert budget.penalize(-1.0, now=2.0) == 1.0
 
 

@@ -8,8 +8,9 @@ are sans-IO modules that take ``now`` and never read a clock:
 - ``_retry.py``: the retry policy (classification of failures, backoff, idempotency
   keys); the status rules it shares with ``errors.py`` live below both, in
   ``trio_openai/_classify.py``;
-- ``_breaker_table.py`` (states, events, legal moves), ``_breaker.py`` (one origin's
-  breaker), ``_breaker_registry.py`` (one breaker per origin);
+- ``_breaker_table.py`` (states, events, legal moves), ``_breaker_policy.py`` (the
+  policy and the breaker's values), ``_breaker.py`` (one origin's breaker: a failure
+  rate over the latest calls), ``_breaker_registry.py`` (one breaker per origin);
 - ``_ratelimit_headers.py`` (``x-ratelimit-*`` parsing), ``_ratelimit_budget.py``
   (token buckets, server figures, 429 back-off), ``_token_estimate.py`` (a request's
   token cost before it is sent);
@@ -22,7 +23,7 @@ layer's own tests look inside), so the modules can be re-cut without touching ca
 This package imports ``errors`` and ``_http``; neither imports it.
 """
 
-from ._breaker import BreakerPolicy as BreakerPolicy
+from ._breaker_policy import BreakerPolicy as BreakerPolicy
 from ._breaker_registry import BreakerRegistry as BreakerRegistry
 from ._breaker_table import CircuitState as CircuitState
 from ._limiter import RateLimiter as RateLimiter

@@ -3,7 +3,7 @@
 Theory of operation. Trouble at one host says nothing about another, so the client
 keeps a breaker per origin (``scheme://host:port``). :class:`BreakerRegistry` hands the
 orchestrator the breaker for a request's origin, creating a closed one with the
-client's :class:`~trio_openai._resilience._breaker.BreakerPolicy` the first time it is
+X the first time it is
 asked, and forwards every breaker's state changes to one listener tagged with the
 origin (the client logs them and counts them in its metrics).
 
@@ -24,7 +24,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from ._breaker import BreakerPolicy, BreakerStatistics, CircuitBreaker, TransitionListener
+from ._breaker import CircuitBreaker, TransitionListener
+from ._breaker_policy import BreakerPolicy, BreakerStatistics
 from ._breaker_table import CircuitState
 
 __all__ = ["BreakerRegistry", "RegistryListener"]

@@ -52,7 +52,7 @@ class CircuitState(enum.Enum):
     CLOSED = "closed"
     """Requests flow; failures are being counted."""
     OPEN = "open"
-    """Requests are rejected until ``open_for`` seconds have passed."""
+    """Requests are rejected until the open duration has passed."""
     HALF_OPEN = "half_open"
     """A limited number of probes may go through to test the service."""
 
@@ -61,11 +61,11 @@ class BreakerEvent(enum.Enum):
     """What can move a circuit breaker from one state to another."""
 
     TRIP = "trip"
-    """``failure_threshold`` failures fell within the window."""
+    """The window held ``minimum_calls`` calls or more, ``failure_rate`` of them failed."""
     COOLED_DOWN = "cooled_down"
-    """``open_for`` seconds have passed since the circuit opened."""
+    """The open duration has passed since the circuit opened."""
     PROBES_SUCCEEDED = "probes_succeeded"
-    """``successes_to_close`` probes succeeded."""
+    """``half_open_probes`` probes succeeded."""
     PROBE_FAILED = "probe_failed"
     """A probe failed."""
     RESET = "reset"

@@ -10,6 +10,17 @@ hands the turn to the next waiter as it leaves. So a later small request never
 overtakes an earlier large one. The orchestrator feeds the limiter what responses say
 (:meth:`RateLimiter.update_from_headers`, :meth:`RateLimiter.penalize` after a 429).
 
+**No silent long waits.** A caller that would wait is told at once how long: the
+budget projects its wait behind everyone queued before it (exact while nothing
+changes). If that wait would reach the caller's deadline
+(``trio.current_effective_deadline()``) or exceed ``max_wait`` (the orchestrator
+passes the longest server-directed wait the client honours, 60 s by default), the
+caller gets :class:`~trio_openai.RateLimitError` with ``retry_after`` set to the
+projected wait, before sleeping at all. When new figures or a 429 make a queued wait
+longer, every waiter's projection is checked again, and those now past their bounds
+leave at once with the same error. A wait over a second is logged at INFO on the
+``trio_openai`` logger, with its reason.
+
 Rules kept:
 
 - :meth:`RateLimiter.acquire` checkpoints even when it does not wait (like
@@ -31,11 +42,14 @@ Options rejected:
 
 from __future__ import annotations
 
+import logging
 import math
 
 import msgspec
 import trio
 
+from .._observe import logger
+from ..errors import RateLimitError, rate_limit_wait_error
 from ._ratelimit_budget import RateBudget, RateLimits, check_amount
 from ._ratelimit_headers import HeadersInput, ServerLimits, parse_ratelimit_headers
 
@@ -56,6 +70,8 @@ class RateLimiterStatistics(msgspec.Struct, frozen=True):
         server_limits: the latest figures the server reported, if any.
         blocked_until: end of the latest 429 back-off (trio time), if any.
         penalties: 429 back-offs applied.
+        refused: acquisitions refused because the wait would pass the caller's
+            deadline or ``max_wait`` (each raised ``RateLimitError``).
     """
 
     waiters: int
@@ -67,19 +83,44 @@ class RateLimiterStatistics(msgspec.Struct, frozen=True):
     server_limits: ServerLimits | None
     blocked_until: float | None
     penalties: int
+    refused: int
 
 
 class _Waiter:
-    __slots__ = ("event", "requests", "tokens")
+    __slots__ = ("deadline", "event", "latest", "max_wait", "refusal", "requests", "tokens")
 
-    def __init__(self, requests: float, tokens: float) -> None:
+    def __init__(
+        self, requests: float, tokens: float, deadline: float, start: float, max_wait: float
+    ) -> None:
         self.requests = requests
         self.tokens = tokens
         self.event = trio.Event()
+        # The caller's deadline, and the latest time it accepts to be served.
+        self.deadline = deadline
+        self.max_wait = max_wait
+        self.latest = start + max_wait
+        # Set (and the event too) when a re-check finds the wait past the bounds.
+        self.refusal: RateLimitError | None = None
 
 
 _MIN_SLEEP = 1e-6
 """Shortest sleep of the head waiter, so that time always moves between two looks."""
+_LOGGED_WAIT = 1.0
+"""Waits longer than this many seconds are logged at INFO, with their reason."""
+
+
+def _refusal(
+    wait: float, reason: str, now: float, deadline: float, latest: float, max_wait: float
+) -> RateLimitError | None:
+    """The error for a wait that would pass the caller's bounds, or ``None``."""
+    end = now + wait
+    if end >= deadline:
+        return rate_limit_wait_error(
+            wait, reason, f"the caller's deadline (in {max(deadline - now, 0.0):.1f} s)"
+        )
+    if end > latest:
+        return rate_limit_wait_error(wait, reason, f"the longest wait accepted ({max_wait:g} s)")
+    return None
 
 
 class RateLimiter:
@@ -93,65 +134,121 @@ class RateLimiter:
         limits: client-side budgets; ``None`` for none (server figures still apply).
     """
 
-    __slots__ = ("_acquired", "_budget", "_waited", "_waited_seconds", "_waiters")
+    __slots__ = (
+        "_acquired",
+        "_budget",
+        "_queued_requests",
+        "_queued_tokens",
+        "_refused",
+        "_waited",
+        "_waited_seconds",
+        "_waiters",
+    )
 
     def __init__(self, limits: RateLimits | None = None) -> None:
         self._budget = RateBudget(limits)
         # Insertion-ordered: the first key is the head, the only waiter that may take
         # budget. A dict rather than a deque so a cancelled waiter leaves in O(1).
         self._waiters: dict[_Waiter, None] = {}
+        # Invariant: the sums of the waiters' requests and tokens.
+        self._queued_requests = 0.0
+        self._queued_tokens = 0.0
         self._acquired = 0
         self._waited = 0
         self._waited_seconds = 0.0
+        self._refused = 0
 
     @property
     def budget(self) -> RateBudget:
         """The sans-IO bookkeeping underneath."""
         return self._budget
 
-    async def acquire(self, requests: float = 1, tokens: float = 0) -> float:
+    async def acquire(
+        self, requests: float = 1, tokens: float = 0, *, max_wait: float = math.inf
+    ) -> float:
         """Wait until ``requests`` and ``tokens`` may be spent, then spend them.
 
         Always a checkpoint, even when nothing is waited for. Waiters are served in
         arrival order: a later request never overtakes an earlier one, however small.
+        A wait that would reach the caller's deadline or last longer than
+        ``max_wait`` is refused before any sleep (or as soon as new figures make the
+        queued wait that long).
 
         Args:
             requests: request cost, usually 1.
             tokens: estimated token cost (see ``_token_estimate.estimate_tokens``).
+            max_wait: the longest wait accepted, in seconds (``math.inf``: only the
+                caller's deadline bounds it).
 
         Returns:
             Seconds spent waiting (0.0 on the fast path).
 
         Raises:
+            RateLimitError: the wait would pass the deadline or ``max_wait``;
+                ``retry_after`` is the projected wait. Nothing was spent.
             trio.Cancelled: the caller's scope was cancelled; nothing was spent and the
                 caller left the queue.
-            ValueError, TypeError: negative or non-numeric amounts (before any wait).
+            ValueError, TypeError: negative or non-numeric amounts, or a negative
+                ``max_wait`` (before any wait).
         """
         check_amount("requests", requests)
         check_amount("tokens", tokens)
+        if isinstance(max_wait, bool) or not isinstance(max_wait, (int, float)):
+            raise TypeError(f"max_wait must be a number, got {type(max_wait).__name__}")
+        if not max_wait >= 0:
+            raise ValueError(f"max_wait must be >= 0, got {max_wait!r}")
         await trio.lowlevel.checkpoint_if_cancelled()
         start = trio.current_time()
         if not self._waiters and self._budget.try_take(requests, tokens, start) == 0.0:
             self._acquired += 1
             await trio.lowlevel.cancel_shielded_checkpoint()
             return 0.0
-        waiter = _Waiter(requests, tokens)
+        deadline = trio.current_effective_deadline()
+        latest = start + max_wait
+        wait, reason = self._budget.projected_delay(
+            requests,
+            tokens,
+            start,
+            ahead_requests=self._queued_requests,
+            ahead_tokens=self._queued_tokens,
+        )
+        refusal = _refusal(wait, reason, start, deadline, latest, max_wait)
+        if refusal is not None:
+            self._refused += 1
+            raise refusal
+        if wait > _LOGGED_WAIT and logger.isEnabledFor(logging.INFO):
+            logger.info("trio_openai: waiting %.1f s for %s", wait, reason)
+        waiter = _Waiter(requests, tokens, deadline, start, max_wait)
         self._waiters[waiter] = None
+        self._queued_requests += requests
+        self._queued_tokens += tokens
         try:
             while True:
+                if waiter.refusal is not None:
+                    self._refused += 1
+                    raise waiter.refusal
                 if next(iter(self._waiters)) is waiter:
                     now = trio.current_time()
-                    delay = self._budget.try_take(requests, tokens, now)
+                    delay, reason = self._budget.projected_delay(requests, tokens, now)
                     if delay == 0.0:
+                        self._budget.take(requests, tokens, now)
                         break  # taken; no checkpoint until we return
-                    deadline = now + max(delay, _MIN_SLEEP)
+                    refusal = _refusal(delay, reason, now, deadline, latest, max_wait)
+                    if refusal is not None:
+                        self._refused += 1
+                        raise refusal
+                    wake_at = now + max(delay, _MIN_SLEEP)
                 else:
-                    deadline = math.inf
+                    wake_at = math.inf
                 waiter.event = trio.Event()
-                with trio.move_on_at(deadline):
+                with trio.move_on_at(wake_at):
                     await waiter.event.wait()
         finally:
             del self._waiters[waiter]
+            self._queued_requests -= requests
+            self._queued_tokens -= tokens
+            if not self._waiters:
+                self._queued_requests = self._queued_tokens = 0.0  # no float dust
             self._wake_head()
         waited = trio.current_time() - start
         self._acquired += 1
@@ -191,7 +288,9 @@ class RateLimiter:
         """
         server = parse_ratelimit_headers(headers)
         if server is not None:
-            self._budget.update(server, trio.current_time() if now is None else now)
+            at = trio.current_time() if now is None else now
+            self._budget.update(server, at)
+            self._recheck(at)
             self._wake_head()
         return server
 
@@ -216,15 +315,47 @@ class RateLimiter:
     def penalize(self, retry_after: float | None, now: float | None = None) -> float:
         """Back every caller off after a 429 (not for ``insufficient_quota``).
 
+        Waiters whose wait now passes their bounds leave at once with
+        ``RateLimitError``; later callers are refused (or wait) as :meth:`acquire`
+        says.
+
         Args:
             retry_after: the server's ``retry-after`` in seconds, or ``None`` for 1 s.
-                Capped at 120 s.
+                Capped at a day (``MAX_SERVER_WAIT``).
             now: the current time; ``trio.current_time()`` if omitted.
 
         Returns:
             The back-off applied, in seconds.
         """
-        return self._budget.penalize(retry_after, trio.current_time() if now is None else now)
+        at = trio.current_time() if now is None else now
+        applied = self._budget.penalize(retry_after, at)
+        self._recheck(at)
+        return applied
+
+    def _recheck(self, now: float) -> None:
+        # After news that may lengthen the queue's waits: project each waiter's wait
+        # behind those before it, and send away (with their error) those now past
+        # their bounds. O(waiters), and only when someone waits.
+        ahead_requests = ahead_tokens = 0.0
+        budget = self._budget
+        for waiter in self._waiters:
+            if waiter.refusal is None:
+                wait, reason = budget.projected_delay(
+                    waiter.requests,
+                    waiter.tokens,
+                    now,
+                    ahead_requests=ahead_requests,
+                    ahead_tokens=ahead_tokens,
+                )
+                refusal = _refusal(
+                    wait, reason, now, waiter.deadline, waiter.latest, waiter.max_wait
+                )
+                if refusal is not None:
+                    waiter.refusal = refusal
+                    waiter.event.set()
+                    continue  # it leaves: it is not ahead of anyone
+            ahead_requests += waiter.requests
+            ahead_tokens += waiter.tokens
 
     def _wake_head(self) -> None:
         # The head re-computes its wait; later waiters stay asleep until it leaves.
@@ -244,6 +375,7 @@ class RateLimiter:
             server_limits=self._budget.server_limits,
             blocked_until=self._budget.blocked_until,
             penalties=self._budget.penalties,
+            refused=self._refused,
         )
 
     def __repr__(self) -> str:

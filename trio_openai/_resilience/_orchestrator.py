@@ -8,37 +8,48 @@ This is the only awaiting part of ``_resilience`` besides the limiter's waiting 
 1. the origin's circuit breaker admits the attempt or it fails fast with
    :class:`CircuitOpenError` (no byte sent);
 2. the rate limiter spends one request and the estimated tokens, waiting (FIFO,
-   cancellable) when a client budget, a server-reported ``remaining=0`` or a recent
-   429 says so;
+   cancellable) when a client budget, the server's figures or a recent 429 says so.
+   A wait that would pass the caller's deadline, the per-attempt ``total`` timeout or
+   ``RetryPolicy.max_retry_after`` is refused at once with ``RateLimitError``
+   (``retry_after`` set; nothing sent, the breaker admission recorded neutral);
 3. the pool sends the request. A non-streaming call reads the whole body inside the
    attempt, so a connection dropped mid-body is retried like any transport failure; a
-   streaming call returns at the response head;
+   streaming call returns at the response head, with ``Attempted.on_cut``: the
+   stream calls it if the body breaks later, and the breaker counts the call as
+   failed after all;
 4. the outcome is classified: success (breaker success, server limits recorded),
    an error status (mapped; >= 500 counts against the breaker, 429 backs off every
-   caller), or a transport failure (mapped; counts against the breaker). Whether a
-   failure is retried is ``_retry.classify_exception``'s answer for the mapped error,
-   read from its public fields;
-5. a retryable failure sleeps (``retry-after`` or jittered backoff; a trio sleep the
-   caller can cancel) and tries again, unless retries are used up, the body cannot be
-   replayed, or the sleep would pass the caller's deadline.
+   caller), or a transport failure (mapped; counts against the breaker: a refused
+   port and a connect timeout are failures like a 503). Whether a failure is retried
+   is ``_retry.classify_exception``'s answer for the mapped error, read from its
+   public fields;
+5. a retryable failure sleeps (``retry-after`` as given, or jittered backoff; a trio
+   sleep the caller can cancel) and tries again, unless retries are used up, the body
+   cannot be replayed, the server asked for more than ``max_retry_after``, or the
+   sleep would pass the caller's deadline (then the last error is raised at once).
+   A sleep over a second is logged at INFO with its reason.
 
 Rules kept: no lock is held across the network (the breaker and budget bookkeeping
 is synchronous and so atomic under trio); a POST keeps one ``Idempotency-Key`` over
-all its attempts; ``trio.Cancelled`` is never caught here; every mapped error is
-raised ``from`` the transport error it replaces.
+all its attempts; ``trio.Cancelled`` is never caught here, and a cancelled attempt
+(or one that leaves the limiter with an error) is recorded neutral, so a half-open
+probe slot is never kept; every mapped error is raised ``from`` the transport error
+it replaces.
 """
 
 from __future__ import annotations
 
+import logging
 import random
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 import trio
 
 from .._http import Response, TransportError
-from .._observe import RequestRecord, RetryEvent
+from .._observe import RequestRecord, RetryEvent, logger
 from ..errors import APIError, CircuitOpenError, map_error, map_transport_error
 from ._retry import classify_exception, next_delay
 
@@ -47,7 +58,7 @@ if TYPE_CHECKING:
     from .._config import Timeouts
     from .._http import Pool, PreparedRequest
     from .._observe import Observer
-    from ._breaker import CircuitBreaker
+    from ._breaker import Admission, CircuitBreaker
     from ._breaker_registry import BreakerRegistry
     from ._limiter import RateLimiter
     from ._retry import RetryPolicy
@@ -57,11 +68,16 @@ __all__ = ["ERROR_BODY_LIMIT", "Attempted", "Orchestrator"]
 ERROR_BODY_LIMIT = 1 << 20
 """Error bodies are read up to this many bytes."""
 
+_LOGGED_WAIT = 1.0
+"""Waits longer than this many seconds are logged at INFO, with their reason."""
+
 
 class Attempted(msgspec.Struct):
     """The successful outcome of :meth:`Orchestrator.send`.
 
     ``response`` has its head; for non-streaming calls its body is read too.
+    ``on_cut``, for a streamed call under a circuit breaker, tells the breaker that the
+    body broke after the head (call it at most once; later calls do nothing).
     """
 
     response: Response
@@ -70,6 +86,7 @@ class Attempted(msgspec.Struct):
     retry_reasons: tuple[str, ...]
     started: float
     span: Any = None
+    on_cut: Callable[[], None] | None = None
 
 
 def _has_ratelimit_headers(response: Response) -> bool:
@@ -161,11 +178,14 @@ class Orchestrator:
                 if self._limiter is not None:
                     try:
                         # Fast path without a scheduler round trip: the transport
-                        # checkpoints anyway. Only a short budget waits (FIFO).
+                        # checkpoints anyway. Only a short budget waits (FIFO), and
+                        # a wait past the caller's bounds fails at once.
                         self._limiter.acquire_nowait(1, estimated_tokens)
                     except trio.WouldBlock:
                         try:
-                            waited += await self._limiter.acquire(1, estimated_tokens)
+                            waited += await self._limiter.acquire(
+                                1, estimated_tokens, max_wait=self._max_wait(timeouts)
+                            )
                         except BaseException:
                             if breaker is not None and admission is not None:
                                 breaker.record_neutral(trio.current_time(), admission)
@@ -200,15 +220,20 @@ class Orchestrator:
                     assert status is not None
                     now = trio.current_time()
                     if status < 400:
+                        on_cut = None
                         if breaker is not None and admission is not None:
-                            breaker.record_success(now, admission)
+                            number = breaker.record_success(now, admission)
+                            if stream:
+                                on_cut = _cut_reporter(breaker, admission, number)
                         if (
                             self._follow_server
                             and self._limiter is not None
                             and _has_ratelimit_headers(response)
                         ):
                             self._limiter.update_from_headers(response.headers.raw, now)
-                        return Attempted(response, attempts, waited, tuple(reasons), started, span)
+                        return Attempted(
+                            response, attempts, waited, tuple(reasons), started, span, on_cut
+                        )
                     error = map_error(status, response.headers, body, now=time.time())
                     if breaker is not None and admission is not None:
                         if status >= 500:
@@ -231,6 +256,15 @@ class Orchestrator:
                     raise error
                 reason = decision.reason
                 reasons.append(reason)
+                if delay > _LOGGED_WAIT and logger.isEnabledFor(logging.INFO):
+                    logger.info(
+                        "trio_openai: retrying %s %s in %.1f s (attempt %d failed: %s)",
+                        method,
+                        path,
+                        delay,
+                        attempts,
+                        reason,
+                    )
                 if observer.has_hooks("retry"):
                     observer.emit(
                         "retry",
@@ -263,6 +297,17 @@ class Orchestrator:
                 )
             )
             raise
+
+    def _max_wait(self, timeouts: Timeouts) -> float:
+        """The longest rate-limit wait this call accepts (its deadline also applies).
+
+        The longest server-directed wait the client honours (``max_retry_after``), and
+        a per-attempt ``total`` limit when one is set: waiting longer for a budget
+        than an attempt may take would only trade a ``RateLimitError`` for a timeout.
+        """
+        limit = self.retry_policy.max_retry_after
+        total = timeouts.total
+        return limit if total is None else min(limit, total)
 
     def _retry_delay(
         self,
@@ -312,6 +357,19 @@ class Orchestrator:
                 retry_reasons=attempted.retry_reasons,
             )
         )
+
+
+def _cut_reporter(breaker: CircuitBreaker, admission: Admission, number: int) -> Callable[[], None]:
+    """A once-only hook: the streamed body of ``admission`` broke after its head."""
+    pending = True
+
+    def report() -> None:
+        nonlocal pending
+        if pending:
+            pending = False
+            breaker.record_failure_after_success(trio.current_time(), admission, number)
+
+    return report
 
 
 def _end_span(

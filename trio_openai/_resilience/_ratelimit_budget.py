@@ -9,17 +9,27 @@ Theory of operation. Three things may make a request wait before it is sent:
    before sending (``_token_estimate.estimate_tokens``) and corrected once the
    response's ``usage`` is known (:meth:`RateBudget.record_usage`).
 2. **The server's figures** (``_ratelimit_headers.ServerLimits``, read from every
-   response): ``remaining`` requests/tokens until ``reset``. While the reset time lies
-   ahead, at most ``remaining`` more may be sent; a request that does not fit waits for
-   the reset. Once the reset time passes the figures are stale and impose nothing until
-   the next response refreshes them. ``remaining`` and ``limit`` also clamp the client
-   buckets (they only ever reduce the allowance).
+   response), modelled as the server's own bucket: OpenAI's ``limit`` is the bucket's
+   size, ``remaining`` its level and ``reset`` the time until it is full again, so it
+   refills at ``(limit - remaining) / reset`` per second. A request that does not fit
+   waits for the refill of what it needs, not for the reset: waiters go one by one at
+   the server's pace instead of all at once when the reset passes. Each response
+   replaces the model with the server's latest figures. Without a ``limit`` the refill
+   cannot be known; then ``remaining`` holds until ``reset`` and nothing after it.
+   ``remaining`` and ``limit`` also clamp the client buckets (they only ever reduce
+   the allowance).
 3. **A 429 penalty** (:meth:`RateBudget.penalize`): every caller, not only the one that
    was refused, holds off until the server's ``retry-after`` has passed.
 
+Every server-derived duration (a reset, a ``retry-after``) is capped at
+:data:`MAX_SERVER_WAIT` (a day, the longest window OpenAI's limits use), so a hostile
+or broken ``x-ratelimit-reset-requests: 99999999h`` cannot describe a wait of 3.6e11 s.
+Whether a caller accepts a wait at all is the limiter's decision (bounded by its
+deadline and the longest wait the client honours).
+
 :class:`RateBudget` holds all of that and answers "how long until (requests, tokens)
-could go?"; :class:`TokenBucket` is one bucket. The waiting itself (a FIFO queue of
-trio tasks) is ``_limiter.RateLimiter``'s.
+could go, behind what is already queued, and why?"; :class:`TokenBucket` is one
+bucket. The waiting itself (a FIFO queue of trio tasks) is ``_limiter.RateLimiter``'s.
 
 Rules kept:
 
@@ -38,9 +48,12 @@ Options rejected:
 - *Refusing a request larger than the bucket*: it could never run. It is admitted when
   the bucket is full and leaves it in debt (a negative level), so the long-run rate
   still holds and nothing deadlocks.
-- *Modelling the server's continuous refill from limit/remaining/reset*: the limit
-  may be per day and other clients share the quota; waiting for the announced reset is
-  conservative and needs no guess.
+- *Waiting for the announced reset* (this module's first version): every waiter was
+  released at the same instant, a burst the server then refused with 429s, and a
+  ``reset`` of hours kept everyone waiting for all of it even when the server refills
+  continuously. The refill model needs no guess beyond ``limit``, ``remaining`` and
+  ``reset``, which OpenAI always sends together; other clients sharing the quota make
+  it optimistic, and the next response corrects it.
 """
 
 from __future__ import annotations
@@ -54,6 +67,7 @@ if TYPE_CHECKING:
     from ._ratelimit_headers import ServerLimits
 
 __all__ = [
+    "MAX_SERVER_WAIT",
     "RateBudget",
     "RateLimits",
     "TokenBucket",
@@ -130,12 +144,18 @@ class TokenBucket:
         self._refill(now)
         return self._level
 
-    def wait_time(self, amount: float, now: float) -> float:
+    def wait_time(self, amount: float, now: float, ahead: float = 0.0) -> float:
         """Seconds until ``amount`` could be taken (0.0 if it can be now).
+
+        With ``ahead``, the wait of a taker queued behind others who need ``ahead`` in
+        total and take first: each of them takes as soon as the level allows, so the
+        last one is served once the bucket has refilled ``ahead`` plus its own need
+        (the earlier constraints are all weaker than that one).
 
         Args:
             amount: the cost, >= 0. Zero is always available.
             now: the current time.
+            ahead: what queued takers before this one will take first (>= 0).
 
         Raises:
             ValueError: negative or non-finite amount.
@@ -144,7 +164,7 @@ class TokenBucket:
         self._refill(now)
         if amount == 0:
             return 0.0
-        need = min(amount, self._capacity)
+        need = ahead + min(amount, self._capacity)
         deficit = need - self._level
         # Tolerate float dust, or waiting for an exactly computed refill could
         # leave a deficit of 1e-16 and a second, pointless sleep.
@@ -192,6 +212,19 @@ class TokenBucket:
         """Lower the level to at most ``ceiling`` (never raises it)."""
         self._refill(now)
         self._level = min(self._level, ceiling)
+
+    def reset_to(self, level: float, capacity: float, refill_per_second: float, now: float) -> None:
+        """Replace level, capacity and rate with figures measured at ``now``.
+
+        Raises:
+            ValueError, TypeError: a non-finite or non-positive capacity or rate.
+        """
+        _check_positive("capacity", capacity)
+        _check_positive("refill_per_second", refill_per_second)
+        self._capacity = float(capacity)
+        self._rate = float(refill_per_second)
+        self._level = min(float(level), self._capacity)
+        self._updated = now
 
     def set_capacity(self, capacity: float, now: float) -> None:
         """Change the capacity; the level is lowered to fit, never raised."""
@@ -251,37 +284,71 @@ class RateLimits(msgspec.Struct, frozen=True):
             )
 
 
+MAX_SERVER_WAIT = 86_400.0
+"""The longest server-derived duration believed, in seconds (a day: OpenAI's longest
+limit window). Longer resets and ``retry-after`` values are taken as this."""
 _DEFAULT_RESET = 1.0
 """Seconds a ``remaining`` figure is trusted when the response gave no reset time."""
 _DEFAULT_PENALTY = 1.0
 """Back-off after a 429 that carried no usable ``retry-after``."""
-_MAX_PENALTY = 120.0
-"""Longest back-off a ``retry-after`` can impose (the SDK's retry-after ceiling)."""
+_DEFAULT_WINDOW = 60.0
+"""The window of a server ``limit`` whose refill the figures do not show (per minute)."""
 
 
-class _ServerWindow:
-    """The server's figure for one dimension: ``remaining`` until ``reset_at``."""
+class _ServerBucket:
+    """The server's figures for one dimension (requests or tokens), as a model.
 
-    __slots__ = ("remaining", "reset_at")
+    With a ``limit``: a :class:`TokenBucket` of that size, at level ``remaining``,
+    refilling at ``(limit - remaining) / reset``. Without one: ``remaining`` until
+    ``reset_at``, and nothing imposed after it (the refill is unknown).
+    """
+
+    __slots__ = ("bucket", "remaining", "reset_at")
 
     def __init__(self) -> None:
+        self.bucket: TokenBucket | None = None
         self.remaining: float | None = None
         self.reset_at: float = -math.inf
 
-    def delay(self, amount: float, now: float) -> float:
-        if self.remaining is None or now >= self.reset_at or amount <= self.remaining:
+    def delay(self, amount: float, now: float, ahead: float = 0.0) -> float:
+        if self.bucket is not None:
+            return self.bucket.wait_time(amount, now, ahead)
+        if self.remaining is None or now >= self.reset_at or ahead + amount <= self.remaining:
             return 0.0
         return self.reset_at - now
 
     def take(self, amount: float, now: float) -> None:
-        if self.remaining is not None and now < self.reset_at:
+        if self.bucket is not None:
+            self.bucket.take(amount, now)
+        elif self.remaining is not None and now < self.reset_at:
             self.remaining = max(0.0, self.remaining - amount)
 
-    def update(self, remaining: int | None, reset: float | None, now: float) -> None:
+    def update(
+        self, limit: int | None, remaining: int | None, reset: float | None, now: float
+    ) -> None:
         if remaining is None:
             return
-        self.remaining = float(remaining)
-        self.reset_at = now + (reset if reset is not None else _DEFAULT_RESET)
+        if reset is not None:
+            reset = min(reset, MAX_SERVER_WAIT)
+        if limit is None or limit <= 0:
+            self.bucket = None
+            self.remaining = float(remaining)
+            self.reset_at = now + (reset if reset is not None else _DEFAULT_RESET)
+            return
+        capacity = float(max(limit, remaining))
+        level = float(remaining)
+        if level >= capacity or reset is None:
+            # Full, or no reset given: the refill does not show; keep the last known
+            # rate, or assume the limit is per minute.
+            old = self.bucket
+            rate = old.refill_per_second if old is not None else capacity / _DEFAULT_WINDOW
+        elif reset <= 0:
+            level, rate = capacity, capacity / _DEFAULT_WINDOW  # "full again now"
+        else:
+            rate = (capacity - level) / reset
+        if self.bucket is None:
+            self.bucket = TokenBucket(capacity, rate, now)
+        self.bucket.reset_to(level, capacity, rate, now)
 
 
 class RateBudget:
@@ -320,8 +387,8 @@ class RateBudget:
         self._request_bucket: TokenBucket | None = None
         self._token_bucket: TokenBucket | None = None
         self._started = False
-        self._server_requests = _ServerWindow()
-        self._server_tokens = _ServerWindow()
+        self._server_requests = _ServerBucket()
+        self._server_tokens = _ServerBucket()
         self._last_server: ServerLimits | None = None
         # No request may start before this time (429 back-off); -inf when none.
         self._blocked_until = -math.inf
@@ -372,16 +439,58 @@ class RateBudget:
         Raises:
             ValueError: negative or non-finite amounts.
         """
+        return self.projected_delay(requests, tokens, now)[0]
+
+    def projected_delay(
+        self,
+        requests: float,
+        tokens: float,
+        now: float,
+        *,
+        ahead_requests: float = 0.0,
+        ahead_tokens: float = 0.0,
+    ) -> tuple[float, str]:
+        """The wait of a request queued behind ``ahead_*`` of demand, and its reason.
+
+        Exact while the figures do not change (no new server figures, no usage
+        correction, no new 429): the queue ahead takes first, each as soon as it fits.
+
+        Returns:
+            ``(seconds, reason)``: the longest of the waits every budget imposes, and a
+            short text naming the budget that imposes it (for logs and errors).
+
+        Raises:
+            ValueError: negative or non-finite amounts.
+        """
         check_amount("requests", requests)
         check_amount("tokens", tokens)
         self._start(now)
-        wait = max(0.0, self._blocked_until - now)
-        if self._request_bucket is not None:
-            wait = max(wait, self._request_bucket.wait_time(requests, now))
-        if self._token_bucket is not None:
-            wait = max(wait, self._token_bucket.wait_time(tokens, now))
-        wait = max(wait, self._server_requests.delay(requests, now))
-        return max(wait, self._server_tokens.delay(tokens, now))
+        wait, reason = max(0.0, self._blocked_until - now), "a 429 back-off (retry-after)"
+        for candidate, why in (
+            (
+                self._server_requests.delay(requests, now, ahead_requests),
+                "the server's request limit (x-ratelimit-*-requests)",
+            ),
+            (
+                self._server_tokens.delay(tokens, now, ahead_tokens),
+                "the server's token limit (x-ratelimit-*-tokens)",
+            ),
+            (
+                self._request_bucket.wait_time(requests, now, ahead_requests)
+                if self._request_bucket is not None
+                else 0.0,
+                "the client's requests_per_minute budget",
+            ),
+            (
+                self._token_bucket.wait_time(tokens, now, ahead_tokens)
+                if self._token_bucket is not None
+                else 0.0,
+                "the client's tokens_per_minute budget",
+            ),
+        ):
+            if candidate > wait:
+                wait, reason = candidate, why
+        return wait, reason
 
     def take(self, requests: float, tokens: float, now: float) -> None:
         """Charge ``requests`` and ``tokens`` to every budget, even into debt."""
@@ -410,8 +519,12 @@ class RateBudget:
         """Apply figures the server reported at ``now``."""
         self._start(now)
         self._last_server = server
-        self._server_requests.update(server.remaining_requests, server.reset_requests, now)
-        self._server_tokens.update(server.remaining_tokens, server.reset_tokens, now)
+        self._server_requests.update(
+            server.limit_requests, server.remaining_requests, server.reset_requests, now
+        )
+        self._server_tokens.update(
+            server.limit_tokens, server.remaining_tokens, server.reset_tokens, now
+        )
         _clamp(
             self._request_bucket,
             self._request_capacity,
@@ -450,7 +563,8 @@ class RateBudget:
         Args:
             retry_after: the server's hint in seconds; ``None`` (or a negative or
                 non-finite value) means :data:`_DEFAULT_PENALTY` (1 s). Capped at
-                120 s.
+                :data:`MAX_SERVER_WAIT`. (Whether a caller waits that long is the
+                limiter's decision: past its bounds, it fails at once.)
             now: the current time.
 
         Returns:
@@ -459,7 +573,7 @@ class RateBudget:
         if retry_after is None or not math.isfinite(retry_after) or retry_after < 0:
             delay = _DEFAULT_PENALTY
         else:
-            delay = min(float(retry_after), _MAX_PENALTY)
+            delay = min(float(retry_after), MAX_SERVER_WAIT)
         self._penalties += 1
         self._blocked_until = max(self._blocked_until, now + delay)
         return delay

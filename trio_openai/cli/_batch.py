@@ -97,6 +97,13 @@ def _add_connection_options(parser: argparse.ArgumentParser) -> None:
         default=2,
         help="retries per request after the first attempt (default 2)",
     )
+    parser.add_argument(
+        "--no-breaker",
+        dest="breaker",
+        action="store_false",
+        help="send every line even while the origin keeps failing (default: the circuit "
+        "breaker pauses the job while the origin is down and resumes it after)",
+    )
 
 
 def _add_output_options(parser: argparse.ArgumentParser) -> None:
@@ -245,11 +252,10 @@ def _make_client(args: argparse.Namespace, concurrency: int = 16) -> Client:
         limits=PoolLimits(
             max_connections=max(concurrency, 100), max_idle_per_host=max(concurrency, 10)
         ),
-        # The breaker counts failures in a time window: a bulk job at hundreds of
-        # requests per second passes any such count at a modest error rate and would
-        # stall for nothing. Off here: failed lines are written and --retry-failed
-        # sends them again.
-        breaker=None,
+        # The library's breaker (a failure rate over the last calls) leaves a job at
+        # a few percent of transient errors alone and pauses one whose origin is down;
+        # the runner requeues lines refused while it is open.
+        **({} if getattr(args, "breaker", True) else {"breaker": None}),
     )
 
 

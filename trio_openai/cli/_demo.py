@@ -105,8 +105,8 @@ async def _tour(args: argparse.Namespace, console: Console) -> int:
                 api_key=api_key,
                 base_url=base_url,
                 max_retries=4,
-                # generous for step 3, whose injected 500s are the point of the demo
-                breaker=BreakerPolicy(failure_threshold=50, window=10.0, open_for=30.0),
+                # the library default: step 3's injected 500s (10%) do not open it
+                breaker=BreakerPolicy(),
             )
         )
         cheap: dict[str, Any] = {"max_completion_tokens": 60}
@@ -217,13 +217,13 @@ async def _tour(args: argparse.Namespace, console: Console) -> int:
         ok = clean and completion.choices and not (embedded and failures)
         if embedded:
             console.rule("5. A failing endpoint opens the circuit breaker")
-            console.print("[dim]a second client: breaker opens after 5 failures in 10 s[/dim]")
+            console.print("[dim]a second client: breaker opens at 60% of 5 calls failed[/dim]")
             strict = await stack.enter_async_context(
                 Client(
                     api_key=api_key,
                     base_url=base_url,
                     max_retries=0,
-                    breaker=BreakerPolicy(failure_threshold=5, window=10.0, open_for=30.0),
+                    breaker=BreakerPolicy(minimum_calls=5, window_size=5),
                 )
             )
             outcomes: list[str] = []

@@ -170,8 +170,10 @@ class Sender:
                     return self._status_result(pending, exc, requeued, limited)
                 requeued += 1
                 # The client's limiter and the pacer already hold every sender back
-                # after a 429; this wait covers a client with neither.
-                if pacer is None and not client._limits_requests:
+                # after a 429; this wait covers a client with neither, and a wait the
+                # client refused to impose on one call (a long retry-after): a batch
+                # job waits it out, as the Batch API would.
+                if not exc.sent or (pacer is None and not client._limits_requests):
                     await trio.sleep(exc.retry_after if exc.retry_after is not None else 1.0)
                 continue
             except CircuitOpenError as exc:
