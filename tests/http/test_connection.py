@@ -8,10 +8,15 @@ only reused when its state is known.
 
 from __future__ import annotations
 
+import os
+import resource
+from collections.abc import Iterator
+
 import pytest
 import trio
 from _raw_server import FAST, OK, Pieces, get, raw_server
 
+import trio_openai
 from trio_openai._config import Timeouts
 from trio_openai._http import (
     InvalidRequestError,
@@ -20,6 +25,7 @@ from trio_openai._http import (
     RemoteProtocolError,
     WriteTimeout,
 )
+from trio_openai.testing import open_mock_server
 
 
 @pytest.mark.parametrize(
@@ -163,3 +169,40 @@ async def test_a_close_after_an_interim_response_is_not_replayed() -> None:
         with pytest.raises(ReadError, match="head"):
             await get(pool, server, b"{}")
         assert len(server.requests) == 1
+
+
+# -- through the public Client ----------------------------------------------------------
+
+
+@pytest.fixture
+def many_open_descriptors() -> Iterator[None]:
+    """Hold 1,100 descriptors open, so every socket made meanwhile has a number >= 1024
+    (``select.select`` refuses those)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 1100 + 256
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        if hard != resource.RLIM_INFINITY and hard < wanted:
+            pytest.fail(f"RLIMIT_NOFILE hard limit {hard} is below {wanted}")
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    fds = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        assert max(fds) >= 1024
+        yield
+    finally:
+        for fd in fds:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+@pytest.mark.usefixtures("many_open_descriptors")
+async def test_keep_alive_works_with_descriptor_numbers_past_1024() -> None:
+    async with (
+        open_mock_server() as server,
+        trio_openai.Client(api_key="sk-test", base_url=server.base_url) as client,
+    ):
+        for _ in range(60):
+            await client.models.list()
+        assert server.http.statistics().connections_opened == 1
+        stats = client.pool.statistics()
+        assert (stats.connections_created, stats.connections_reused) == (1, 59)
+        assert stats.stale_discarded == 0

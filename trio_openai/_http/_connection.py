@@ -49,7 +49,6 @@ from __future__ import annotations
 import enum
 import math
 import os
-import select
 from functools import partial
 from typing import TYPE_CHECKING, Final
 
@@ -497,15 +496,18 @@ class HTTPConnection:
 
         An idle HTTP/1.1 connection must have nothing to read: readable means the peer
         closed it (EOF) or sent something unsolicited (e.g. a 408 before closing).
-        Either way it is unusable.
+        Either way it is unusable. trio's ``is_readable`` polls (``select.poll``; on
+        Windows ``select``, whose limit there is a count, not a descriptor number), so
+        it works for any descriptor: ``select.select`` refuses numbers >= 1024, and a
+        process with that many files open would otherwise open a new connection for
+        every request.
         """
         if self.state is not ConnectionState.IDLE:
             return True
         try:
-            readable, _, _ = select.select([self._socket], [], [], 0)
+            return self._socket.is_readable()
         except (OSError, ValueError):
             return True
-        return bool(readable)
 
     def close(self) -> None:
         """Close at once, without blocking or checkpointing; idempotent."""
