@@ -46,6 +46,7 @@ from ._version import __version__
 from .errors import OpenAIError
 
 if TYPE_CHECKING:
+    from contextlib import AbstractAsyncContextManager
     from types import TracebackType
 
     from typing_extensions import Self
@@ -107,6 +108,9 @@ class Client(ClientBase):
         OpenAIError: no API key was given or found in the environment.
         TypeError, ValueError: a setting of the wrong type or out of range (named).
     """
+
+    # While the ``async with`` block runs: its nursery and the manager that exits it.
+    _lifetime: tuple[AbstractAsyncContextManager[trio.Nursery], trio.Nursery] | None = None
 
     def __init__(
         self,
@@ -230,7 +234,12 @@ class Client(ClientBase):
         if state.entered:
             raise RuntimeError("this Client is already open (async with it once)")
         state.entered = True
-        await trio.lowlevel.checkpoint()
+        # The block owns a nursery for the client's background work: the pool's idle
+        # reaper. Nothing in it outlives the block.
+        lifetime = trio.open_nursery()
+        nursery = await lifetime.__aenter__()
+        self._lifetime = (lifetime, nursery)
+        nursery.start_soon(state.pool.run_reaper)
         return self
 
     async def __aexit__(
@@ -239,7 +248,17 @@ class Client(ClientBase):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self.aclose()
+        lifetime = self._lifetime
+        self._lifetime = None
+        try:
+            await self.aclose()
+        finally:
+            if lifetime is not None:
+                cm, nursery = lifetime
+                nursery.cancel_scope.cancel()
+                # The block's own exception is not handed to the nursery: it goes on
+                # as itself, never wrapped in an exception group.
+                await cm.__aexit__(None, None, None)
 
     async def aclose(self) -> None:
         """Close the shared pool; later calls raise ``RuntimeError``. Idempotent."""

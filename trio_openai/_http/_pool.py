@@ -24,8 +24,11 @@ Rules kept:
   ``finally`` always returns its token.
 - Open sockets never exceed ``max_connections``: a new connection needed while idle
   connections of other origins fill the budget evicts the least recently used one.
-- Before reuse, an idle connection that expired (``idle_expiry``) or went stale (the
-  peer closed it) is discarded. A request that fails on a *reused* connection before
+- An idle connection is closed when its idle expiry (``idle_expiry``) passes, even
+  if the application stays idle: :meth:`Pool.run_reaper`, a task in the client's
+  nursery, sleeps until the next expiry. Before reuse, an idle connection that
+  expired or went stale (the peer closed it; a ``poll``, so any descriptor number
+  works) is discarded too. A request that fails on a *reused* connection before
   any response byte arrived is sent once more on a fresh connection, when its body can
   be replayed (bytes, or an iterable whose ``__aiter__`` starts afresh - not an
   iterator). That retry is not counted as a retry by the layers above.
@@ -36,8 +39,15 @@ Rules kept:
   no module-level state keeps it.
 
 Options rejected:
-- A background reaper task for idle connections: expiry is checked when connections
-  are taken and returned, so the pool owns no task and needs no nursery.
+- Checking expiry only when connections are taken (no task): a program that goes
+  quiet would keep sockets the server has long forgotten, for ever.
+- A reaper that ticks at a fixed interval, or one woken when a connection is
+  returned: the first wakes while nothing can expire, the second on most calls of a
+  sequential program. Ours sleeps until the oldest idle connection expires, and with
+  none idle for one ``idle_expiry`` (a connection returned meanwhile cannot expire
+  sooner), so requests never touch it.
+- The pool owning its nursery: the client's ``async with`` already owns one, and a
+  pool used on its own (tests, tools) may run the reaper where it likes.
 - HTTP/2: for this workload many HTTP/1.1 connections are simpler and as fast.
 """
 
@@ -92,7 +102,8 @@ class PoolStatistics(msgspec.Struct, frozen=True):
         waiting: tasks waiting for a lease.
         max_connections: the limit on ``borrowed`` and on ``open``.
         connections_created, connections_reused: totals since the pool was made.
-        stale_discarded: idle connections found closed by the peer or expired.
+        stale_discarded: idle connections closed because the peer closed them or their
+            idle expiry passed (found before reuse, or by the reaper).
         fresh_retries: requests sent again on a fresh connection after a reused one
             failed before responding.
     """
@@ -161,6 +172,8 @@ class Pool:
         self._reused = 0
         self._stale = 0
         self._fresh_retries = 0
+        # The scope of a running reaper, cancelled by aclose().
+        self._reaper_scope: trio.CancelScope | None = None
 
     # -- public ----------------------------------------------------------------------
 
@@ -244,7 +257,30 @@ class Pool:
         self._idle.clear()
         self._idle_count = 0
         self._preparer.clear()
+        if self._reaper_scope is not None:
+            self._reaper_scope.cancel()
         await trio.lowlevel.checkpoint()
+
+    async def run_reaper(self) -> None:
+        """Close idle connections as their idle expiry passes, until the pool closes.
+
+        Run it in a nursery that outlives the pool's use (the client's ``async with``
+        does); cancel it to stop. It sleeps until the oldest idle connection expires,
+        or, while none is idle, for one ``idle_expiry``: requests never wake it.
+        Returns when the pool is closed (at once: :meth:`aclose` cancels it).
+        """
+        if self._reaper_scope is not None:
+            raise RuntimeError("this pool's reaper is already running")
+        expiry = self._limits.idle_expiry
+        with trio.CancelScope() as scope:
+            self._reaper_scope = scope
+            try:
+                while not self._closed:
+                    now = trio.current_time()
+                    deadline = self._reap(now)
+                    await trio.sleep_until(now + expiry if deadline == _INF else deadline)
+            finally:
+                self._reaper_scope = None
 
     async def __aenter__(self) -> Self:
         return self
@@ -338,7 +374,7 @@ class Pool:
             while idle:
                 conn = idle.pop()
                 self._idle_count -= 1
-                if now - conn.idle_since > expiry or conn.is_stale():
+                if now >= conn.idle_since + expiry or conn.is_stale():
                     self._stale += 1
                     self._discard(conn)
                     continue
@@ -434,6 +470,23 @@ class Pool:
                 self._idle_count += 1
                 return
         self._discard(conn)
+
+    def _reap(self, now: float) -> float:
+        """Close the idle connections expired at ``now``; return the next expiry.
+
+        Each idle list is in the order connections were returned (LIFO reuse pops
+        from its end), so the expired ones are at its start.
+        """
+        expiry = self._limits.idle_expiry
+        deadline = _INF
+        for conns in self._idle.values():
+            while conns and now >= conns[0].idle_since + expiry:
+                self._idle_count -= 1
+                self._stale += 1
+                self._discard(conns.pop(0))
+            if conns:
+                deadline = min(deadline, conns[0].idle_since + expiry)
+        return deadline
 
     def _discard(self, conn: HTTPConnection) -> None:
         conn.close()
