@@ -294,4 +294,5 @@ class ClientBase:
             reopen=reopen,
             reopens=retries,
             on_usage=stream_usage_counter(self._state, estimated_tokens),
+            max_event_size=self._config.max_event_size,
         )

@@ -74,8 +74,10 @@ if TYPE_CHECKING:
 __all__ = ["ConnectionState", "HTTPConnection"]
 
 READ_SIZE: Final = 65536
-# A long Content-Length body is read in bigger pieces (fewer reads and checkpoints).
-BIG_READ_SIZE: Final = 1 << 18
+"""The default of the most bytes asked of the socket in one read (``read_buffer_size``)."""
+# A long Content-Length body is read in pieces of up to this many reads' worth (fewer
+# reads and checkpoints).
+BIG_READ_FACTOR: Final = 4
 _INF: Final = math.inf
 # Writing to the socket's descriptor directly works on POSIX systems only.
 _DIRECT_WRITE: Final = os.name == "posix"
@@ -100,6 +102,19 @@ def _find_socket(stream: trio.abc.Stream) -> trio.socket.SocketType | None:
     return None
 
 
+def _declared_length(head: ResponseHead, method: bytes) -> int | None:
+    """The body length a head read by h11 announces (as h11 frames it), or None."""
+    if method == b"HEAD" or head.status in (204, 304):
+        return 0
+    length = None
+    for name, value in head.headers:
+        if name == b"transfer-encoding":
+            return None
+        if name == b"content-length" and value.isdigit():
+            length = int(value)
+    return length
+
+
 class HTTPConnection:
     """An HTTP/1.1 client connection over a connected trio stream.
 
@@ -109,6 +124,7 @@ class HTTPConnection:
     """
 
     __slots__ = (
+        "_big_read_size",
         "_body_left",
         "_buffer",
         "_chunked",
@@ -117,6 +133,7 @@ class HTTPConnection:
         "_keep_alive",
         "_max_head",
         "_phases",
+        "_read_size",
         "_request",
         "_request_body",
         "_socket",
@@ -124,6 +141,7 @@ class HTTPConnection:
         "_stream",
         "_total",
         "created_at",
+        "declared_length",
         "idle_since",
         "origin",
         "requests_sent",
@@ -137,6 +155,7 @@ class HTTPConnection:
         *,
         max_response_head: int,
         now: float,
+        read_size: int = READ_SIZE,
     ) -> None:
         self._stream = stream
         sock = _find_socket(stream)
@@ -146,6 +165,8 @@ class HTTPConnection:
         # A plain socket can be written directly (see _send); TLS goes through trio.
         self._direct = _DIRECT_WRITE and isinstance(stream, trio.SocketStream)
         self._max_head = max_response_head
+        self._read_size = read_size
+        self._big_read_size = read_size * BIG_READ_FACTOR
         self._total: float | None = None
         # The exchange in flight: its request, bytes received and not yet consumed,
         # whether any response byte came, and how its body is read: _body_left bytes
@@ -158,6 +179,9 @@ class HTTPConnection:
         self._body_left = 0
         self._chunked: ChunkedBody | None = None
         self._h11: H11Fallback | None = None
+        # The body length the response head announces (0: no body), or None when the
+        # body is chunked or ends with the connection; read by Response.read's cap.
+        self.declared_length: int | None = None
         # While exchange() runs, one scope covers writing and reading the head; each
         # phase moves its deadline.
         self._phases: PhaseScope | None = None
@@ -347,15 +371,18 @@ class HTTPConnection:
                             fallback = self._h11 = H11Fallback(
                                 request, self._request_body, buffer, max_head=self._max_head
                             )
-                            return await fallback.receive_head(
+                            final = await fallback.receive_head(
                                 partial(self._receive, read_timeout, deadline)
                             )
+                            self.declared_length = _declared_length(final, request.method)
+                            return final
                         self._buffer = buffer[end:]
                         body_length = head.body_length
                         if body_length == CHUNKED:
                             self._chunked = ChunkedBody()
+                            self.declared_length = None
                         else:
-                            self._body_left = body_length
+                            self._body_left = self.declared_length = body_length
                         if not head.keep_alive:
                             self._keep_alive = False
                         return ResponseHead(head.status, head.reason, head.headers, b"1.1")
@@ -410,7 +437,8 @@ class HTTPConnection:
             if not left:
                 self._finish_cycle()
                 return b""
-            size = READ_SIZE if left <= READ_SIZE else min(left, BIG_READ_SIZE)
+            read_size = self._read_size
+            size = read_size if left <= read_size else min(left, self._big_read_size)
             data = await self._body_bytes(read_timeout, deadline, size)
             if len(data) > left:
                 # Bytes after the body: the server's framing cannot be trusted.
@@ -434,8 +462,10 @@ class HTTPConnection:
         return piece
 
     async def _receive(
-        self, read_timeout: float | None, deadline: float, size: int = READ_SIZE
+        self, read_timeout: float | None, deadline: float, size: int = 0
     ) -> bytes | bytearray:
+        if not size:
+            size = self._read_size
         try:
             phases = self._phases
             if phases is not None:
@@ -453,7 +483,7 @@ class HTTPConnection:
             raise err from exc
 
     async def _body_bytes(
-        self, read_timeout: float | None, deadline: float, size: int = READ_SIZE
+        self, read_timeout: float | None, deadline: float, size: int = 0
     ) -> bytes | bytearray:
         """Body bytes: those received with the head first, then one read (never EOF)."""
         data = self._buffer

@@ -63,7 +63,7 @@ import msgspec
 import trio
 
 from .._config import PoolLimits, Timeouts
-from ._connection import ConnectionState, HTTPConnection
+from ._connection import READ_SIZE, ConnectionState, HTTPConnection
 from ._exceptions import (
     ConnectError,
     ConnectTimeout,
@@ -87,9 +87,22 @@ if TYPE_CHECKING:
     from ._request import Body, PreparedRequest
     from ._url import Origin
 
-__all__ = ["Pool", "PoolStatistics"]
+__all__ = ["DEFAULT_MAX_RESPONSE_SIZE", "DEFAULT_READ_BUFFER_SIZE", "Pool", "PoolStatistics"]
 
 _INF: Final = math.inf
+
+DEFAULT_MAX_RESPONSE_SIZE: Final = 256 * 1024 * 1024
+"""The default ``max_response_size``: 256 MiB."""
+
+DEFAULT_READ_BUFFER_SIZE: Final = READ_SIZE
+"""The default ``read_buffer_size``: 64 KiB."""
+
+
+def _check_size(name: str, value: object, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int (bytes), got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum} bytes, got {value}")
 
 
 class PoolStatistics(msgspec.Struct, frozen=True):
@@ -133,6 +146,14 @@ class Pool:
         cert: a client certificate for mutual TLS.
         proxy: an ``http://[user:pass@]host:port`` proxy for every origin.
         trust_env: without ``proxy``, read ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY``.
+        max_response_size: the largest body :meth:`Response.read` takes in, in bytes
+            (``None``: no limit); past it, :class:`ResponseTooLarge`.
+        read_buffer_size: the most bytes asked of a socket in one read (a long body
+            with a Content-Length is read up to four times that at once).
+
+    Raises:
+        FileNotFoundError: ``verify`` names a CA bundle that does not exist.
+        TypeError, ValueError: a size that is not an int, or out of range (named).
     """
 
     def __init__(
@@ -144,7 +165,14 @@ class Pool:
         cert: CertSpec = None,
         proxy: str | None = None,
         trust_env: bool = True,
+        max_response_size: int | None = DEFAULT_MAX_RESPONSE_SIZE,
+        read_buffer_size: int = DEFAULT_READ_BUFFER_SIZE,
     ) -> None:
+        if max_response_size is not None:
+            _check_size("max_response_size", max_response_size, 1)
+        _check_size("read_buffer_size", read_buffer_size, 1024)
+        self.max_response_size = max_response_size
+        self.read_buffer_size = read_buffer_size
         self._limits = limits if limits is not None else PoolLimits()
         self.timeouts = timeouts if timeouts is not None else Timeouts()
         if not isinstance(verify, (bool, ssl.SSLContext)) and not os.path.exists(
@@ -350,7 +378,7 @@ class Pool:
             except BaseException:
                 self._release(lease, conn)
                 raise
-            return Response(lease, conn, head, timeouts.read, deadline)
+            return Response(lease, conn, head, timeouts.read, deadline, self.max_response_size)
 
     async def _acquire_lease(self, lease: _Lease, timeouts: Timeouts, deadline: float) -> None:
         if self._closed:
@@ -432,6 +460,7 @@ class Pool:
                 prepared.origin,
                 max_response_head=self._limits.max_response_head,
                 now=trio.current_time(),
+                read_size=self.read_buffer_size,
             )
 
     def _tune_socket(self, sock: trio.socket.SocketType) -> None:
