@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import os
 import resource
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from functools import partial
+from pathlib import Path
 
 import pytest
 import trio
@@ -206,3 +209,72 @@ async def test_keep_alive_works_with_descriptor_numbers_past_1024() -> None:
         stats = client.pool.statistics()
         assert (stats.connections_created, stats.connections_reused) == (1, 59)
         assert stats.stale_discarded == 0
+
+
+class _EarlyAnswer:
+    """Reads a request's head only, answers at once, then closes while the client is
+    still sending the body (the close resets the connection: unread data remains)."""
+
+    def __init__(self, reply: bytes) -> None:
+        self.reply = reply
+        self.connections = 0
+        self.port = 0
+
+    async def handle(self, stream: trio.SocketStream) -> None:
+        self.connections += 1
+        buffer = b""
+        while b"\r\n\r\n" not in buffer:
+            data = await stream.receive_some(65536)
+            if not data:
+                return
+            buffer += data
+        await stream.send_all(self.reply)
+        await stream.aclose()
+
+
+@asynccontextmanager
+async def _early_answer_server(reply: bytes) -> AsyncIterator[_EarlyAnswer]:
+    server = _EarlyAnswer(reply)
+    async with trio.open_nursery() as nursery:
+        (listener,) = await nursery.start(
+            partial(trio.serve_tcp, server.handle, 0, host="127.0.0.1")
+        )
+        server.port = listener.socket.getsockname()[1]
+        yield server
+        nursery.cancel_scope.cancel()
+
+
+TOO_LARGE = b'{"error":{"message":"Request Entity Too Large","type":"invalid_request_error"}}'
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+async def test_an_error_answered_during_an_upload_is_read_and_not_retried(
+    streamed: bool, tmp_path: Path
+) -> None:
+    reply = (
+        b"HTTP/1.1 413 Payload Too Large\r\nContent-Type: application/json\r\n"
+        b"X-Request-Id: req_413\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s"
+        % (len(TOO_LARGE), TOO_LARGE)
+    )
+    upload = tmp_path / "upload.jsonl"
+    upload.write_bytes(b"u" * (20 * 2**20))
+    async with (
+        _early_answer_server(reply) as server,
+        trio_openai.Client(
+            api_key="sk-test", base_url=f"http://127.0.0.1:{server.port}/v1", timeout=10
+        ) as client,
+    ):
+
+        async def send() -> object:
+            if streamed:  # a file streamed from disk
+                return await client.files.create(file=upload, purpose="batch")
+            return await client.request("POST", "/files", body={"data": "u" * (20 * 2**20)})
+
+        with trio.fail_after(5), pytest.raises(trio_openai.APIStatusError) as info:
+            await send()
+        error = info.value
+        assert error.status_code == 413
+        assert error.request_id == "req_413"
+        assert "Request Entity Too Large" in str(error)
+        assert server.connections == 1  # the upload was not sent again
+        assert client.pool.statistics().open == 0

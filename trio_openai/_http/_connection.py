@@ -46,6 +46,7 @@ Options rejected:
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import math
 import os
@@ -59,6 +60,7 @@ from ._exceptions import (
     ReadError,
     ReadTimeout,
     RemoteProtocolError,
+    TransportError,
     WriteError,
     WriteTimeout,
 )
@@ -79,6 +81,8 @@ READ_SIZE: Final = 65536
 # reads and checkpoints).
 BIG_READ_FACTOR: Final = 4
 _INF: Final = math.inf
+EARLY_RESPONSE_WAIT: Final = 1.0
+"""Seconds to wait for a response that may have come before a write failed."""
 # Writing to the socket's descriptor directly works on POSIX systems only.
 _DIRECT_WRITE: Final = os.name == "posix"
 
@@ -214,6 +218,13 @@ class HTTPConnection:
         Equivalent to :meth:`send_request` then :meth:`receive_head`, but the
         per-phase limits are deadlines of a single scope moved from phase to phase
         (cheaper than a scope per phase on the hot path). Raises as those do.
+
+        When sending breaks (the peer closed or reset the connection), a response
+        may already have come: a server refusing a request (413, 401) often answers
+        after its head and closes without reading the body. That response is read
+        (for at most :data:`EARLY_RESPONSE_WAIT` seconds, the head within the head
+        limit) and returned; the connection is closed after its body. Without one,
+        the :class:`WriteError` is raised.
         """
         self._total = total
         # When a phase's deadline passes, the phase closes the connection (as any
@@ -222,12 +233,36 @@ class HTTPConnection:
         with PhaseScope(deadline, total) as phases:
             self._phases = phases
             try:
-                await self.send_request(
-                    request, body, write_timeout=write_timeout, deadline=deadline, total=total
-                )
+                try:
+                    await self.send_request(
+                        request, body, write_timeout=write_timeout, deadline=deadline, total=total
+                    )
+                except WriteError as exc:
+                    head = await self._early_response(read_timeout, deadline)
+                    if head is None:
+                        exc.response_started = self._started
+                        raise
+                    return head
                 return await self.receive_head(read_timeout=read_timeout, deadline=deadline)
             finally:
                 self._phases = None
+
+    async def _early_response(
+        self, read_timeout: float | None, deadline: float
+    ) -> ResponseHead | None:
+        """After a write failed: the head of a response that already came, or None.
+
+        The connection is closed when there is none; with one, it is closed after
+        the body (the request was cut short, so the connection's state is unknown).
+        """
+        self._keep_alive = False
+        head = None
+        # No response (or not a usable one): the write error stands.
+        with trio.move_on_after(EARLY_RESPONSE_WAIT), contextlib.suppress(TransportError):
+            head = await self.receive_head(read_timeout=read_timeout, deadline=deadline)
+        if head is None:
+            self.close()
+        return head
 
     # -- sending ---------------------------------------------------------------------
 
@@ -245,7 +280,9 @@ class HTTPConnection:
         ``total`` is the limit behind ``deadline``, kept for error messages.
 
         Raises:
-            WriteError: the connection broke while sending (connection is CLOSED).
+            WriteError: the connection broke while sending. The connection is left
+                open for reading a response that may have come (see :meth:`exchange`);
+                the caller closes it.
             WriteTimeout / TotalTimeout: a send stalled past its limit (CLOSED).
             InvalidRequestError: a streamed body's size differs from its
                 Content-Length (CLOSED).
@@ -293,6 +330,8 @@ class HTTPConnection:
                 raise InvalidRequestError(
                     f"request body is {sent} bytes but Content-Length says {length or 0}"
                 )
+        except WriteError:
+            raise
         except BaseException:
             self.close()
             raise
