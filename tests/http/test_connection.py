@@ -278,3 +278,39 @@ async def test_an_error_answered_during_an_upload_is_read_and_not_retried(
         assert "Request Entity Too Large" in str(error)
         assert server.connections == 1  # the upload was not sent again
         assert client.pool.statistics().open == 0
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        # plain otherwise: the fast path's road
+        b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+        # a folded line: h11's road
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-A: 1\r\n 2\r\nContent-Length: 3"
+        b"\r\n\r\n",
+        # listed Content-Length values: h11's road
+        b"HTTP/1.1 200 OK\r\nContent-Length: 3, 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+    ],
+)
+async def test_a_response_framed_both_ways_is_an_error_and_its_connection_closed(
+    head: bytes,
+) -> None:
+    models = b'{"object":"list","data":[]}'
+    ok = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(models), models)
+    reply = head + b'3\r\n"a"\r\n0\r\n\r\n'
+    async with (
+        raw_server([(reply, False), (ok, False)]) as server,
+        trio_openai.Client(
+            api_key="sk-test",
+            base_url=f"http://127.0.0.1:{server.port}/v1",
+            timeout=FAST,
+            max_retries=0,
+        ) as client,
+    ):
+        with pytest.raises(trio_openai.APIConnectionError, match="HTTP/1.1 protocol") as info:
+            await client.request("GET", "/models")
+        assert isinstance(info.value.__cause__, RemoteProtocolError)
+        assert "Content-Length and Transfer-Encoding" in str(info.value)
+        assert client.pool.statistics().open == 0
+        assert await client.request("GET", "/models") == {"object": "list", "data": []}
+        assert server.connections == 2  # the next request used a new connection
