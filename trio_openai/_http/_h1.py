@@ -21,10 +21,11 @@ every exchange is the same shape, so this module handles that shape directly:
 
 Everything else -- 1xx responses, HTTP/1.0, bare-LF line ends, folded headers,
 malformed lines, read-until-close bodies, odd framing headers, both framings at
-once -- makes it return ``None``, and the connection hands the exchange to a fresh ``h11.Connection`` (told
-about the request with :meth:`RequestHead.h11_event`), which accepts or rejects the
-bytes with its own rules. So this module never widens what is accepted: it only
-takes a fast road through what h11 accepts.
+once -- makes it return ``None``, and the connection hands the exchange to a fresh
+``h11.Connection`` (told about the request with :meth:`RequestHead.h11_event`), which
+accepts or rejects the bytes with its own rules (and the fallback refuses a body
+framed both ways, which h11 would read). So this module never widens what is
+accepted: it only takes a fast road through what h11 accepts.
 
 The token and field-value patterns are :mod:`._grammar`'s, the one source of the
 header grammar: response heads and trailers are read with h11's field-value rule
