@@ -16,6 +16,7 @@ import trio_openai
 from trio_openai._config import PoolLimits, Timeouts
 from trio_openai._http import (
     ConnectTimeout,
+    InsecureRequestWarning,
     Pool,
     PoolTimeout,
     ReadError,
@@ -259,7 +260,9 @@ async def test_connect_timeout_covers_the_tls_handshake() -> None:
     async with trio.open_nursery() as nursery:
         listeners = await nursery.start(partial(trio.serve_tcp, silent, 0, host="127.0.0.1"))
         port = listeners[0].socket.getsockname()[1]
-        async with Pool(verify=False) as pool:
+        with pytest.warns(InsecureRequestWarning):
+            pool = Pool(verify=False)
+        async with pool:
             start = trio.current_time()
             with pytest.raises(ConnectTimeout) as info:
                 await pool.request(

@@ -40,6 +40,7 @@ from ._request import Body as Body
 from ._request import PreparedRequest as PreparedRequest
 from ._response import Response as Response
 from ._tls import CertSpec as CertSpec
+from ._tls import InsecureRequestWarning as InsecureRequestWarning
 from ._tls import VerifySpec as VerifySpec
 from ._url import Origin as Origin
 
@@ -59,6 +60,7 @@ __all__ = [
     "redact_pairs",
     "CertSpec",
     "VerifySpec",
+    "InsecureRequestWarning",
     # errors
     "TransportError",
     "TransportTimeout",

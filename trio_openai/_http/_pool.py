@@ -76,7 +76,13 @@ from ._phase import PhaseScope
 from ._proxy import ProxySettings, open_tunnel
 from ._request import RequestPreparer
 from ._response import Response
-from ._tls import CertSpec, VerifySpec, create_ssl_context, describe_tls_failure
+from ._tls import (
+    CertSpec,
+    VerifySpec,
+    create_ssl_context,
+    describe_tls_failure,
+    warn_if_insecure,
+)
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -142,7 +148,9 @@ class Pool:
     Args:
         limits: connection counts, idle expiry, TCP keepalive, response-head limit.
         timeouts: default per-phase limits; each call may pass its own.
-        verify: ``True``, ``False``, a CA file or directory path, or an ``SSLContext``.
+        verify: ``True``, ``False``, a CA file or directory path, or an ``SSLContext``
+            (``False``, or a context that does not verify, warns:
+            :class:`InsecureRequestWarning`).
         cert: a client certificate for mutual TLS.
         proxy: an ``http://[user:pass@]host:port`` proxy for every origin.
         trust_env: without ``proxy``, read ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY``.
@@ -179,6 +187,7 @@ class Pool:
             os.fspath(verify)
         ):  # a typo must fail at construction, not at the first request
             raise FileNotFoundError(f"verify: CA bundle {os.fspath(verify)!r} does not exist")
+        warn_if_insecure(verify)
         self._verify = verify
         self._cert = cert
         self._ssl_context: ssl.SSLContext | None = None
