@@ -20,6 +20,7 @@ from ._client import Client as Client
 from ._config import PoolLimits as PoolLimits
 from ._config import Secret as Secret
 from ._config import Timeouts as Timeouts
+from ._http import InsecureRequestWarning as InsecureRequestWarning
 from ._resilience import BreakerPolicy as BreakerPolicy
 from ._resilience import CircuitState as CircuitState
 from ._resilience import RateLimits as RateLimits
@@ -42,6 +43,7 @@ from .errors import NotFoundError as NotFoundError
 from .errors import OpenAIError as OpenAIError
 from .errors import PermissionDeniedError as PermissionDeniedError
 from .errors import RateLimitError as RateLimitError
+from .errors import ResponseTooLargeError as ResponseTooLargeError
 from .errors import SerializationError as SerializationError
 from .errors import UnexpectedRedirectError as UnexpectedRedirectError
 from .errors import UnprocessableEntityError as UnprocessableEntityError
@@ -91,7 +93,9 @@ __all__ = [
     "APIConnectionError",
     "APITimeoutError",
     "APIResponseValidationError",
+    "ResponseTooLargeError",
     "CircuitOpenError",
     "ValidationError",
     "SerializationError",
+    "InsecureRequestWarning",
 ]

@@ -35,9 +35,16 @@ import msgspec
 import trio
 
 from ._client_base import ClientBase
-from ._config import DEFAULT_BASE_URL, ClientConfig, PoolLimits, Secret, Timeouts
+from ._config import (
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_EVENT_SIZE,
+    ClientConfig,
+    PoolLimits,
+    Secret,
+    Timeouts,
+)
 from ._exchange import ClientState, Exchange
-from ._http import Pool
+from ._http import DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_READ_BUFFER_SIZE, Pool
 from ._observe import Observer, configure_logging_from_env
 from ._request import RequestBuilder, encode_json
 from ._resilience import BreakerPolicy, BreakerRegistry, RateLimiter, RateLimits, RetryPolicy
@@ -46,6 +53,7 @@ from ._version import __version__
 from .errors import OpenAIError
 
 if TYPE_CHECKING:
+    from contextlib import AbstractAsyncContextManager
     from types import TracebackType
 
     from typing_extensions import Self
@@ -96,6 +104,10 @@ class Client(ClientBase):
         default_headers, default_query: added to every request.
         verify, cert, proxy, trust_env: TLS and proxy settings of the pool.
         limits: :class:`PoolLimits` (connections, idle expiry, keepalive).
+        max_response_size: the largest response body read whole, in bytes (256 MiB;
+            ``None``: no limit); past it, :class:`ResponseTooLargeError`.
+        max_event_size: the largest server-sent event a stream accepts (16 MiB).
+        read_buffer_size: the most bytes asked of a socket in one read (64 KiB).
         breaker: a :class:`BreakerPolicy`, or ``None`` to turn the breaker off.
         rate_limits: client-side :class:`RateLimits`.
         follow_server_limits: follow the server's ``x-ratelimit-*`` headers and back
@@ -107,6 +119,9 @@ class Client(ClientBase):
         OpenAIError: no API key was given or found in the environment.
         TypeError, ValueError: a setting of the wrong type or out of range (named).
     """
+
+    # While the ``async with`` block runs: its nursery and the manager that exits it.
+    _lifetime: tuple[AbstractAsyncContextManager[trio.Nursery], trio.Nursery] | None = None
 
     def __init__(
         self,
@@ -129,6 +144,9 @@ class Client(ClientBase):
         rate_limits: RateLimits | None = None,
         follow_server_limits: bool = True,
         tracing: bool | None = None,
+        max_response_size: int | None = DEFAULT_MAX_RESPONSE_SIZE,
+        max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+        read_buffer_size: int = DEFAULT_READ_BUFFER_SIZE,
     ) -> None:
         env = os.environ
         key = api_key if api_key is not None else env.get("OPENAI_API_KEY")
@@ -156,6 +174,7 @@ class Client(ClientBase):
             max_retries=max_retries,
             default_headers=tuple((default_headers or {}).items()),
             default_query=tuple((default_query or {}).items()),
+            max_event_size=max_event_size,
         )
         if breaker is not None and not isinstance(breaker, BreakerPolicy):
             raise TypeError(f"breaker must be a BreakerPolicy or None, got {breaker!r}")
@@ -180,6 +199,8 @@ class Client(ClientBase):
                 cert=cert,
                 proxy=proxy,
                 trust_env=trust_env,
+                max_response_size=max_response_size,
+                read_buffer_size=read_buffer_size,
             ),
             breakers=breakers,
             limiter=limiter,
@@ -230,7 +251,12 @@ class Client(ClientBase):
         if state.entered:
             raise RuntimeError("this Client is already open (async with it once)")
         state.entered = True
-        await trio.lowlevel.checkpoint()
+        # The block owns a nursery for the client's background work: the pool's idle
+        # reaper. Nothing in it outlives the block.
+        lifetime = trio.open_nursery()
+        nursery = await lifetime.__aenter__()
+        self._lifetime = (lifetime, nursery)
+        nursery.start_soon(state.pool.run_reaper)
         return self
 
     async def __aexit__(
@@ -239,7 +265,17 @@ class Client(ClientBase):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self.aclose()
+        lifetime = self._lifetime
+        self._lifetime = None
+        try:
+            await self.aclose()
+        finally:
+            if lifetime is not None:
+                cm, nursery = lifetime
+                nursery.cancel_scope.cancel()
+                # The block's own exception is not handed to the nursery: it goes on
+                # as itself, never wrapped in an exception group.
+                await cm.__aexit__(None, None, None)
 
     async def aclose(self) -> None:
         """Close the shared pool; later calls raise ``RuntimeError``. Idempotent."""

@@ -334,4 +334,5 @@ class ClientBase:
             reopens=retries,
             on_usage=stream_usage_counter(self._state, estimated_tokens),
             on_cut=on_cut,
+            max_event_size=self._config.max_event_size,
         )

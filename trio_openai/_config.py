@@ -150,6 +150,9 @@ class Secret:
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
+DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024
+"""The largest server-sent event a client's streams accept by default (bytes)."""
+
 
 class ClientConfig(msgspec.Struct, frozen=True):
     """Everything a :class:`~trio_openai.Client` view is configured with.
@@ -166,6 +169,7 @@ class ClientConfig(msgspec.Struct, frozen=True):
     max_retries: int
     default_headers: tuple[tuple[str, str], ...]
     default_query: tuple[tuple[str, object], ...]
+    max_event_size: int = DEFAULT_MAX_EVENT_SIZE
 
     def __post_init__(self) -> None:
         if isinstance(self.max_retries, bool) or not isinstance(self.max_retries, int):
@@ -174,3 +178,8 @@ class ClientConfig(msgspec.Struct, frozen=True):
             )
         if self.max_retries < 0:
             raise ValueError(f"max_retries must be >= 0, got {self.max_retries}")
+        size = self.max_event_size
+        if isinstance(size, bool) or not isinstance(size, int):
+            raise TypeError(f"max_event_size must be an int (bytes), got {type(size).__name__}")
+        if size < 1:
+            raise ValueError(f"max_event_size must be >= 1 byte, got {size}")

@@ -14,6 +14,7 @@ Theory of operation. Every failure a user can see is one exception from one tree
         +-- APIConnectionError                    no HTTP response (map_transport_error)
         |   +-- APITimeoutError                   a phase's time limit expired
         +-- APIResponseValidationError            a 2xx body that does not decode
+        |   +-- ResponseTooLargeError             a body over max_response_size
         +-- CircuitOpenError                      the breaker refused to send
 
 A mid-stream ``{"error": {...}}`` event becomes a plain ``APIError``
@@ -72,6 +73,7 @@ from trio_openai._http import (
     ProxyError,
     ReadError,
     RemoteProtocolError,
+    ResponseTooLarge,
     TLSError,
     TransportError,
     TransportTimeout,
@@ -110,6 +112,7 @@ __all__ = [
     "APIConnectionError",
     "APITimeoutError",
     "APIResponseValidationError",
+    "ResponseTooLargeError",
     "CircuitOpenError",
     "ValidationError",
     "SerializationError",
@@ -579,6 +582,45 @@ class APIResponseValidationError(APIError):
         super().__init__(message, status_code=status_code, request_id=rid, body=body, headers=view)
 
 
+class ResponseTooLargeError(APIResponseValidationError):
+    """A response body larger than the client's ``max_response_size``; not kept.
+
+    Raised before the body is read when its Content-Length announces it, else as soon
+    as the bytes received pass the limit. The connection is closed, and the call is
+    not retried (the next answer would be as large). Raise the limit with
+    ``Client(max_response_size=...)``.
+
+    Attributes:
+        limit: the limit in bytes.
+        size: the announced Content-Length, or the bytes received when the limit
+            was passed.
+    """
+
+    _repr_fields: ClassVar[tuple[str, ...]] = ("status_code", "limit", "size", "request_id")
+
+    def __init__(
+        self,
+        limit: int,
+        size: int,
+        *,
+        declared: bool,
+        status_code: int,
+        headers: HeadersLike | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        what = f"announces {size} bytes" if declared else f"passed it ({size} bytes received)"
+        view = as_headers(headers)
+        rid = request_id if request_id is not None else view.get("x-request-id")
+        message = (
+            f"Response body too large: the body {what}, over max_response_size={limit}; "
+            "pass a larger Client(max_response_size=...), or stream the response"
+            + details(status=status_code, request_id=rid)
+        )
+        APIError.__init__(self, message, status_code=status_code, request_id=rid, headers=view)
+        self.limit = limit
+        self.size = size
+
+
 class CircuitOpenError(APIError):
     """The circuit breaker for ``origin`` is open: the request was not sent.
 
@@ -781,11 +823,13 @@ def rate_limit_wait_error(wait: float, reason: str, bound: str) -> RateLimitErro
     return error
 
 
-def map_transport_error(exc: TransportError) -> APIConnectionError:
+def map_transport_error(exc: TransportError) -> APIError:
     """Turn a transport error from ``_http`` into the public exception.
 
     Timeouts become :class:`APITimeoutError` naming the phase and the limit
-    (``Request timed out (read phase, limit 600 s)``); everything else
+    (``Request timed out (read phase, limit 600 s)``); a body over the client's
+    ``max_response_size`` :class:`ResponseTooLargeError` (a response came: not a
+    connection failure, and not retried); everything else
     :class:`APIConnectionError` whose message says what failed (a TLS failure says it
     is a certificate or TLS problem). The result does not reference ``exc``: raise it
     with ``raise map_transport_error(exc) from exc`` so that ``__cause__`` keeps the
@@ -797,6 +841,10 @@ def map_transport_error(exc: TransportError) -> APIConnectionError:
     Returns:
         The exception, ready to ``raise``. Never raises itself.
     """
+    if isinstance(exc, ResponseTooLarge):  # a response came; it was too big to keep
+        return ResponseTooLargeError(
+            exc.limit, exc.size, declared=exc.declared, status_code=exc.status, headers=exc.headers
+        )
     phase: str | None = getattr(exc, "phase", None)
     detail = excerpt(scrub(str(exc)))
     if isinstance(exc, TransportTimeout):

@@ -8,10 +8,18 @@ only reused when its state is known.
 
 from __future__ import annotations
 
+import os
+import resource
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from functools import partial
+from pathlib import Path
+
 import pytest
 import trio
 from _raw_server import FAST, OK, Pieces, get, raw_server
 
+import trio_openai
 from trio_openai._config import Timeouts
 from trio_openai._http import (
     InvalidRequestError,
@@ -20,6 +28,7 @@ from trio_openai._http import (
     RemoteProtocolError,
     WriteTimeout,
 )
+from trio_openai.testing import open_mock_server
 
 
 @pytest.mark.parametrize(
@@ -163,3 +172,145 @@ async def test_a_close_after_an_interim_response_is_not_replayed() -> None:
         with pytest.raises(ReadError, match="head"):
             await get(pool, server, b"{}")
         assert len(server.requests) == 1
+
+
+# -- through the public Client ----------------------------------------------------------
+
+
+@pytest.fixture
+def many_open_descriptors() -> Iterator[None]:
+    """Hold 1,100 descriptors open, so every socket made meanwhile has a number >= 1024
+    (``select.select`` refuses those)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 1100 + 256
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        if hard != resource.RLIM_INFINITY and hard < wanted:
+            pytest.fail(f"RLIMIT_NOFILE hard limit {hard} is below {wanted}")
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    fds = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        assert max(fds) >= 1024
+        yield
+    finally:
+        for fd in fds:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+@pytest.mark.usefixtures("many_open_descriptors")
+async def test_keep_alive_works_with_descriptor_numbers_past_1024() -> None:
+    async with (
+        open_mock_server() as server,
+        trio_openai.Client(api_key="sk-test", base_url=server.base_url) as client,
+    ):
+        for _ in range(60):
+            await client.models.list()
+        assert server.http.statistics().connections_opened == 1
+        stats = client.pool.statistics()
+        assert (stats.connections_created, stats.connections_reused) == (1, 59)
+        assert stats.stale_discarded == 0
+
+
+class _EarlyAnswer:
+    """Reads a request's head only, answers at once, then closes while the client is
+    still sending the body (the close resets the connection: unread data remains)."""
+
+    def __init__(self, reply: bytes) -> None:
+        self.reply = reply
+        self.connections = 0
+        self.port = 0
+
+    async def handle(self, stream: trio.SocketStream) -> None:
+        self.connections += 1
+        buffer = b""
+        while b"\r\n\r\n" not in buffer:
+            data = await stream.receive_some(65536)
+            if not data:
+                return
+            buffer += data
+        await stream.send_all(self.reply)
+        await stream.aclose()
+
+
+@asynccontextmanager
+async def _early_answer_server(reply: bytes) -> AsyncIterator[_EarlyAnswer]:
+    server = _EarlyAnswer(reply)
+    async with trio.open_nursery() as nursery:
+        (listener,) = await nursery.start(
+            partial(trio.serve_tcp, server.handle, 0, host="127.0.0.1")
+        )
+        server.port = listener.socket.getsockname()[1]
+        yield server
+        nursery.cancel_scope.cancel()
+
+
+TOO_LARGE = b'{"error":{"message":"Request Entity Too Large","type":"invalid_request_error"}}'
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+async def test_an_error_answered_during_an_upload_is_read_and_not_retried(
+    streamed: bool, tmp_path: Path
+) -> None:
+    reply = (
+        b"HTTP/1.1 413 Payload Too Large\r\nContent-Type: application/json\r\n"
+        b"X-Request-Id: req_413\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s"
+        % (len(TOO_LARGE), TOO_LARGE)
+    )
+    upload = tmp_path / "upload.jsonl"
+    upload.write_bytes(b"u" * (20 * 2**20))
+    async with (
+        _early_answer_server(reply) as server,
+        trio_openai.Client(
+            api_key="sk-test", base_url=f"http://127.0.0.1:{server.port}/v1", timeout=10
+        ) as client,
+    ):
+
+        async def send() -> object:
+            if streamed:  # a file streamed from disk
+                return await client.files.create(file=upload, purpose="batch")
+            return await client.request("POST", "/files", body={"data": "u" * (20 * 2**20)})
+
+        with trio.fail_after(5), pytest.raises(trio_openai.APIStatusError) as info:
+            await send()
+        error = info.value
+        assert error.status_code == 413
+        assert error.request_id == "req_413"
+        assert "Request Entity Too Large" in str(error)
+        assert server.connections == 1  # the upload was not sent again
+        assert client.pool.statistics().open == 0
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        # plain otherwise: the fast path's road
+        b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+        # a folded line: h11's road
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-A: 1\r\n 2\r\nContent-Length: 3"
+        b"\r\n\r\n",
+        # listed Content-Length values: h11's road
+        b"HTTP/1.1 200 OK\r\nContent-Length: 3, 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+    ],
+)
+async def test_a_response_framed_both_ways_is_an_error_and_its_connection_closed(
+    head: bytes,
+) -> None:
+    models = b'{"object":"list","data":[]}'
+    ok = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(models), models)
+    reply = head + b'3\r\n"a"\r\n0\r\n\r\n'
+    async with (
+        raw_server([(reply, False), (ok, False)]) as server,
+        trio_openai.Client(
+            api_key="sk-test",
+            base_url=f"http://127.0.0.1:{server.port}/v1",
+            timeout=FAST,
+            max_retries=0,
+        ) as client,
+    ):
+        with pytest.raises(trio_openai.APIConnectionError, match="HTTP/1.1 protocol") as info:
+            await client.request("GET", "/models")
+        assert isinstance(info.value.__cause__, RemoteProtocolError)
+        assert "Content-Length and Transfer-Encoding" in str(info.value)
+        assert client.pool.statistics().open == 0
+        assert await client.request("GET", "/models") == {"object": "list", "data": []}
+        assert server.connections == 2  # the next request used a new connection

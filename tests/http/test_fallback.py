@@ -102,3 +102,22 @@ async def test_a_close_after_an_interim_response_is_a_read_error() -> None:
     with pytest.raises(ReadError, match="middle of the head") as info:
         await fallback.receive_head(script())
     assert info.value.response_started  # (so the pool does not send it again)
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
+        b"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
+        b"HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
+        b"HTTP/1.1 200 OK\nContent-Length: 3\nX-A: 1\n 2\nTransfer-Encoding: chunked\n\n",
+    ],
+)
+async def test_both_content_length_and_transfer_encoding_is_a_protocol_error(head: bytes) -> None:
+    # RFC 9112 section 6.3: a client may treat such a response as an error; we do (a
+    # message framed two ways is how responses are smuggled).
+    fallback = H11Fallback(REQUEST, b"{}", head + b"3\r\nabc\r\n0\r\n\r\n", max_head=8192)
+    with pytest.raises(RemoteProtocolError, match="Content-Length and Transfer-Encoding") as info:
+        await fallback.receive_head(script())
+    assert info.value.response_started

@@ -69,7 +69,9 @@ def test_a_forwarding_proxy_gets_the_absolute_target_and_its_credentials() -> No
     preparer = RequestPreparer(ProxySettings(http=proxy, https=proxy))
     plain = preparer.prepare("GET", "http://example.com/a", None, None)
     assert plain.head.target == b"http://example.com/a"
-    assert (b"Proxy-Authorization", proxy.auth_header) in plain.head.headers
+    assert proxy.auth_header is not None
+    credentials = proxy.auth_header.get_secret_value().encode()
+    assert (b"Proxy-Authorization", credentials) in plain.head.headers
     tunnelled = preparer.prepare("GET", "https://example.com/a", None, None)
     assert tunnelled.head.target == b"/a"  # through a CONNECT tunnel: origin form
     assert all(name != b"Proxy-Authorization" for name, _ in tunnelled.head.headers)

@@ -12,9 +12,11 @@ import pytest
 import trio
 import trio.lowlevel
 
+import trio_openai
 from trio_openai._config import PoolLimits, Timeouts
 from trio_openai._http import (
     ConnectTimeout,
+    InsecureRequestWarning,
     Pool,
     PoolTimeout,
     ReadError,
@@ -29,6 +31,7 @@ from trio_openai.testing import (
     Response,
     Stall,
     open_http_server,
+    open_mock_server,
 )
 
 FAST = Timeouts(connect=5, read=5, write=5, pool=5)
@@ -257,7 +260,9 @@ async def test_connect_timeout_covers_the_tls_handshake() -> None:
     async with trio.open_nursery() as nursery:
         listeners = await nursery.start(partial(trio.serve_tcp, silent, 0, host="127.0.0.1"))
         port = listeners[0].socket.getsockname()[1]
-        async with Pool(verify=False) as pool:
+        with pytest.warns(InsecureRequestWarning):
+            pool = Pool(verify=False)
+        async with pool:
             start = trio.current_time()
             with pytest.raises(ConnectTimeout) as info:
                 await pool.request(
@@ -377,3 +382,91 @@ async def test_cancelled_while_waiting_for_the_pool_takes_no_token() -> None:
             assert pool.statistics().waiting == 0
             gate.set()
         assert pool.statistics().borrowed == 0
+
+
+# -- the idle reaper, through the public Client --------------------------------------
+
+
+async def test_an_idle_connection_is_closed_at_its_expiry_without_another_call(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    limits = PoolLimits(idle_expiry=30)
+    async with (
+        open_mock_server() as server,
+        trio_openai.Client(api_key="sk-test", base_url=server.base_url, limits=limits) as client,
+    ):
+        await client.models.list()
+        started = trio.current_time()
+        await trio.sleep(29.5)
+        stats = client.pool.statistics()
+        assert (stats.open, stats.idle) == (1, 1)
+        assert server.http.statistics().connections_open == 1
+        await trio.sleep(1)  # past the expiry: nothing else happens in the application
+        stats = client.pool.statistics()
+        assert (stats.open, stats.idle, stats.stale_discarded) == (0, 0, 1)
+        assert server.http.statistics().connections_open == 0  # the server saw the close
+        assert trio.current_time() - started == 30.5
+        # the next call opens a new connection and is reaped in turn
+        await client.models.list()
+        assert client.pool.statistics().open == 1
+        await trio.sleep(31)
+        assert client.pool.statistics().open == 0
+        assert server.http.statistics().connections_opened == 2
+
+
+async def test_the_reaper_follows_reuse_and_runs_only_inside_the_block(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    limits = PoolLimits(idle_expiry=10)
+    task = trio.lowlevel.current_task()
+    async with open_mock_server() as server:
+        before = len(task.child_nurseries)
+        async with trio_openai.Client(
+            api_key="sk-test", base_url=server.base_url, limits=limits
+        ) as client:
+            # the client's nursery holds the reaper
+            assert len(task.child_nurseries) == before + 1
+            for _ in range(5):  # reused every 6 s: never idle for 10 s
+                await client.models.list()
+                await trio.sleep(6)
+            assert client.pool.statistics().open == 1
+            assert server.http.statistics().connections_opened == 1
+            await trio.sleep(3.9)  # idle for 9.9 s
+            assert client.pool.statistics().open == 1
+            await trio.sleep(0.2)
+            assert client.pool.statistics().open == 0
+        # nothing outlives the block
+        assert len(task.child_nurseries) == before
+
+
+async def test_the_blocks_exceptions_and_cancellation_pass_the_reapers_nursery_unwrapped(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    async with open_mock_server() as server:
+        client = trio_openai.Client(api_key="sk-test", base_url=server.base_url)
+
+        async def fail_inside() -> None:
+            async with client:
+                await client.models.list()
+                raise KeyError("mine")
+
+        with pytest.raises(KeyError, match="mine"):  # itself, not an exception group
+            await fail_inside()
+        assert client.pool.closed
+        with trio.move_on_after(5) as scope:
+            async with trio_openai.Client(api_key="sk-test", base_url=server.base_url) as client:
+                await client.models.list()
+                await trio.sleep_forever()
+        assert scope.cancelled_caught
+        assert client.pool.statistics().open == 0
+
+
+async def test_closing_the_pool_ends_its_reaper_at_once(autojump_clock: trio.abc.Clock) -> None:
+    pool = Pool(limits=PoolLimits(idle_expiry=1000))
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(pool.run_reaper)
+        await trio.sleep(1)
+        with pytest.raises(RuntimeError, match="already running"):
+            await pool.run_reaper()
+        await pool.aclose()
+    assert trio.current_time() == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 import trustme
 
@@ -104,3 +106,27 @@ def test_proxy_url_rules() -> None:
     assert parse_proxy_url("proxy.local").port == 80
     with pytest.raises(InvalidRequestError, match="socks5"):
         parse_proxy_url("socks5://proxy:1080")
+
+
+def test_proxy_credentials_never_show_in_repr_str_or_rich() -> None:
+    import rich.pretty
+
+    url = parse_proxy_url("http://alice:hunter2@proxy.local:3128")
+    secret_b64 = base64.b64encode(b"alice:hunter2").decode()
+    settings = ProxySettings.explicit("http://alice:hunter2@proxy.local:3128")
+    shown = [
+        repr(url),
+        str(url),
+        rich.pretty.pretty_repr(url),
+        rich.pretty.pretty_repr([url, {"proxy": url}]),
+        rich.pretty.pretty_repr(settings.for_origin("https", "api.example", 443)),
+        repr(url.auth_header),
+    ]
+    for text in shown:
+        assert "hunter2" not in text
+        assert secret_b64 not in text
+        assert "Basic" not in text
+    assert "proxy.local" in rich.pretty.pretty_repr(url)
+    # the credentials are still there for the Proxy-Authorization header
+    assert url.auth_header is not None
+    assert url.auth_header.get_secret_value() == f"Basic {secret_b64}"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ssl
+
 import pytest
 import trustme
 
+import trio_openai
 from trio_openai._config import Timeouts
-from trio_openai._http import ConnectError, Pool, TLSError, TransportError
+from trio_openai._http import ConnectError, InsecureRequestWarning, Pool, TLSError, TransportError
 from trio_openai.testing import client_context, open_http_server, server_context
 
 FAST = Timeouts(connect=5, read=5, write=5, pool=5)
@@ -59,11 +62,31 @@ async def test_hostname_is_checked(ca: trustme.CA) -> None:
 
 
 async def test_verify_false_still_encrypts(ca: trustme.CA) -> None:
-    async with (
-        open_http_server(ssl_context=server_context(ca)) as server,
-        Pool(verify=False, timeouts=FAST) as pool,
-    ):
+    with pytest.warns(InsecureRequestWarning):
+        pool = Pool(verify=False, timeouts=FAST)
+    async with open_http_server(ssl_context=server_context(ca)) as server, pool:
         assert (await pool.request("GET", server.base_url + "/")).status == 200
+
+
+def test_turning_verification_off_warns_once_per_client() -> None:
+    with pytest.warns(InsecureRequestWarning, match="verify=False") as record:
+        client = trio_openai.Client(api_key="sk-test", verify=False)
+    assert len(record) == 1
+    assert record[0].filename == __file__  # it points at the line that built the client
+    assert issubclass(InsecureRequestWarning, UserWarning)
+    assert trio_openai.InsecureRequestWarning is InsecureRequestWarning
+    unverified = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    unverified.check_hostname = False
+    unverified.verify_mode = ssl.CERT_NONE
+    with pytest.warns(InsecureRequestWarning, match="does not verify"):
+        trio_openai.Client(api_key="sk-test", verify=unverified)
+    with pytest.warns(InsecureRequestWarning):
+        Pool(verify=False)
+    # with_options views share the client's pool: no new warning (filterwarnings=error)
+    client.with_options(max_retries=5)
+    # verification on: no warning
+    trio_openai.Client(api_key="sk-test")
+    trio_openai.Client(api_key="sk-test", verify=ssl.create_default_context())
 
 
 async def test_mutual_tls_with_a_client_certificate(ca: trustme.CA) -> None:

@@ -21,6 +21,7 @@ from ._exceptions import ProxyError as ProxyError
 from ._exceptions import ReadError as ReadError
 from ._exceptions import ReadTimeout as ReadTimeout
 from ._exceptions import RemoteProtocolError as RemoteProtocolError
+from ._exceptions import ResponseTooLarge as ResponseTooLarge
 from ._exceptions import TLSError as TLSError
 from ._exceptions import TotalTimeout as TotalTimeout
 from ._exceptions import TransportError as TransportError
@@ -31,12 +32,15 @@ from ._headers import HeaderInput as HeaderInput
 from ._models import SENSITIVE_HEADERS as SENSITIVE_HEADERS
 from ._models import Headers as Headers
 from ._models import redact_pairs as redact_pairs
+from ._pool import DEFAULT_MAX_RESPONSE_SIZE as DEFAULT_MAX_RESPONSE_SIZE
+from ._pool import DEFAULT_READ_BUFFER_SIZE as DEFAULT_READ_BUFFER_SIZE
 from ._pool import Pool as Pool
 from ._pool import PoolStatistics as PoolStatistics
 from ._request import Body as Body
 from ._request import PreparedRequest as PreparedRequest
 from ._response import Response as Response
 from ._tls import CertSpec as CertSpec
+from ._tls import InsecureRequestWarning as InsecureRequestWarning
 from ._tls import VerifySpec as VerifySpec
 from ._url import Origin as Origin
 
@@ -44,6 +48,8 @@ __all__ = [
     # the pool and what goes through it
     "Pool",
     "PoolStatistics",
+    "DEFAULT_MAX_RESPONSE_SIZE",
+    "DEFAULT_READ_BUFFER_SIZE",
     "PreparedRequest",
     "Response",
     "Body",
@@ -54,6 +60,7 @@ __all__ = [
     "redact_pairs",
     "CertSpec",
     "VerifySpec",
+    "InsecureRequestWarning",
     # errors
     "TransportError",
     "TransportTimeout",
@@ -63,6 +70,7 @@ __all__ = [
     "WriteError",
     "ReadError",
     "RemoteProtocolError",
+    "ResponseTooLarge",
     "PoolTimeout",
     "ConnectTimeout",
     "WriteTimeout",

@@ -46,10 +46,10 @@ Options rejected:
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import math
 import os
-import select
 from functools import partial
 from typing import TYPE_CHECKING, Final
 
@@ -60,6 +60,7 @@ from ._exceptions import (
     ReadError,
     ReadTimeout,
     RemoteProtocolError,
+    TransportError,
     WriteError,
     WriteTimeout,
 )
@@ -75,9 +76,13 @@ if TYPE_CHECKING:
 __all__ = ["ConnectionState", "HTTPConnection"]
 
 READ_SIZE: Final = 65536
-# A long Content-Length body is read in bigger pieces (fewer reads and checkpoints).
-BIG_READ_SIZE: Final = 1 << 18
+"""The default of the most bytes asked of the socket in one read (``read_buffer_size``)."""
+# A long Content-Length body is read in pieces of up to this many reads' worth (fewer
+# reads and checkpoints).
+BIG_READ_FACTOR: Final = 4
 _INF: Final = math.inf
+EARLY_RESPONSE_WAIT: Final = 1.0
+"""Seconds to wait for a response that may have come before a write failed."""
 # Writing to the socket's descriptor directly works on POSIX systems only.
 _DIRECT_WRITE: Final = os.name == "posix"
 
@@ -101,6 +106,19 @@ def _find_socket(stream: trio.abc.Stream) -> trio.socket.SocketType | None:
     return None
 
 
+def _declared_length(head: ResponseHead, method: bytes) -> int | None:
+    """The body length a head read by h11 announces (as h11 frames it), or None."""
+    if method == b"HEAD" or head.status in (204, 304):
+        return 0
+    length = None
+    for name, value in head.headers:
+        if name == b"transfer-encoding":
+            return None
+        if name == b"content-length" and value.isdigit():
+            length = int(value)
+    return length
+
+
 class HTTPConnection:
     """An HTTP/1.1 client connection over a connected trio stream.
 
@@ -110,6 +128,7 @@ class HTTPConnection:
     """
 
     __slots__ = (
+        "_big_read_size",
         "_body_left",
         "_buffer",
         "_chunked",
@@ -118,6 +137,7 @@ class HTTPConnection:
         "_keep_alive",
         "_max_head",
         "_phases",
+        "_read_size",
         "_request",
         "_request_body",
         "_socket",
@@ -125,6 +145,7 @@ class HTTPConnection:
         "_stream",
         "_total",
         "created_at",
+        "declared_length",
         "idle_since",
         "origin",
         "requests_sent",
@@ -138,6 +159,7 @@ class HTTPConnection:
         *,
         max_response_head: int,
         now: float,
+        read_size: int = READ_SIZE,
     ) -> None:
         self._stream = stream
         sock = _find_socket(stream)
@@ -147,6 +169,8 @@ class HTTPConnection:
         # A plain socket can be written directly (see _send); TLS goes through trio.
         self._direct = _DIRECT_WRITE and isinstance(stream, trio.SocketStream)
         self._max_head = max_response_head
+        self._read_size = read_size
+        self._big_read_size = read_size * BIG_READ_FACTOR
         self._total: float | None = None
         # The exchange in flight: its request, bytes received and not yet consumed,
         # whether any response byte came, and how its body is read: _body_left bytes
@@ -159,6 +183,9 @@ class HTTPConnection:
         self._body_left = 0
         self._chunked: ChunkedBody | None = None
         self._h11: H11Fallback | None = None
+        # The body length the response head announces (0: no body), or None when the
+        # body is chunked or ends with the connection; read by Response.read's cap.
+        self.declared_length: int | None = None
         # While exchange() runs, one scope covers writing and reading the head; each
         # phase moves its deadline.
         self._phases: PhaseScope | None = None
@@ -191,6 +218,13 @@ class HTTPConnection:
         Equivalent to :meth:`send_request` then :meth:`receive_head`, but the
         per-phase limits are deadlines of a single scope moved from phase to phase
         (cheaper than a scope per phase on the hot path). Raises as those do.
+
+        When sending breaks (the peer closed or reset the connection), a response
+        may already have come: a server refusing a request (413, 401) often answers
+        after its head and closes without reading the body. That response is read
+        (for at most :data:`EARLY_RESPONSE_WAIT` seconds, the head within the head
+        limit) and returned; the connection is closed after its body. Without one,
+        the :class:`WriteError` is raised.
         """
         self._total = total
         # When a phase's deadline passes, the phase closes the connection (as any
@@ -199,12 +233,36 @@ class HTTPConnection:
         with PhaseScope(deadline, total) as phases:
             self._phases = phases
             try:
-                await self.send_request(
-                    request, body, write_timeout=write_timeout, deadline=deadline, total=total
-                )
+                try:
+                    await self.send_request(
+                        request, body, write_timeout=write_timeout, deadline=deadline, total=total
+                    )
+                except WriteError as exc:
+                    head = await self._early_response(read_timeout, deadline)
+                    if head is None:
+                        exc.response_started = self._started
+                        raise
+                    return head
                 return await self.receive_head(read_timeout=read_timeout, deadline=deadline)
             finally:
                 self._phases = None
+
+    async def _early_response(
+        self, read_timeout: float | None, deadline: float
+    ) -> ResponseHead | None:
+        """After a write failed: the head of a response that already came, or None.
+
+        The connection is closed when there is none; with one, it is closed after
+        the body (the request was cut short, so the connection's state is unknown).
+        """
+        self._keep_alive = False
+        head = None
+        # No response (or not a usable one): the write error stands.
+        with trio.move_on_after(EARLY_RESPONSE_WAIT), contextlib.suppress(TransportError):
+            head = await self.receive_head(read_timeout=read_timeout, deadline=deadline)
+        if head is None:
+            self.close()
+        return head
 
     # -- sending ---------------------------------------------------------------------
 
@@ -222,7 +280,9 @@ class HTTPConnection:
         ``total`` is the limit behind ``deadline``, kept for error messages.
 
         Raises:
-            WriteError: the connection broke while sending (connection is CLOSED).
+            WriteError: the connection broke while sending. The connection is left
+                open for reading a response that may have come (see :meth:`exchange`);
+                the caller closes it.
             WriteTimeout / TotalTimeout: a send stalled past its limit (CLOSED).
             InvalidRequestError: a streamed body's size differs from its
                 Content-Length (CLOSED).
@@ -270,6 +330,8 @@ class HTTPConnection:
                 raise InvalidRequestError(
                     f"request body is {sent} bytes but Content-Length says {length or 0}"
                 )
+        except WriteError:
+            raise
         except BaseException:
             self.close()
             raise
@@ -348,15 +410,18 @@ class HTTPConnection:
                             fallback = self._h11 = H11Fallback(
                                 request, self._request_body, buffer, max_head=self._max_head
                             )
-                            return await fallback.receive_head(
+                            final = await fallback.receive_head(
                                 partial(self._receive, read_timeout, deadline)
                             )
+                            self.declared_length = _declared_length(final, request.method)
+                            return final
                         self._buffer = buffer[end:]
                         body_length = head.body_length
                         if body_length == CHUNKED:
                             self._chunked = ChunkedBody()
+                            self.declared_length = None
                         else:
-                            self._body_left = body_length
+                            self._body_left = self.declared_length = body_length
                         if not head.keep_alive:
                             self._keep_alive = False
                         return ResponseHead(head.status, head.reason, head.headers, b"1.1")
@@ -411,7 +476,8 @@ class HTTPConnection:
             if not left:
                 self._finish_cycle()
                 return b""
-            size = READ_SIZE if left <= READ_SIZE else min(left, BIG_READ_SIZE)
+            read_size = self._read_size
+            size = read_size if left <= read_size else min(left, self._big_read_size)
             data = await self._body_bytes(read_timeout, deadline, size)
             if len(data) > left:
                 # Bytes after the body: the server's framing cannot be trusted.
@@ -435,8 +501,10 @@ class HTTPConnection:
         return piece
 
     async def _receive(
-        self, read_timeout: float | None, deadline: float, size: int = READ_SIZE
+        self, read_timeout: float | None, deadline: float, size: int = 0
     ) -> bytes | bytearray:
+        if not size:
+            size = self._read_size
         try:
             phases = self._phases
             if phases is not None:
@@ -454,7 +522,7 @@ class HTTPConnection:
             raise err from exc
 
     async def _body_bytes(
-        self, read_timeout: float | None, deadline: float, size: int = READ_SIZE
+        self, read_timeout: float | None, deadline: float, size: int = 0
     ) -> bytes | bytearray:
         """Body bytes: those received with the head first, then one read (never EOF)."""
         data = self._buffer
@@ -497,15 +565,18 @@ class HTTPConnection:
 
         An idle HTTP/1.1 connection must have nothing to read: readable means the peer
         closed it (EOF) or sent something unsolicited (e.g. a 408 before closing).
-        Either way it is unusable.
+        Either way it is unusable. trio's ``is_readable`` polls (``select.poll``; on
+        Windows ``select``, whose limit there is a count, not a descriptor number), so
+        it works for any descriptor: ``select.select`` refuses numbers >= 1024, and a
+        process with that many files open would otherwise open a new connection for
+        every request.
         """
         if self.state is not ConnectionState.IDLE:
             return True
         try:
-            readable, _, _ = select.select([self._socket], [], [], 0)
+            return self._socket.is_readable()
         except (OSError, ValueError):
             return True
-        return bool(readable)
 
     def close(self) -> None:
         """Close at once, without blocking or checkpointing; idempotent."""

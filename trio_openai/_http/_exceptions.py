@@ -19,6 +19,7 @@ __all__ = [
     "ReadError",
     "ReadTimeout",
     "RemoteProtocolError",
+    "ResponseTooLarge",
     "TLSError",
     "TotalTimeout",
     "TransportError",
@@ -81,6 +82,41 @@ class RemoteProtocolError(TransportError):
     """The server broke HTTP/1.1 (malformed head, oversized head, bad framing)."""
 
     phase = "read"
+
+
+class ResponseTooLarge(TransportError):
+    """A body read whole is larger than the reader's limit (``max_response_size``).
+
+    Raised before any of the body is read when the Content-Length announces it, else
+    as soon as the bytes received pass the limit. The connection is closed (the rest
+    of the body is never read), and nothing of the body is kept.
+
+    Attributes:
+        limit: the limit in bytes.
+        size: the declared Content-Length, or the bytes received when the limit
+            was passed (``declared`` says which).
+        status: the response's status code; ``headers`` its raw header pairs.
+    """
+
+    phase = "read"
+
+    def __init__(
+        self,
+        limit: int,
+        size: int,
+        *,
+        declared: bool,
+        status: int,
+        headers: list[tuple[bytes, bytes]],
+    ) -> None:
+        what = f"Content-Length {size}" if declared else f"{size} bytes received"
+        super().__init__(f"response body too large: {what}, over max_response_size={limit}")
+        self.limit = limit
+        self.size = size
+        self.declared = declared
+        self.status = status
+        self.headers = headers
+        self.response_started = True
 
 
 class TransportTimeout(TransportError):

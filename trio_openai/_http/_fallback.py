@@ -17,6 +17,11 @@ Rules kept:
   the peer closed inside the message (it was cut short); either way a response had
   started arriving.
 - 1xx responses are skipped; the head returned is the final one.
+- A response with both ``Content-Length`` and ``Transfer-Encoding`` is refused
+  (RFC 9112 section 6.3 lets a client treat it as an error; h11 would read it by
+  ``Transfer-Encoding``). A message framed two ways is how responses are smuggled
+  past an intermediary that reads the other framing, so no framing of it can be
+  trusted. The fast path declines such heads, so this is the one place deciding.
 - After the body the connection may be reused only if h11 ended both sides cleanly
   (both DONE, nothing after the body, no EOF seen): :attr:`H11Fallback.reusable`.
 - A streamed request body cannot be told to h11 again: h11 then ends the exchange
@@ -93,9 +98,16 @@ class H11Fallback:
         while True:
             event = await self._next_event(receive, "head")
             if type(event) is h11.Response:
-                return ResponseHead(
-                    event.status_code, event.reason, list(event.headers), event.http_version
-                )
+                headers = list(event.headers)
+                names = {name for name, _ in headers}
+                if b"content-length" in names and b"transfer-encoding" in names:
+                    err = RemoteProtocolError(
+                        "invalid HTTP response from server: both Content-Length and"
+                        " Transfer-Encoding frame its body (RFC 9112 section 6.3)"
+                    )
+                    err.response_started = True
+                    raise err
+                return ResponseHead(event.status_code, event.reason, headers, event.http_version)
             if type(event) is h11.InformationalResponse:
                 continue
             if type(event) is h11.ConnectionClosed:

@@ -20,11 +20,12 @@ every exchange is the same shape, so this module handles that shape directly:
   all the data of one read at once instead of an event per chunk.
 
 Everything else -- 1xx responses, HTTP/1.0, bare-LF line ends, folded headers,
-malformed lines, read-until-close bodies, odd framing headers -- makes it return
-``None``, and the connection hands the exchange to a fresh ``h11.Connection`` (told
-about the request with :meth:`RequestHead.h11_event`), which accepts or rejects the
-bytes with its own rules. So this module never widens what is accepted: it only
-takes a fast road through what h11 accepts.
+malformed lines, read-until-close bodies, odd framing headers, both framings at
+once -- makes it return ``None``, and the connection hands the exchange to a fresh
+``h11.Connection`` (told about the request with :meth:`RequestHead.h11_event`), which
+accepts or rejects the bytes with its own rules (and the fallback refuses a body
+framed both ways, which h11 would read). So this module never widens what is
+accepted: it only takes a fast road through what h11 accepts.
 
 The token and field-value patterns are :mod:`._grammar`'s, the one source of the
 header grammar: response heads and trailers are read with h11's field-value rule
@@ -242,11 +243,11 @@ def parse_response_head(data: bytes, end: int, method: bytes) -> ParsedHead | No
         elif name == b"connection" and b"close" in _comma_tokens(value):
             keep_alive = False
         headers.append((name, value))
+    if chunked and length is not None:
+        return None  # both framings given: refused by the fallback (RFC 9112 6.3)
     if status in (204, 304) or method == b"HEAD":
         body_length = 0
     elif chunked:
-        if length is not None:
-            return None  # both framings given: h11 decides
         body_length = CHUNKED
     elif length is not None:
         body_length = length

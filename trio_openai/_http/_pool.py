@@ -24,8 +24,11 @@ Rules kept:
   ``finally`` always returns its token.
 - Open sockets never exceed ``max_connections``: a new connection needed while idle
   connections of other origins fill the budget evicts the least recently used one.
-- Before reuse, an idle connection that expired (``idle_expiry``) or went stale (the
-  peer closed it) is discarded. A request that fails on a *reused* connection before
+- An idle connection is closed when its idle expiry (``idle_expiry``) passes, even
+  if the application stays idle: :meth:`Pool.run_reaper`, a task in the client's
+  nursery, sleeps until the next expiry. Before reuse, an idle connection that
+  expired or went stale (the peer closed it; a ``poll``, so any descriptor number
+  works) is discarded too. A request that fails on a *reused* connection before
   any response byte arrived is sent once more on a fresh connection, when its body can
   be replayed (bytes, or an iterable whose ``__aiter__`` starts afresh - not an
   iterator). That retry is not counted as a retry by the layers above.
@@ -36,8 +39,15 @@ Rules kept:
   no module-level state keeps it.
 
 Options rejected:
-- A background reaper task for idle connections: expiry is checked when connections
-  are taken and returned, so the pool owns no task and needs no nursery.
+- Checking expiry only when connections are taken (no task): a program that goes
+  quiet would keep sockets the server has long forgotten, for ever.
+- A reaper that ticks at a fixed interval, or one woken when a connection is
+  returned: the first wakes while nothing can expire, the second on most calls of a
+  sequential program. Ours sleeps until the oldest idle connection expires, and with
+  none idle for one ``idle_expiry`` (a connection returned meanwhile cannot expire
+  sooner), so requests never touch it.
+- The pool owning its nursery: the client's ``async with`` already owns one, and a
+  pool used on its own (tests, tools) may run the reaper where it likes.
 - HTTP/2: for this workload many HTTP/1.1 connections are simpler and as fast.
 """
 
@@ -53,7 +63,7 @@ import msgspec
 import trio
 
 from .._config import PoolLimits, Timeouts
-from ._connection import ConnectionState, HTTPConnection
+from ._connection import READ_SIZE, ConnectionState, HTTPConnection
 from ._exceptions import (
     ConnectError,
     ConnectTimeout,
@@ -66,7 +76,13 @@ from ._phase import PhaseScope
 from ._proxy import ProxySettings, open_tunnel
 from ._request import RequestPreparer
 from ._response import Response
-from ._tls import CertSpec, VerifySpec, create_ssl_context, describe_tls_failure
+from ._tls import (
+    CertSpec,
+    VerifySpec,
+    create_ssl_context,
+    describe_tls_failure,
+    warn_if_insecure,
+)
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -77,9 +93,22 @@ if TYPE_CHECKING:
     from ._request import Body, PreparedRequest
     from ._url import Origin
 
-__all__ = ["Pool", "PoolStatistics"]
+__all__ = ["DEFAULT_MAX_RESPONSE_SIZE", "DEFAULT_READ_BUFFER_SIZE", "Pool", "PoolStatistics"]
 
 _INF: Final = math.inf
+
+DEFAULT_MAX_RESPONSE_SIZE: Final = 256 * 1024 * 1024
+"""The default ``max_response_size``: 256 MiB."""
+
+DEFAULT_READ_BUFFER_SIZE: Final = READ_SIZE
+"""The default ``read_buffer_size``: 64 KiB."""
+
+
+def _check_size(name: str, value: object, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int (bytes), got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum} bytes, got {value}")
 
 
 class PoolStatistics(msgspec.Struct, frozen=True):
@@ -92,7 +121,8 @@ class PoolStatistics(msgspec.Struct, frozen=True):
         waiting: tasks waiting for a lease.
         max_connections: the limit on ``borrowed`` and on ``open``.
         connections_created, connections_reused: totals since the pool was made.
-        stale_discarded: idle connections found closed by the peer or expired.
+        stale_discarded: idle connections closed because the peer closed them or their
+            idle expiry passed (found before reuse, or by the reaper).
         fresh_retries: requests sent again on a fresh connection after a reused one
             failed before responding.
     """
@@ -118,10 +148,20 @@ class Pool:
     Args:
         limits: connection counts, idle expiry, TCP keepalive, response-head limit.
         timeouts: default per-phase limits; each call may pass its own.
-        verify: ``True``, ``False``, a CA file or directory path, or an ``SSLContext``.
+        verify: ``True``, ``False``, a CA file or directory path, or an ``SSLContext``
+            (``False``, or a context that does not verify, warns:
+            :class:`InsecureRequestWarning`).
         cert: a client certificate for mutual TLS.
         proxy: an ``http://[user:pass@]host:port`` proxy for every origin.
         trust_env: without ``proxy``, read ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY``.
+        max_response_size: the largest body :meth:`Response.read` takes in, in bytes
+            (``None``: no limit); past it, :class:`ResponseTooLarge`.
+        read_buffer_size: the most bytes asked of a socket in one read (a long body
+            with a Content-Length is read up to four times that at once).
+
+    Raises:
+        FileNotFoundError: ``verify`` names a CA bundle that does not exist.
+        TypeError, ValueError: a size that is not an int, or out of range (named).
     """
 
     def __init__(
@@ -133,13 +173,21 @@ class Pool:
         cert: CertSpec = None,
         proxy: str | None = None,
         trust_env: bool = True,
+        max_response_size: int | None = DEFAULT_MAX_RESPONSE_SIZE,
+        read_buffer_size: int = DEFAULT_READ_BUFFER_SIZE,
     ) -> None:
+        if max_response_size is not None:
+            _check_size("max_response_size", max_response_size, 1)
+        _check_size("read_buffer_size", read_buffer_size, 1024)
+        self.max_response_size = max_response_size
+        self.read_buffer_size = read_buffer_size
         self._limits = limits if limits is not None else PoolLimits()
         self.timeouts = timeouts if timeouts is not None else Timeouts()
         if not isinstance(verify, (bool, ssl.SSLContext)) and not os.path.exists(
             os.fspath(verify)
         ):  # a typo must fail at construction, not at the first request
             raise FileNotFoundError(f"verify: CA bundle {os.fspath(verify)!r} does not exist")
+        warn_if_insecure(verify)
         self._verify = verify
         self._cert = cert
         self._ssl_context: ssl.SSLContext | None = None
@@ -161,6 +209,8 @@ class Pool:
         self._reused = 0
         self._stale = 0
         self._fresh_retries = 0
+        # The scope of a running reaper, cancelled by aclose().
+        self._reaper_scope: trio.CancelScope | None = None
 
     # -- public ----------------------------------------------------------------------
 
@@ -244,7 +294,30 @@ class Pool:
         self._idle.clear()
         self._idle_count = 0
         self._preparer.clear()
+        if self._reaper_scope is not None:
+            self._reaper_scope.cancel()
         await trio.lowlevel.checkpoint()
+
+    async def run_reaper(self) -> None:
+        """Close idle connections as their idle expiry passes, until the pool closes.
+
+        Run it in a nursery that outlives the pool's use (the client's ``async with``
+        does); cancel it to stop. It sleeps until the oldest idle connection expires,
+        or, while none is idle, for one ``idle_expiry``: requests never wake it.
+        Returns when the pool is closed (at once: :meth:`aclose` cancels it).
+        """
+        if self._reaper_scope is not None:
+            raise RuntimeError("this pool's reaper is already running")
+        expiry = self._limits.idle_expiry
+        with trio.CancelScope() as scope:
+            self._reaper_scope = scope
+            try:
+                while not self._closed:
+                    now = trio.current_time()
+                    deadline = self._reap(now)
+                    await trio.sleep_until(now + expiry if deadline == _INF else deadline)
+            finally:
+                self._reaper_scope = None
 
     async def __aenter__(self) -> Self:
         return self
@@ -314,7 +387,7 @@ class Pool:
             except BaseException:
                 self._release(lease, conn)
                 raise
-            return Response(lease, conn, head, timeouts.read, deadline)
+            return Response(lease, conn, head, timeouts.read, deadline, self.max_response_size)
 
     async def _acquire_lease(self, lease: _Lease, timeouts: Timeouts, deadline: float) -> None:
         if self._closed:
@@ -338,7 +411,7 @@ class Pool:
             while idle:
                 conn = idle.pop()
                 self._idle_count -= 1
-                if now - conn.idle_since > expiry or conn.is_stale():
+                if now >= conn.idle_since + expiry or conn.is_stale():
                     self._stale += 1
                     self._discard(conn)
                     continue
@@ -396,6 +469,7 @@ class Pool:
                 prepared.origin,
                 max_response_head=self._limits.max_response_head,
                 now=trio.current_time(),
+                read_size=self.read_buffer_size,
             )
 
     def _tune_socket(self, sock: trio.socket.SocketType) -> None:
@@ -434,6 +508,23 @@ class Pool:
                 self._idle_count += 1
                 return
         self._discard(conn)
+
+    def _reap(self, now: float) -> float:
+        """Close the idle connections expired at ``now``; return the next expiry.
+
+        Each idle list is in the order connections were returned (LIFO reuse pops
+        from its end), so the expired ones are at its start.
+        """
+        expiry = self._limits.idle_expiry
+        deadline = _INF
+        for conns in self._idle.values():
+            while conns and now >= conns[0].idle_since + expiry:
+                self._idle_count -= 1
+                self._stale += 1
+                self._discard(conns.pop(0))
+            if conns:
+                deadline = min(deadline, conns[0].idle_since + expiry)
+        return deadline
 
     def _discard(self, conn: HTTPConnection) -> None:
         conn.close()

@@ -9,7 +9,11 @@ Rules kept:
   proxy sees only the host and port. ``http`` targets are sent to the proxy in
   absolute form.
 - Credentials come from the proxy URL's userinfo and go out only as
-  ``Proxy-Authorization: Basic``; :class:`ProxyURL`'s repr never shows them.
+  ``Proxy-Authorization: Basic``. They are kept as a :class:`~trio_openai._config.Secret`
+  (the header value, which is the credentials in base64), so no repr shows them:
+  not :class:`ProxyURL`'s own, and not one built from its fields (rich's pretty
+  printer and ``show_locals`` tracebacks use msgspec's ``__rich_repr__``, which
+  lists every field and ignores ``__repr__``).
 
 Options rejected: proxies spoken to over TLS (``https://`` proxy URLs) and SOCKS;
 both are refused with a clear error rather than silently connecting direct.
@@ -26,6 +30,7 @@ from urllib.parse import unquote, urlsplit
 import msgspec
 import trio
 
+from .._config import Secret
 from ._exceptions import InvalidRequestError, ProxyError
 
 if TYPE_CHECKING:
@@ -35,9 +40,17 @@ __all__ = ["ProxySettings", "ProxyURL", "open_tunnel", "parse_proxy_url"]
 
 
 class ProxyURL(msgspec.Struct, frozen=True):
+    """An http proxy: where it is, and the ``Proxy-Authorization`` value, if any.
+
+    Attributes:
+        host, port: the proxy's address.
+        auth_header: ``Basic <base64 user:password>`` as a :class:`Secret` (its repr
+            is redacted), or ``None`` without credentials.
+    """
+
     host: str
     port: int
-    auth_header: bytes | None = None  # never shown: see __repr__
+    auth_header: Secret | None = None
 
     def __repr__(self) -> str:
         creds = ", with credentials" if self.auth_header else ""
@@ -69,7 +82,7 @@ def parse_proxy_url(url: str) -> ProxyURL:
     auth = None
     if parts.username is not None:
         raw = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
-        auth = b"Basic " + base64.b64encode(raw)
+        auth = Secret("Basic " + base64.b64encode(raw).decode("ascii"))
     return ProxyURL(parts.hostname, port or 80, auth)
 
 
@@ -164,7 +177,7 @@ async def open_tunnel(
     authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     headers = [("Host", authority)]
     if proxy.auth_header is not None:
-        headers.append(("Proxy-Authorization", proxy.auth_header.decode("ascii")))
+        headers.append(("Proxy-Authorization", proxy.auth_header.get_secret_value()))
     conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=max_head)
     try:
         await stream.send_all(

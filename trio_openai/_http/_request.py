@@ -152,7 +152,7 @@ class RequestPreparer:
         elif "content-length" not in names and "transfer-encoding" not in names:
             pairs.append(("Transfer-Encoding", "chunked"))
         if proxy is not None and origin[0] == "http" and proxy.auth_header is not None:
-            pairs.append(("Proxy-Authorization", proxy.auth_header.decode("ascii")))
+            pairs.append(("Proxy-Authorization", proxy.auth_header.get_secret_value()))
         encoded = self._headers.encode(pairs)
         try:
             target_b = target.encode("ascii")

@@ -12,6 +12,13 @@ the socket's). The lease ends exactly once:
 - on :meth:`Response.close` before that, or on an error while reading: the
   connection is closed.
 
+Memory is bounded for every body read whole: :meth:`Response.read` refuses one
+larger than ``max_size`` (the pool's ``max_response_size``) with
+:class:`ResponseTooLarge`, before reading anything when the Content-Length announces
+it, else as soon as the bytes received pass it; the connection is then closed. Error
+bodies are read with :meth:`Response.read_capped` (the rest is dropped with the
+connection); bodies read piece by piece (streams, downloads) hold one piece at a time.
+
 Closing is synchronous and idempotent, so ``finally`` blocks and cancelled callers
 can always release. The response knows its lease only through
 :class:`Lease` (``release(conn)``), not the pool, so this module sits below the pool.
@@ -23,6 +30,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import trio
 
+from ._exceptions import ResponseTooLarge
 from ._models import Headers
 
 if TYPE_CHECKING:
@@ -60,6 +68,7 @@ class Response:
         "_conn",
         "_content",
         "_lease",
+        "_max_size",
         "_read_timeout",
         "deadline",
         "headers",
@@ -75,10 +84,12 @@ class Response:
         head: ResponseHead,
         read_timeout: float | None,
         deadline: float,
+        max_size: int | None = None,
     ) -> None:
         self._lease: Lease | None = lease  # None once the lease ended
         self._conn = conn
         self._read_timeout = read_timeout
+        self._max_size = max_size
         self._content: bytes | None = None
         self.status: int = head.status
         self.reason: str = head.reason.decode("latin-1")
@@ -136,14 +147,37 @@ class Response:
         return _BodyIterator(self)
 
     async def read(self) -> bytes:
-        """Read the whole body (once; later calls return the same bytes)."""
+        """Read the whole body (once; later calls return the same bytes).
+
+        Raises:
+            ResponseTooLarge: the body is larger than ``max_size`` (the pool's
+                ``max_response_size``): announced so (nothing read), or found so
+                while reading. The connection is closed and nothing is kept.
+            ReadError, RemoteProtocolError, ReadTimeout, TotalTimeout: as
+                :meth:`receive_chunk`.
+        """
         if self._content is not None:
             return self._content
+        limit = self._max_size
+        if limit is not None and self._lease is not None:
+            declared = self._conn.declared_length
+            if declared is not None and declared > limit:
+                self.close()
+                raise ResponseTooLarge(
+                    limit, declared, declared=True, status=self.status, headers=self.headers.raw
+                )
         parts = []
+        size = 0
         while True:
             chunk = await self.receive_chunk()
             if not chunk:
                 break
+            size += len(chunk)
+            if limit is not None and size > limit:
+                self.close()
+                raise ResponseTooLarge(
+                    limit, size, declared=False, status=self.status, headers=self.headers.raw
+                )
             parts.append(chunk)
         content = parts[0] if len(parts) == 1 else b"".join(parts)
         self._content = content if type(content) is bytes else bytes(content)

@@ -2,7 +2,10 @@
 
 Rules kept:
 - ``verify=True`` uses the system trust store with hostname checking; nothing quietly
-  turns verification off. ``verify=False`` is explicit and still encrypts.
+  turns verification off. ``verify=False`` is explicit and still encrypts, but it
+  lets anyone on the path read and change the traffic, API key included: building a
+  pool (so a client) with it, or with a context that does not verify, emits an
+  :class:`InsecureRequestWarning` pointing at the caller's line, once per pool.
 - Building a context costs milliseconds (loading the trust store), so the pool builds
   one lazily, on its first ``https`` connection, and shares it.
 - A handshake failure becomes :class:`TLSError` whose message says it is about
@@ -14,9 +17,18 @@ from __future__ import annotations
 
 import os
 import ssl
+import sys
+import warnings
 from typing import TypeAlias
 
-__all__ = ["CertSpec", "VerifySpec", "create_ssl_context", "describe_tls_failure"]
+__all__ = [
+    "CertSpec",
+    "InsecureRequestWarning",
+    "VerifySpec",
+    "create_ssl_context",
+    "describe_tls_failure",
+    "warn_if_insecure",
+]
 
 VerifySpec: TypeAlias = "bool | str | os.PathLike[str] | ssl.SSLContext"
 """``True`` (system CAs), ``False`` (no verification), a CA file/dir path, or a context."""
@@ -24,6 +36,40 @@ VerifySpec: TypeAlias = "bool | str | os.PathLike[str] | ssl.SSLContext"
 CertSpec: TypeAlias = "str | tuple[str, str] | tuple[str, str, str] | None"
 """Client certificate for mutual TLS: a PEM file with cert and key, ``(cert, key)``,
 or ``(cert, key, password)``."""
+
+
+class InsecureRequestWarning(UserWarning):
+    """TLS certificate verification is off: the server's identity is not checked."""
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def _caller_stacklevel() -> int:
+    """The ``stacklevel`` of the first frame outside this package (the user's line)."""
+    level = 1
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level
+
+
+def warn_if_insecure(verify: VerifySpec) -> None:
+    """Warn (:class:`InsecureRequestWarning`) when ``verify`` turns verification off."""
+    if verify is False:
+        what = "verify=False"
+    elif isinstance(verify, ssl.SSLContext) and verify.verify_mode == ssl.CERT_NONE:
+        what = "the SSLContext given as verify= does not verify certificates"
+    else:
+        return
+    warnings.warn(
+        f"TLS certificate verification is off ({what}): anyone on the network path can "
+        "impersonate the server and read the API key. Pass a CA bundle path or an "
+        "ssl.SSLContext as verify= for a private CA instead.",
+        InsecureRequestWarning,
+        stacklevel=_caller_stacklevel(),
+    )
 
 
 def create_ssl_context(verify: VerifySpec = True, cert: CertSpec = None) -> ssl.SSLContext:

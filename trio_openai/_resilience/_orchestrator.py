@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 import trio
 
-from .._http import Response, TransportError
+from .._http import Response, ResponseTooLarge, TransportError
 from .._observe import RequestRecord, RetryEvent, logger
 from ..errors import APIError, CircuitOpenError, map_error, map_transport_error
 from ._retry import classify_exception, next_delay
@@ -207,7 +207,10 @@ class Orchestrator:
                 except TransportError as exc:
                     now = trio.current_time()
                     if breaker is not None and admission is not None:
-                        breaker.record_failure(now, admission)
+                        if isinstance(exc, ResponseTooLarge):  # our cap, not its trouble
+                            breaker.record_neutral(now, admission)
+                        else:
+                            breaker.record_failure(now, admission)
                     error = map_transport_error(exc)
                     error.__cause__ = exc  # as `raise error from exc` would
                     error.__suppress_context__ = True

@@ -240,7 +240,7 @@ def _error(message: str) -> int:
 def _make_client(args: argparse.Namespace, concurrency: int = 16) -> Client:
     from .._client import Client
     from .._config import PoolLimits
-    from .._resilience import RateLimits
+    from .._resilience import BreakerPolicy, RateLimits
 
     rpm = getattr(args, "rpm", None)
     tpm = getattr(args, "tpm", None)
@@ -255,7 +255,7 @@ def _make_client(args: argparse.Namespace, concurrency: int = 16) -> Client:
         # The library's breaker (a failure rate over the last calls) leaves a job at
         # a few percent of transient errors alone and pauses one whose origin is down;
         # the runner requeues lines refused while it is open.
-        **({} if getattr(args, "breaker", True) else {"breaker": None}),
+        breaker=BreakerPolicy() if getattr(args, "breaker", True) else None,
     )
 
 
