@@ -278,3 +278,27 @@ def test_a_bad_limit_is_refused() -> None:
 
     with pytest.raises(ValueError, match="maxlen"):
         RequestLog[int](0)
+
+
+def test_the_book_keeps_the_counts_of_the_last_10000_closed_connections() -> None:
+    from dataclasses import dataclass
+
+    from trio_openai.testing._http_book import ServerBook
+
+    @dataclass
+    class Conn:
+        id: int
+        active: bool = False
+
+    book = ServerBook()
+    kept_open = Conn(book.next_id())
+    book.added(kept_open)
+    for _ in range(10_005):
+        conn = Conn(book.next_id())
+        book.added(conn)
+        book.closed(conn)
+    counts = book.snapshot().requests_per_connection
+    assert len(counts) == 10_000 + 1  # the open one, and the last 10000 closed
+    assert 1 in counts  # open: kept however old
+    assert min(k for k in counts if k != 1) == 2 + 5  # the five oldest closed went first
+    assert book.snapshot().connections_opened == 10_006

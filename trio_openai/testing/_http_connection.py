@@ -5,9 +5,9 @@ TCP connection and runs :meth:`ServerConnection.serve` in its nursery. The task 
 the TLS handshake (if any), then loops: read one request head and its whole body,
 call the server's handler, write the :class:`Response` it returns, and either wait
 for the next request (keep-alive) or close. It reads the server's settings
-(:class:`ServerSettings`: handler, scripted faults, closing options) at each use, so
-a test may change them at any time, and it writes every count into the server's
-:class:`ServerBook`, which :meth:`HTTPServer.statistics` reads.
+(:class:`ServerSettings`: handler, scripted faults, closing options, limits) at each
+use, so a test may change them at any time, and it writes every count into the
+server's ``ServerBook`` (``_http_book``), which :meth:`HTTPServer.statistics` reads.
 
 Reading: a plain request is parsed by the fast path of ``_http_wire``; anything else
 (chunked uploads, ``Expect: 100-continue``, HTTP/1.0, folded or malformed headers)
@@ -31,18 +31,14 @@ Rules kept:
   byte of its response is handed to the kernel, and *idle* otherwise; the book is
   updated before the client can see the response, so a test that has read a whole
   response may assert on the counters without waiting.
-- The book is bookkeeping only (no I/O, no checkpoint); waiters are woken through
-  :meth:`ServerBook.notify`.
 """
 
 from __future__ import annotations
 
 import math
 import ssl
-from collections import deque
 from collections.abc import AsyncIterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final, NoReturn, Protocol
+from typing import TYPE_CHECKING, NoReturn, Protocol
 
 import h11
 import trio
@@ -59,17 +55,15 @@ from ._http_wire import (
 from ._serving import set_linger_zero
 
 if TYPE_CHECKING:
+    from ._http_book import ServerBook
     from ._request_log import RequestLog
 
-__all__ = ["ServerBook", "ServerConnection", "ServerSettings", "ServerStatistics"]
+__all__ = ["ServerConnection", "ServerSettings"]
 
 _RECEIVE_SIZE = 65536
 _GRACEFUL_CLOSE_LIMIT = 1.0
 _HANDLER_FAILED = Response(500, [("content-type", "text/plain")], b"handler failed")
 _HANDLER_FAILED_FIELDS = encode_fields(_HANDLER_FAILED)
-_CLOSED_COUNTED: Final = 10_000
-"""Closed connections whose request counts :class:`ServerBook` keeps (the oldest go
-first), so that a server accepting connections for days holds a bounded table."""
 
 
 class ServerSettings(Protocol):
@@ -86,114 +80,6 @@ class ServerSettings(Protocol):
     body_timeout: float | None
     requests: RequestLog[Request]
     errors: list[Exception]
-
-
-@dataclass(frozen=True)
-class ServerStatistics:
-    """A snapshot of :class:`HTTPServer` counters.
-
-    Attributes:
-        connections_opened: TCP connections accepted so far.
-        connections_open: connections not yet closed by the server.
-        connections_active: open connections with a request in progress (from its
-            first byte to the end of its response).
-        connections_idle: open connections waiting for a request (or in the TLS
-            handshake).
-        requests: complete requests received (each one handed to the handler).
-        resets_sent: connections aborted with RST.
-        tls_failures: failed TLS handshakes.
-        bad_requests: requests rejected as malformed, oversized or too slow.
-        requests_timed_out: requests answered 408 because their head or body did not
-            arrive in time (counted in ``bad_requests`` too).
-        requests_per_connection: requests received per connection id (open ones, and
-            the last 10000 closed ones).
-    """
-
-    connections_opened: int
-    connections_open: int
-    connections_active: int
-    connections_idle: int
-    requests: int
-    resets_sent: int
-    tls_failures: int
-    bad_requests: int
-    requests_timed_out: int
-    requests_per_connection: dict[int, int]
-
-
-class ServerBook:
-    """The server's counters and open connections (sans-IO bookkeeping).
-
-    Written by the accept loop and the connection tasks, read by
-    :meth:`HTTPServer.statistics`; a waiter sets :attr:`changed` and is woken by
-    :meth:`notify` on the next change of the open or active connections.
-    """
-
-    def __init__(self) -> None:
-        self.open: dict[int, ServerConnection] = {}
-        self.opened = 0
-        self.active = 0  # invariant: the number of open connections with .active True
-        self.requests = 0
-        self.resets = 0
-        self.tls_failures = 0
-        self.bad_requests = 0
-        self.timed_out = 0
-        self.per_connection: dict[int, int] = {}
-        self._closed_ids: deque[int] = deque()  # closed ids still in per_connection
-        self.changed: trio.Event | None = None  # created by a waiter, set on change
-
-    def snapshot(self) -> ServerStatistics:
-        """The counters now."""
-        open_ = len(self.open)
-        return ServerStatistics(
-            connections_opened=self.opened,
-            connections_open=open_,
-            connections_active=self.active,
-            connections_idle=open_ - self.active,
-            requests=self.requests,
-            resets_sent=self.resets,
-            tls_failures=self.tls_failures,
-            bad_requests=self.bad_requests,
-            requests_timed_out=self.timed_out,
-            requests_per_connection=dict(self.per_connection),
-        )
-
-    def notify(self) -> None:
-        """Wake the waiter, if any."""
-        if self.changed is not None:
-            self.changed.set()
-            self.changed = None
-
-    def next_id(self) -> int:
-        """The id of the connection being accepted (numbered from 1)."""
-        self.opened += 1
-        return self.opened
-
-    def added(self, conn: ServerConnection) -> None:
-        """Count *conn* open (idle until its first request byte)."""
-        self.open[conn.id] = conn
-        self.per_connection[conn.id] = 0
-        self.notify()
-
-    def closed(self, conn: ServerConnection) -> None:
-        """Count *conn* closed (it must be idle)."""
-        del self.open[conn.id]
-        self._closed_ids.append(conn.id)
-        if len(self._closed_ids) > _CLOSED_COUNTED:
-            del self.per_connection[self._closed_ids.popleft()]
-        self.notify()
-
-    def set_active(self, conn: ServerConnection) -> None:
-        if not conn.active:
-            conn.active = True
-            self.active += 1
-            self.notify()
-
-    def set_idle(self, conn: ServerConnection) -> None:
-        if conn.active:
-            conn.active = False
-            self.active -= 1
-            self.notify()
 
 
 class _Stop(Exception):

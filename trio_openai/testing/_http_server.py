@@ -10,7 +10,7 @@ close. Everything the server does is recorded where a test can look:
 The pieces, one concern each: ``_http_messages`` (:class:`Request`,
 :class:`Response`, the :class:`Misbehaviour` faults, the ready-made handlers),
 ``_http_wire`` (sans-IO head parsing and response framing), ``_http_connection``
-(one connection's task and the counters), ``_serving`` (listener, nursery, resets,
+(one connection's task), ``_http_book`` (the counters), ``_serving`` (listener, nursery, resets,
 shared with the proxy) and ``_tls`` (trustme contexts). This module is the server
 itself: its settings, its statistics and the accept loop.
 
@@ -74,7 +74,8 @@ from typing import Final
 
 import trio
 
-from ._http_connection import ServerBook, ServerConnection, ServerStatistics
+from ._http_book import ServerBook, ServerStatistics
+from ._http_connection import ServerConnection
 from ._http_messages import Handler, Misbehaviour, Request, echo_handler
 from ._request_log import DEFAULT_RECORD_LIMIT, RequestLog
 from ._serving import open_listener, run_in_nursery
