@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import signal
 import subprocess
@@ -11,9 +12,15 @@ from pathlib import Path
 
 import pytest
 import trio
+from _raw_client import read_until_eof
 
 from trio_openai._http._pool import Pool
-from trio_openai.testing._cli import add_mock_server_arguments, run_mock_server
+from trio_openai.testing._cli import (
+    add_mock_server_arguments,
+    mock_server_options,
+    run_mock_server,
+    serve_mock_server,
+)
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT")
 
@@ -147,6 +154,14 @@ def test_parser_options_match_the_function() -> None:
             "::1",
             "--port",
             "9",
+            "--record",
+            "50",
+            "--head-timeout",
+            "5",
+            "--body-timeout",
+            "6",
+            "--max-body-size",
+            "1000",
         ]
     )
     assert vars(args) == {
@@ -160,4 +175,73 @@ def test_parser_options_match_the_function() -> None:
         "seed": 3,
         "latency": 0.5,
         "batch_delay": 0.1,
+        "record": 50,
+        "head_timeout": 5.0,
+        "body_timeout": 6.0,
+        "max_body_size": 1000,
     }
+
+
+def test_parser_defaults_keep_no_record_and_bound_heads_and_bodies() -> None:
+    parser = argparse.ArgumentParser()
+    add_mock_server_arguments(parser)
+    args = vars(parser.parse_args([]))
+    assert args["record"] == 0  # off: a long-running server keeps no request
+    assert args["head_timeout"] == 30.0
+    assert args["body_timeout"] == 30.0
+    assert args["max_body_size"] == 32 * 1024 * 1024
+    options = mock_server_options(args)
+    assert options["record_requests"] is False
+    assert (options["head_timeout"], options["body_timeout"]) == (30.0, 30.0)
+
+
+async def test_the_command_keeps_no_request_by_default() -> None:
+    # 1 MB bodies with a key: nothing of them stays in the server once answered.
+    out = io.StringIO()
+    big = json.dumps({"model": "m", "input": "x" * (1 << 20)}).encode()
+    async with trio.open_nursery() as nursery:
+        server = await nursery.start(serve_mock_server, {"port": 0}, out)
+        async with Pool() as pool:
+            for _ in range(20):
+                url = server.base_url + "/embeddings"
+                r = await pool.request("POST", url, headers=HEADERS, body=big)
+                assert r.status == 200
+        assert server.stats.requests == 20
+        assert server.requests == []
+        nursery.cancel_scope.cancel()
+    assert "Recording: off" in out.getvalue()
+
+
+async def test_the_command_records_the_last_n_without_credentials_on_request() -> None:
+    out = io.StringIO()
+    async with trio.open_nursery() as nursery:
+        server = await nursery.start(serve_mock_server, {"port": 0, "record": 2}, out)
+        async with Pool() as pool:
+            for i in range(3):
+                url = f"{server.base_url}/models?i={i}"
+                assert (await pool.request("GET", url, headers=HEADERS)).status == 200
+        assert [r.query["i"] for r in server.requests] == ["1", "2"]
+        assert all(r.headers["authorization"] == "<redacted>" for r in server.requests)
+        nursery.cancel_scope.cancel()
+    assert "Recording: the last 2 requests (credentials dropped)" in out.getvalue()
+
+
+async def test_the_command_refuses_a_huge_upload_and_drops_half_sent_heads() -> None:
+    process, info, printed = await start("head_timeout=0.5, max_body_size=1000")
+    try:
+        port = int(info["url"].rsplit(":", 1)[1].split("/")[0])
+        with trio.fail_after(5):
+            huge = await trio.open_tcp_stream("127.0.0.1", port)
+            await huge.send_all(
+                b"POST /v1/files HTTP/1.1\r\nHost: x\r\nContent-Length: 1073741824\r\n\r\n"
+            )
+            assert (await read_until_eof(huge)).startswith(b"HTTP/1.1 413 ")
+            slow = [await trio.open_tcp_stream("127.0.0.1", port) for _ in range(20)]
+            for stream in slow:
+                await stream.send_all(b"GET /v1/models HTTP/1.1\r\nHost: x\r\n")
+            for stream in slow:
+                assert (await read_until_eof(stream)).startswith(b"HTTP/1.1 408 ")
+                await stream.aclose()
+            await huge.aclose()
+    finally:
+        await stop(process, printed)

@@ -2,8 +2,9 @@
 
 ``run_mock_server`` takes the parsed command line (an ``argparse.Namespace``), a
 mapping, or keyword arguments, serves until interrupted, and returns the exit code.
-``add_mock_server_arguments`` declares the matching options on a parser, so that
-``cli.py`` can wire the subcommand in two lines::
+``serve_mock_server`` is the same server as an async function (``nursery.start`` gives
+the running server). ``add_mock_server_arguments`` declares the matching options on a
+parser, so that ``cli.py`` can wire the subcommand in two lines::
 
     sub = subparsers.add_parser("mock-server", help="run the mock OpenAI server")
     add_mock_server_arguments(sub)
@@ -18,6 +19,12 @@ Rules kept: nothing here runs at import time and argparse is not imported (the
 parser is the caller's); the CA PEM file is removed on exit. ``api_key=None`` (the
 default) accepts any bearer key, so that any client configuration works against a
 local mock; a request without an ``Authorization`` header still gets the 401.
+
+A command runs for hours against clients it does not know, so what it holds is
+bounded: it keeps no record of requests unless ``--record N`` asks for the last N
+(and a record never holds credentials); a body declared over ``--max-body-size``
+(32 MiB) gets 413 before it is read; a client gets ``--head-timeout`` (30 s) to send
+a request head and may not stall a body for ``--body-timeout`` (30 s).
 """
 
 from __future__ import annotations
@@ -28,18 +35,25 @@ import signal
 import sys
 import tempfile
 from collections.abc import Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any, TextIO
 
 import trio
 
 from ._faults import FaultPlan
-from ._mock._server import open_mock_server
+from ._http_server import DEFAULT_BODY_TIMEOUT, DEFAULT_HEAD_TIMEOUT
+from ._mock._server import DEFAULT_MAX_BODY_SIZE, MockOpenAIServer, open_mock_server
 from ._ratelimit_sim import RateLimitSim
 
 if TYPE_CHECKING:
     import argparse
 
-__all__ = ["add_mock_server_arguments", "run_mock_server"]
+__all__ = [
+    "add_mock_server_arguments",
+    "mock_server_options",
+    "run_mock_server",
+    "serve_mock_server",
+]
 
 _DEFAULTS: dict[str, Any] = {
     "port": 8000,
@@ -52,6 +66,10 @@ _DEFAULTS: dict[str, Any] = {
     "seed": 0,
     "latency": 0.0,
     "batch_delay": 0.0,
+    "record": 0,
+    "head_timeout": DEFAULT_HEAD_TIMEOUT,
+    "body_timeout": DEFAULT_BODY_TIMEOUT,
+    "max_body_size": DEFAULT_MAX_BODY_SIZE,
 }
 
 
@@ -71,6 +89,37 @@ def add_mock_server_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--batch-delay", dest="batch_delay", type=float, default=0.0, help="seconds per batch line"
     )
+    parser.add_argument(
+        "--record",
+        type=int,
+        default=0,
+        metavar="N",
+        help="keep the last N requests, credentials dropped (default 0: keep none)",
+    )
+    parser.add_argument(
+        "--head-timeout",
+        dest="head_timeout",
+        type=float,
+        default=DEFAULT_HEAD_TIMEOUT,
+        metavar="SECONDS",
+        help=f"time a client has to send a request head (default {DEFAULT_HEAD_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--body-timeout",
+        dest="body_timeout",
+        type=float,
+        default=DEFAULT_BODY_TIMEOUT,
+        metavar="SECONDS",
+        help=f"longest pause within a request body (default {DEFAULT_BODY_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--max-body-size",
+        dest="max_body_size",
+        type=int,
+        default=DEFAULT_MAX_BODY_SIZE,
+        metavar="BYTES",
+        help=f"larger request bodies get 413, unread (default {DEFAULT_MAX_BODY_SIZE})",
+    )
 
 
 def _settings(
@@ -88,6 +137,59 @@ def _settings(
     return settings
 
 
+def mock_server_options(
+    options: argparse.Namespace | Mapping[str, Any] | None = None, /, **kwargs: Any
+) -> dict[str, Any]:
+    """The keyword arguments of :func:`open_mock_server` for these command options.
+
+    Takes the same *options* and keywords as :func:`run_mock_server`; the fault plan
+    and rate limits (files and values to check) are not included.
+
+    Raises:
+        TypeError: an unknown keyword option.
+    """
+    settings = _settings(options, kwargs)
+    record = int(settings["record"])
+    return {
+        "tls": bool(settings["tls"]),
+        "seed": int(settings["seed"]),
+        "api_key": settings["api_key"],
+        "host": str(settings["host"]),
+        "port": int(settings["port"]),
+        "latency": float(settings["latency"]),
+        "batch_delay": float(settings["batch_delay"]),
+        "record_requests": record > 0,
+        "record_limit": max(record, 1),
+        "head_timeout": _seconds(settings["head_timeout"]),
+        "body_timeout": _seconds(settings["body_timeout"]),
+        "max_body_size": int(settings["max_body_size"]),
+    }
+
+
+def _seconds(value: float | None) -> float | None:
+    """A timeout option: None or a non-positive number turns it off."""
+    return None if value is None or value <= 0 else float(value)
+
+
+def _load(settings: Mapping[str, Any]) -> tuple[FaultPlan | None, RateLimitSim | None]:
+    """The fault plan and the rate limits the options name.
+
+    Raises:
+        ValueError: a fault plan that cannot be read or used, or a bad limit (the
+            message says which).
+    """
+    faults: FaultPlan | None = None
+    if settings["faults_file"]:
+        try:
+            faults = FaultPlan.load(settings["faults_file"])
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"cannot use the fault plan: {exc}") from exc
+    rate_limits = None
+    if settings["rpm"] is not None or settings["tpm"] is not None:
+        rate_limits = RateLimitSim(rpm=settings["rpm"], tpm=settings["tpm"])
+    return faults, rate_limits
+
+
 def run_mock_server(
     options: argparse.Namespace | Mapping[str, Any] | None = None,
     /,
@@ -101,8 +203,10 @@ def run_mock_server(
         options: the parsed command line or a mapping; keys: ``port`` (8000), ``host``
             (127.0.0.1), ``tls`` (False), ``rpm``/``tpm`` (None: no rate limits),
             ``faults_file`` (a JSON fault plan), ``api_key`` (None: any key),
-            ``seed`` (0), ``latency`` (0), ``batch_delay`` (0). Unknown keys of a
-            namespace are ignored.
+            ``seed`` (0), ``latency`` (0), ``batch_delay`` (0), ``record`` (0: keep
+            no request; N: the last N, credentials redacted), ``head_timeout`` and
+            ``body_timeout`` (30 s each; 0 or None: none), ``max_body_size`` (32
+            MiB). Unknown keys of a namespace are ignored.
         out: where to print (stdout by default).
         **kwargs: the same options as keywords (they win over *options*).
 
@@ -115,22 +219,13 @@ def run_mock_server(
     """
     settings = _settings(options, kwargs)
     stream = out if out is not None else sys.stdout
-    faults: FaultPlan | None = None
-    if settings["faults_file"]:
-        try:
-            faults = FaultPlan.load(settings["faults_file"])
-        except (OSError, ValueError) as exc:
-            print(f"mock-server: cannot use the fault plan: {exc}", file=sys.stderr)
-            return 2
-    rate_limits = None
-    if settings["rpm"] is not None or settings["tpm"] is not None:
-        try:
-            rate_limits = RateLimitSim(rpm=settings["rpm"], tpm=settings["tpm"])
-        except ValueError as exc:
-            print(f"mock-server: {exc}", file=sys.stderr)
-            return 2
     try:
-        trio.run(_serve, settings, faults, rate_limits, stream)
+        _load(settings)  # checked here, so that a bad plan is exit code 2
+    except ValueError as exc:
+        print(f"mock-server: {exc}", file=sys.stderr)
+        return 2
+    try:
+        trio.run(partial(serve_mock_server, settings, stream))
     except KeyboardInterrupt:
         pass
     except OSError as exc:
@@ -155,24 +250,33 @@ async def _wait_for_sigterm() -> None:
             return
 
 
-async def _serve(
-    settings: dict[str, Any],
-    faults: FaultPlan | None,
-    rate_limits: RateLimitSim | None,
-    stream: TextIO,
+async def serve_mock_server(
+    options: argparse.Namespace | Mapping[str, Any] | None = None,
+    out: TextIO | None = None,
+    /,
+    *,
+    task_status: trio.TaskStatus[MockOpenAIServer] = trio.TASK_STATUS_IGNORED,
+    **kwargs: Any,
 ) -> None:
+    """Serve as the command does, until SIGTERM or cancellation.
+
+    Takes the options of :func:`run_mock_server`; prints the same lines to *out*
+    (stdout by default). Under ``nursery.start`` it starts with the running
+    :class:`MockOpenAIServer`, once listening.
+
+    Raises:
+        TypeError: an unknown keyword option.
+        ValueError: a bad fault plan or rate limit.
+        OSError: the address could not be bound.
+    """
+    settings = _settings(options, kwargs)
+    stream = out if out is not None else sys.stdout
+    faults, rate_limits = _load(settings)
+    open_options = mock_server_options(settings)
     ca_path: str | None = None
     try:
         async with open_mock_server(
-            tls=bool(settings["tls"]),
-            faults=faults,
-            rate_limits=rate_limits,
-            seed=int(settings["seed"]),
-            api_key=settings["api_key"],
-            host=str(settings["host"]),
-            port=int(settings["port"]),
-            latency=float(settings["latency"]),
-            batch_delay=float(settings["batch_delay"]),
+            faults=faults, rate_limits=rate_limits, **open_options
         ) as server:
             print(f"Mock OpenAI server listening on {server.base_url}", file=stream)
             if server.ca is not None:
@@ -186,7 +290,13 @@ async def _serve(
                 print(f"Rate limits: rpm={rate_limits.rpm} tpm={rate_limits.tpm}", file=stream)
             if faults is not None:
                 print(f"Fault plan: {len(faults.rules)} rule(s)", file=stream)
+            if open_options["record_requests"]:
+                count = open_options["record_limit"]
+                print(f"Recording: the last {count} requests (credentials dropped)", file=stream)
+            else:
+                print("Recording: off", file=stream)
             print("Press Ctrl-C to stop.", file=stream, flush=True)
+            task_status.started(server)
             await _wait_for_sigterm()
     finally:
         if ca_path is not None:

@@ -5,34 +5,40 @@ TCP connection and runs :meth:`ServerConnection.serve` in its nursery. The task 
 the TLS handshake (if any), then loops: read one request head and its whole body,
 call the server's handler, write the :class:`Response` it returns, and either wait
 for the next request (keep-alive) or close. It reads the server's settings
-(:class:`ServerSettings`: handler, scripted faults, closing options) at each use, so
-a test may change them at any time, and it writes every count into the server's
-:class:`ServerBook`, which :meth:`HTTPServer.statistics` reads.
+(:class:`ServerSettings`: handler, scripted faults, closing options, limits) at each
+use, so a test may change them at any time, and it writes every count into the
+server's ``ServerBook`` (``_http_book``), which :meth:`HTTPServer.statistics` reads.
 
 Reading: a plain request is parsed by the fast path of ``_http_wire``; anything else
 (chunked uploads, ``Expect: 100-continue``, HTTP/1.0, folded or malformed headers)
-goes to an ``h11.Connection``, which also words the 400 answers. Writing: a bytes
+goes to an ``h11.Connection``, which also words the 400 answers. Both paths bound
+what a client can make the task hold: a head over ``max_head_size`` gets 431; a
+declared body over ``max_body_size`` gets 413 from the head alone (a chunked one as
+soon as its chunks add up past it), before the body is read; a head must be complete
+within ``head_timeout`` of its first byte (of the accept, for a connection's first
+request) and a body may not go ``body_timeout`` without a byte, else 408. The wait
+between keep-alive requests is ``close_idle_after``'s (no limit by default): a
+client that completed a request may keep its connection, as with any server. Writing: a bytes
 body goes out in one ``send_all`` with the head; an async iterable body is sent
 chunked (or close-delimited to HTTP/1.0), each item flushed as it comes.
 
 Rules kept:
 - The task never raises (but ``Cancelled``): a peer that vanishes just ends it; a
   handler's exception is answered with 500 and kept in the server's ``errors``; a
-  malformed request gets 400 (431 for a head over ``max_head_size``) and a close.
+  malformed request gets 400 (431 for a head over ``max_head_size``, 413 for a body
+  over ``max_body_size``, 408 for a slow one) and a close.
 - A connection is *active* from the first byte of a request to the moment the last
   byte of its response is handed to the kernel, and *idle* otherwise; the book is
   updated before the client can see the response, so a test that has read a whole
   response may assert on the counters without waiting.
-- The book is bookkeeping only (no I/O, no checkpoint); waiters are woken through
-  :meth:`ServerBook.notify`.
 """
 
 from __future__ import annotations
 
+import math
 import ssl
 from collections.abc import AsyncIterable
-from dataclasses import dataclass
-from typing import NoReturn, Protocol, cast
+from typing import TYPE_CHECKING, NoReturn, Protocol
 
 import h11
 import trio
@@ -48,7 +54,11 @@ from ._http_wire import (
 )
 from ._serving import set_linger_zero
 
-__all__ = ["ServerBook", "ServerConnection", "ServerSettings", "ServerStatistics"]
+if TYPE_CHECKING:
+    from ._http_book import ServerBook
+    from ._request_log import RequestLog
+
+__all__ = ["ServerConnection", "ServerSettings"]
 
 _RECEIVE_SIZE = 65536
 _GRACEFUL_CLOSE_LIMIT = 1.0
@@ -65,106 +75,11 @@ class ServerSettings(Protocol):
     max_requests_per_connection: int | None
     announce_close: bool
     stall_before_head: bool
-    requests: list[Request]
+    max_body_size: int | None
+    head_timeout: float | None
+    body_timeout: float | None
+    requests: RequestLog[Request]
     errors: list[Exception]
-
-
-@dataclass(frozen=True)
-class ServerStatistics:
-    """A snapshot of :class:`HTTPServer` counters.
-
-    Attributes:
-        connections_opened: TCP connections accepted so far.
-        connections_open: connections not yet closed by the server.
-        connections_active: open connections with a request in progress (from its
-            first byte to the end of its response).
-        connections_idle: open connections waiting for a request (or in the TLS
-            handshake).
-        requests: complete requests received (each one handed to the handler).
-        resets_sent: connections aborted with RST.
-        tls_failures: failed TLS handshakes.
-        bad_requests: requests rejected as malformed or oversized.
-        requests_per_connection: requests received per connection id (closed ones too).
-    """
-
-    connections_opened: int
-    connections_open: int
-    connections_active: int
-    connections_idle: int
-    requests: int
-    resets_sent: int
-    tls_failures: int
-    bad_requests: int
-    requests_per_connection: dict[int, int]
-
-
-class ServerBook:
-    """The server's counters and open connections (sans-IO bookkeeping).
-
-    Written by the accept loop and the connection tasks, read by
-    :meth:`HTTPServer.statistics`; a waiter sets :attr:`changed` and is woken by
-    :meth:`notify` on the next change of the open or active connections.
-    """
-
-    def __init__(self) -> None:
-        self.open: dict[int, ServerConnection] = {}
-        self.opened = 0
-        self.active = 0  # invariant: the number of open connections with .active True
-        self.requests = 0
-        self.resets = 0
-        self.tls_failures = 0
-        self.bad_requests = 0
-        self.per_connection: dict[int, int] = {}
-        self.changed: trio.Event | None = None  # created by a waiter, set on change
-
-    def snapshot(self) -> ServerStatistics:
-        """The counters now."""
-        open_ = len(self.open)
-        return ServerStatistics(
-            connections_opened=self.opened,
-            connections_open=open_,
-            connections_active=self.active,
-            connections_idle=open_ - self.active,
-            requests=self.requests,
-            resets_sent=self.resets,
-            tls_failures=self.tls_failures,
-            bad_requests=self.bad_requests,
-            requests_per_connection=dict(self.per_connection),
-        )
-
-    def notify(self) -> None:
-        """Wake the waiter, if any."""
-        if self.changed is not None:
-            self.changed.set()
-            self.changed = None
-
-    def next_id(self) -> int:
-        """The id of the connection being accepted (numbered from 1)."""
-        self.opened += 1
-        return self.opened
-
-    def added(self, conn: ServerConnection) -> None:
-        """Count *conn* open (idle until its first request byte)."""
-        self.open[conn.id] = conn
-        self.per_connection[conn.id] = 0
-        self.notify()
-
-    def closed(self, conn: ServerConnection) -> None:
-        """Count *conn* closed (it must be idle)."""
-        del self.open[conn.id]
-        self.notify()
-
-    def set_active(self, conn: ServerConnection) -> None:
-        if not conn.active:
-            conn.active = True
-            self.active += 1
-            self.notify()
-
-    def set_idle(self, conn: ServerConnection) -> None:
-        if conn.active:
-            conn.active = False
-            self.active -= 1
-            self.notify()
 
 
 class _Stop(Exception):
@@ -232,7 +147,7 @@ class ServerConnection:
     async def _http_loop(self, stream: trio.abc.Stream) -> NoReturn:
         buffer = bytearray()  # received bytes not yet parsed (a pipelined request)
         while True:
-            request, keep_alive = await self._receive_request(stream, buffer)
+            request, keep_alive = await self._receive_request(stream, buffer, self.served == 0)
             self.served += 1
             self._book.requests += 1
             self._book.per_connection[self.id] = self.served
@@ -254,14 +169,22 @@ class ServerConnection:
     # client benchmarks.
 
     async def _receive_request(
-        self, stream: trio.abc.Stream, buffer: bytearray
+        self, stream: trio.abc.Stream, buffer: bytearray, first: bool
     ) -> tuple[Request, bool]:
         """Read one whole request; return it and whether the client allows keep-alive.
 
+        *first*: this is the connection's first request, so the head timeout runs
+        from now even before a byte arrives (a new connection that sends nothing is
+        not an idle keep-alive connection).
+
         Raises _Stop when the connection ends (EOF or idle timeout between requests,
-        or a malformed request, which is answered first).
+        or a malformed, oversized or too slow request, which is answered first).
         """
+        server = self._server
         waiting = not buffer  # no byte of this request seen yet: the connection is idle
+        head_deadline = math.inf
+        if not waiting or first:
+            head_deadline = _deadline(server.head_timeout)
         if not waiting:
             self._book.set_active(self)
         while True:
@@ -271,15 +194,17 @@ class ServerConnection:
             if len(buffer) > self._max_head_size:
                 await self._reject(stream, 431, "request head too large")
             if buffer and LOOSE_BLANK_LINE.search(buffer):
-                return await self._receive_with_h11(stream, buffer)
-            if waiting and self._server.close_idle_after is not None:
-                data = None
-                with trio.move_on_after(self._server.close_idle_after):
-                    data = await stream.receive_some(_RECEIVE_SIZE)
-                if data is None:  # idle too long: close (FIN), unannounced
-                    await self._close(stream)
-            else:
-                data = await stream.receive_some(_RECEIVE_SIZE)
+                return await self._receive_with_h11(stream, buffer, head_deadline)
+            deadline = head_deadline
+            if waiting and server.close_idle_after is not None:
+                deadline = min(deadline, trio.current_time() + server.close_idle_after)
+            data = await _receive(stream, deadline)
+            if data is None:
+                if not waiting:
+                    await self._timed_out(stream, "request head")
+                # Idle too long, or a new connection silent past the head timeout:
+                # close (FIN), unannounced, as there is no request to answer.
+                await self._close(stream)
             if not data:
                 if buffer:
                     await self._reject(stream, 400, "connection closed in the request head")
@@ -287,16 +212,21 @@ class ServerConnection:
             if waiting:
                 waiting = False
                 self._book.set_active(self)
+                if head_deadline == math.inf:
+                    head_deadline = _deadline(server.head_timeout)
             buffer += data
         if end > self._max_head_size:
             await self._reject(stream, 431, "request head too large")
         parsed = parse_plain_head(bytes(buffer[:end]))
         if parsed is None:
-            return await self._receive_with_h11(stream, buffer)
+            return await self._receive_with_h11(stream, buffer, head_deadline)
         method, target, headers, length, keep_alive = parsed
+        await self._check_size(stream, length)
         need = end + 4 + length
         while len(buffer) < need:
-            data = await stream.receive_some(_RECEIVE_SIZE)
+            data = await _receive(stream, _deadline(server.body_timeout))
+            if data is None:
+                await self._timed_out(stream, "request body")
             if not data:
                 await self._reject(stream, 400, "connection closed in the request body")
             buffer += data
@@ -307,7 +237,7 @@ class ServerConnection:
         return request, keep_alive
 
     async def _receive_with_h11(
-        self, stream: trio.abc.Stream, buffer: bytearray
+        self, stream: trio.abc.Stream, buffer: bytearray, head_deadline: float
     ) -> tuple[Request, bool]:
         """Read the request starting in *buffer* with h11; leave what follows in *buffer*."""
         h = h11.Connection(h11.SERVER, max_incomplete_event_size=self._max_head_size)
@@ -315,6 +245,7 @@ class ServerConnection:
         buffer.clear()
         head: h11.Request | None = None
         parts: list[bytes] = []
+        size = 0
         sent_continue = False
         while True:
             try:
@@ -325,11 +256,23 @@ class ServerConnection:
                 if h.client_is_waiting_for_100_continue and not sent_continue:
                     sent_continue = True
                     await stream.send_all(b"HTTP/1.1 100 Continue\r\n\r\n")
-                data = await stream.receive_some(_RECEIVE_SIZE)
-                h.receive_data(cast("bytes", data))
+                if head is None:
+                    data = await _receive(stream, head_deadline)
+                    if data is None:
+                        await self._timed_out(stream, "request head")
+                else:
+                    data = await _receive(stream, _deadline(self._server.body_timeout))
+                    if data is None:
+                        await self._timed_out(stream, "request body")
+                h.receive_data(data)
             elif type(event) is h11.Request:
                 head = event
+                for name, value in event.headers:
+                    if name == b"content-length":  # h11 checked it: digits, one value
+                        await self._check_size(stream, int(value))
             elif type(event) is h11.Data:
+                size += len(event.data)
+                await self._check_size(stream, size)
                 parts.append(event.data)
             elif type(event) is h11.EndOfMessage:
                 assert head is not None
@@ -337,6 +280,14 @@ class ServerConnection:
                 return request_from_h11(head, parts, self.id)
             else:  # ConnectionClosed cannot come first: the buffer held bytes
                 raise _Stop
+
+    async def _check_size(self, stream: trio.abc.Stream, size: int) -> None:
+        """Refuse (413, close) a body of *size* bytes (declared or read so far) over the limit."""
+        limit = self._server.max_body_size
+        if limit is not None and size > limit:
+            await self._reject(
+                stream, 413, f"request body too large: {size} bytes; the limit is {limit} bytes"
+            )
 
     # -- answering ----------------------------------------------------------------------
 
@@ -518,6 +469,11 @@ class ServerConnection:
             await stream.aclose()
         raise _Stop
 
+    async def _timed_out(self, stream: trio.abc.Stream, part: str) -> NoReturn:
+        """Answer 408 to a request whose *part* did not arrive in time, then close."""
+        self._book.timed_out += 1
+        await self._reject(stream, 408, f"{part} not received in time")
+
     async def _reject(self, stream: trio.abc.Stream, status: int, message: str) -> NoReturn:
         """Answer a request that could not be parsed, then close (lingering)."""
         self._book.bad_requests += 1
@@ -536,3 +492,20 @@ class ServerConnection:
                 while await stream.receive_some(_RECEIVE_SIZE):
                     pass
         await self._close(stream)
+
+
+def _deadline(timeout: float | None) -> float:
+    """The trio-clock deadline *timeout* seconds from now (infinite for None)."""
+    return math.inf if timeout is None else trio.current_time() + timeout
+
+
+async def _receive(stream: trio.abc.Stream, deadline: float) -> bytes | None:
+    """``receive_some`` (b"" at EOF), or None if *deadline* passed before any byte came.
+
+    (On TLS a cancelled read leaves the stream unusable; every caller closes it then.)
+    """
+    if deadline == math.inf:  # the usual case (a keep-alive wait): no scope to set up
+        return bytes(await stream.receive_some(_RECEIVE_SIZE))
+    with trio.move_on_at(deadline):
+        return bytes(await stream.receive_some(_RECEIVE_SIZE))
+    return None

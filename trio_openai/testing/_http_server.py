@@ -10,7 +10,7 @@ close. Everything the server does is recorded where a test can look:
 The pieces, one concern each: ``_http_messages`` (:class:`Request`,
 :class:`Response`, the :class:`Misbehaviour` faults, the ready-made handlers),
 ``_http_wire`` (sans-IO head parsing and response framing), ``_http_connection``
-(one connection's task and the counters), ``_serving`` (listener, nursery, resets,
+(one connection's task), ``_http_book`` (the counters), ``_serving`` (listener, nursery, resets,
 shared with the proxy) and ``_tls`` (trustme contexts). This module is the server
 itself: its settings, its statistics and the accept loop.
 
@@ -42,6 +42,12 @@ Rules kept:
 - A handler's exception is answered with 500 and kept in :attr:`HTTPServer.errors`; a
   malformed request with 400 (431 for a head over ``max_head_size``, h11's hint) and a
   close. A peer that vanishes (reset, broken TLS) just ends its connection task.
+- A client cannot make the server hold without bound: a body declared over
+  ``max_body_size`` is refused (413) from the head, before it is read; a head must
+  arrive within ``head_timeout`` (30 s) and a body may not stall for ``body_timeout``
+  (30 s), else 408 and a close; :attr:`HTTPServer.requests` keeps the last
+  ``record_limit`` (10000) requests. Only ``max_body_size`` is off by default (the
+  mock OpenAI server sets one), since tests upload what they like.
 - The fast path accepts only what h11 would accept, with the same result. A bytes
   body goes out in one ``send_all`` with the head; reads use ``receive_some(65536)``;
   TCP_NODELAY is set on every accepted socket.
@@ -50,9 +56,12 @@ Options rejected: HTTP/2 and upgrades (CONNECT lives in ``_proxy_server``); read
 the request body lazily (handlers get it whole, which is what the tests want);
 threads or asyncio.
 
-Time: ``close_idle_after``, ``trickle`` and the 5 s bound of the ``wait_*`` helpers
-read trio's clock. Under ``autojump_clock`` the clock may jump while a socket read is
-pending, so tests that depend on those use the real clock with short values.
+Time: ``close_idle_after``, ``head_timeout``, ``body_timeout``, ``trickle`` and the
+5 s bound of the ``wait_*`` helpers read trio's clock. Under ``autojump_clock`` the
+clock jumps to the next deadline whenever every task waits, socket reads included:
+that makes a head or body timeout fire at an exact instant (what the tests of the
+timeouts want), but a test that needs bytes to arrive before a deadline uses the real
+clock with short values.
 """
 
 from __future__ import annotations
@@ -61,16 +70,29 @@ import socket
 import ssl
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Final
 
 import trio
 
-from ._http_connection import ServerBook, ServerConnection, ServerStatistics
+from ._http_book import ServerBook, ServerStatistics
+from ._http_connection import ServerConnection
 from ._http_messages import Handler, Misbehaviour, Request, echo_handler
+from ._request_log import DEFAULT_RECORD_LIMIT, RequestLog
 from ._serving import open_listener, run_in_nursery
 
-__all__ = ["HTTPServer", "ServerStatistics", "open_http_server"]
+__all__ = [
+    "DEFAULT_BODY_TIMEOUT",
+    "DEFAULT_HEAD_TIMEOUT",
+    "HTTPServer",
+    "ServerStatistics",
+    "open_http_server",
+]
 
 _WAIT_LIMIT = 5.0
+DEFAULT_HEAD_TIMEOUT: Final = 30.0
+"""Seconds a client has to send a request head (nginx allows 60, Apache 20-40)."""
+DEFAULT_BODY_TIMEOUT: Final = 30.0
+"""Seconds a request body may go without a byte."""
 
 
 class HTTPServer:
@@ -81,13 +103,15 @@ class HTTPServer:
         base_url: ``"http://HOST:PORT"`` (``https`` with TLS), no trailing slash.
         handler: the current handler; may be replaced at any time (it is read per
             request).
-        requests: every request received, in order (unless ``record_requests`` is off).
+        requests: the last ``record_limit`` requests received, in order (a ``list``;
+            empty when ``record_requests`` is off).
         errors: exceptions raised by handlers or streamed bodies, and any internal
             error; none is swallowed silently.
         fault: when set, every request gets this misbehaviour instead of the handler.
         close_idle_after, max_requests_per_connection, announce_close,
-        stall_before_head: the options of :func:`open_http_server`, changeable at
-            any time (they apply from the next use).
+        stall_before_head, max_body_size, head_timeout, body_timeout: the options of
+            :func:`open_http_server`, changeable at any time (they apply from the
+            next use).
     """
 
     def __init__(
@@ -102,7 +126,11 @@ class HTTPServer:
         announce_close: bool,
         stall_before_head: bool,
         max_head_size: int,
+        max_body_size: int | None,
+        head_timeout: float | None,
+        body_timeout: float | None,
         record_requests: bool,
+        record_limit: int | None,
     ) -> None:
         self.handler: Handler = handler if handler is not None else echo_handler
         self.host = host
@@ -114,8 +142,11 @@ class HTTPServer:
         self.max_requests_per_connection = max_requests_per_connection
         self.announce_close = announce_close
         self.stall_before_head = stall_before_head
+        self.max_body_size = max_body_size
+        self.head_timeout = head_timeout
+        self.body_timeout = body_timeout
         self.fault: Misbehaviour | None = None
-        self.requests: list[Request] = []
+        self.requests: RequestLog[Request] = RequestLog(record_limit)
         self.errors: list[Exception] = []
         self._ssl_context = ssl_context
         self._max_head_size = max_head_size
@@ -210,7 +241,11 @@ async def open_http_server(
     announce_close: bool = True,
     stall_before_head: bool = False,
     max_head_size: int = 16384,
+    max_body_size: int | None = None,
+    head_timeout: float | None = DEFAULT_HEAD_TIMEOUT,
+    body_timeout: float | None = DEFAULT_BODY_TIMEOUT,
     record_requests: bool = True,
+    record_limit: int | None = DEFAULT_RECORD_LIMIT,
 ) -> AsyncIterator[HTTPServer]:
     """Run an HTTP/1.1 server for the duration of an ``async with`` block.
 
@@ -232,8 +267,19 @@ async def open_http_server(
             ``Connection: close`` in the last response; if False, close silently after it.
         stall_before_head: read every request and never answer (as :class:`Stall`).
         max_head_size: the largest request head accepted; a larger one gets 431.
-        record_requests: keep every request in :attr:`HTTPServer.requests` (turn off
+        max_body_size: the largest request body accepted; a larger one gets 413 and
+            a close, from its Content-Length before any of it is read (a chunked
+            body as soon as it passes the limit). None (the default): no limit.
+        head_timeout: seconds a client has to send a whole request head, counted
+            from its first byte (from the accept, for a connection's first request);
+            past it, 408 and a close (a silent new connection is just closed). The
+            wait between keep-alive requests is ``close_idle_after``'s. None: no limit.
+        body_timeout: seconds a request body may go without a byte; past it, 408 and
+            a close. None: no limit.
+        record_requests: keep requests in :attr:`HTTPServer.requests` (turn off
             for long benchmarks).
+        record_limit: how many requests :attr:`HTTPServer.requests` keeps (the
+            oldest go first); None: no bound.
 
     Yields:
         The running :class:`HTTPServer`.
@@ -252,7 +298,11 @@ async def open_http_server(
             announce_close=announce_close,
             stall_before_head=stall_before_head,
             max_head_size=max_head_size,
+            max_body_size=max_body_size,
+            head_timeout=head_timeout,
+            body_timeout=body_timeout,
             record_requests=record_requests,
+            record_limit=record_limit,
         )
         async with run_in_nursery(server._accept_loop, listener):
             yield server

@@ -10,10 +10,12 @@ headers, so that ``_faults`` and the ``_mock`` package can both depend on it.
 Rules kept:
 - A record holds the request as received (method, path, query, headers, raw body)
   plus the decoded body (JSON or multipart fields) that the server made once.
-- Credentials never show in a repr: the header dict hides the values of the
-  transport's ``SENSITIVE_HEADERS`` and of the API-key headers OpenAI-compatible
-  servers accept (``openai-api-key``). The values stay in the dict, where tests
-  look for them on purpose.
+- Credentials are never kept: the values of the transport's ``SENSITIVE_HEADERS``
+  and of the API-key headers OpenAI-compatible servers accept (``openai-api-key``,
+  ``x-api-key``) are replaced by ``"<redacted>"`` when the record is made. The mock
+  server checks the key on the request it read, before recording it; a record
+  (kept for tests, or for the last N requests of the ``mock-server`` command) shows
+  that a credential was sent, never which.
 """
 
 from __future__ import annotations
@@ -24,10 +26,13 @@ from urllib.parse import parse_qsl
 
 from .._http._models import SENSITIVE_HEADERS
 
-__all__ = ["RequestRecord", "UploadedFile"]
+__all__ = ["REDACTED", "RequestRecord", "UploadedFile"]
 
-_SECRET: Final = SENSITIVE_HEADERS | {"openai-api-key"}
-"""Header names whose values a repr hides: the transport's set plus API-key aliases."""
+_SECRET: Final = SENSITIVE_HEADERS | {"openai-api-key", "x-api-key"}
+"""Header names whose values are never kept: the transport's set plus API-key aliases."""
+
+REDACTED: Final = "<redacted>"
+"""What a record keeps of a credential header's value."""
 
 
 @dataclass(frozen=True)
@@ -48,12 +53,9 @@ class UploadedFile:
         return f"UploadedFile(filename={self.filename!r}, {len(self.data)} bytes)"
 
 
-class _RedactedHeaders(dict[str, str]):
-    """A plain dict of headers whose repr hides credentials."""
-
-    def __repr__(self) -> str:
-        shown = {k: ("<redacted>" if k in _SECRET else v) for k, v in self.items()}
-        return repr(shown)
+def _redacted(headers: dict[str, str]) -> dict[str, str]:
+    """A copy of *headers* (names lowercased) with credential values replaced."""
+    return {name: (REDACTED if name in _SECRET else value) for name, value in headers.items()}
 
 
 class RequestRecord:
@@ -64,8 +66,8 @@ class RequestRecord:
         path: e.g. ``"/v1/chat/completions"`` (no query).
         query: the query parameters (a repeated name keeps its last value).
         query_string: the raw query (``""`` when absent).
-        headers: the headers, names lowercased (``Authorization`` is redacted in the
-            repr, but present in the dict).
+        headers: the headers, names lowercased; credential values (``Authorization``,
+            ``api-key``, cookies...) are ``"<redacted>"``, never the secret.
         body: the raw body bytes.
         json: the decoded JSON body, or None (no body, not JSON, or invalid).
         form: the multipart fields (text fields as ``str``, file parts as
@@ -106,7 +108,7 @@ class RequestRecord:
         self.path = path
         self.query_string = query_string
         self.query: dict[str, str] = dict(parse_qsl(query_string)) if query_string else {}
-        self.headers = _RedactedHeaders(headers)
+        self.headers = _redacted(headers)
         self.body = body
         self.json = json
         self.form = form

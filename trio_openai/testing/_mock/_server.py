@@ -6,17 +6,19 @@ nursery for the work that outlives a request (batches, background responses). Pe
 request the handler:
 
 1. records it (:class:`~trio_openai.testing.RequestRecord`: method, path, query,
-   headers, decoded JSON or multipart fields) and counts it;
+   headers with credentials redacted, decoded JSON or multipart fields) and counts
+   it; ``server.requests`` keeps the last ``record_limit`` records;
 2. consults the fault plan (``_faults``): an outcome fault (status, reset, stall,
    garbage) answers instead of the API, modifiers (latency, trickle, idle close)
    change how the real answer is sent (``_sending``);
 3. finds the route in the route table (``_routes``); unless the route is public,
-   checks ``Authorization: Bearer <key>`` (401 with OpenAI's body) and answers 404
+   checks ``Authorization: Bearer <key>`` of the request as read (401 with
+   OpenAI's body; the record never holds the key) and answers 404
    ``Invalid URL (METHOD /path)`` for a request no route serves;
 4. for the model endpoints, charges the rate-limit simulation (``_ratelimit_sim``):
    ``x-ratelimit-*`` headers on every answer, 429 with ``retry-after`` when over;
-5. checks the body the route reads (size limit, content type, JSON syntax: 400s
-   with OpenAI's messages, ``_validate``) and runs the endpoint function with the
+5. checks the body the route reads (content type, JSON syntax: 400s with OpenAI's
+   messages, ``_validate``) and runs the endpoint function with the
    shared :class:`~._state.MockState`;
 6. adds ``x-request-id`` (``req_<hex>``, from the seed and a counter),
    ``openai-version``, ``openai-processing-ms`` and ``content-type``.
@@ -38,6 +40,10 @@ Rules kept:
   its schema does not let be null (unset batch timestamps, a running response's
   ``usage``), the field is left out: that satisfies the schema, and clients must
   accept both anyway.
+- Bounded: what a long-running server keeps per request is bounded (the record by
+  ``record_limit``, the per-path counts by ``_MAX_PATHS_COUNTED`` distinct paths);
+  the HTTP server under it refuses a body over ``max_body_size`` from its declared
+  length (413) and drops a client that sends a head or a body too slowly (408).
 - Structured: no task outlives the ``async with``; background tasks never raise
   (their errors go to :attr:`MockOpenAIServer.errors`), so an exception from the body
   of the ``async with`` comes out as itself.
@@ -61,9 +67,15 @@ import trio
 from ..._compat import BaseExceptionGroup
 from .._faults import FaultPlan, FaultRule, Schedule, Selection
 from .._http_messages import Misbehaviour, Request, Response
-from .._http_server import HTTPServer, open_http_server
+from .._http_server import (
+    DEFAULT_BODY_TIMEOUT,
+    DEFAULT_HEAD_TIMEOUT,
+    HTTPServer,
+    open_http_server,
+)
 from .._ratelimit_sim import RateLimitSim, estimate_tokens
 from .._records import RequestRecord
+from .._request_log import DEFAULT_RECORD_LIMIT, RequestLog
 from .._tls import client_context, tls_contexts
 from . import _models
 from ._routes import BATCH_TARGETS, ROUTER
@@ -81,6 +93,10 @@ __all__ = ["MockOpenAIServer", "MockStats", "open_mock_server"]
 
 OPENAI_VERSION: Final = "2020-10-01"
 DEFAULT_MAX_BODY_SIZE: Final = 32 * 1024 * 1024
+_MAX_PATHS_COUNTED: Final = 1000
+"""Distinct paths counted one by one in ``requests_per_path``; later ones share
+``"<other>"`` (a client inventing paths must not grow the server without end)."""
+_OTHER_PATHS: Final = "<other>"
 
 
 @dataclass(frozen=True)
@@ -91,7 +107,8 @@ class MockStats:
         connections_opened: TCP connections accepted so far.
         connections_open: connections currently open.
         requests: requests received.
-        requests_per_path: requests per path (``"/v1/chat/completions"``...).
+        requests_per_path: requests per path (``"/v1/chat/completions"``...); past
+            1000 distinct paths, new ones are counted together under ``"<other>"``.
         statuses: responses sent per status code (faults that never answer, such as
             resets and stalls, are not responses).
         rate_limited: 429s sent by the rate-limit simulation.
@@ -115,7 +132,9 @@ class MockOpenAIServer:
     Attributes:
         base_url: e.g. ``"http://127.0.0.1:PORT/v1"`` (``https`` with TLS).
         api_key: the key clients must send (None: any key is accepted).
-        requests: every :class:`RequestRecord`, in order.
+        requests: the last ``record_limit`` :class:`RequestRecord`, in order (a
+            ``list``; empty when ``record_requests`` is off). Credential headers
+            are kept as ``"<redacted>"``.
         faults: the current :class:`FaultPlan` (or None); may be replaced any time.
         rate_limits: the current :class:`RateLimitSim` (or None); may be replaced.
         seed: the seed of all generated content and ids.
@@ -123,7 +142,8 @@ class MockOpenAIServer:
         batch_delay: seconds each batch stage and line takes (0: as fast as possible).
         background_delay: seconds a ``background: true`` response stays queued.
         stream_interval: seconds between SSE events (0: no pause).
-        max_body_size: larger request bodies get a 400.
+        max_body_size: a request declaring a larger body gets 413 (before it is read)
+            and its connection is closed; may be changed any time.
         ca: the ``trustme.CA`` of a TLS server (None without TLS).
         http: the underlying :class:`HTTPServer` (connection statistics, options).
     """
@@ -141,15 +161,16 @@ class MockOpenAIServer:
         stream_interval: float,
         max_body_size: int,
         record_requests: bool,
+        record_limit: int | None,
     ) -> None:
         self.api_key = api_key
         self.faults = faults
         self.rate_limits = rate_limits
         self.latency = latency
         self.stream_interval = stream_interval
-        self.max_body_size = max_body_size
+        self._max_body_size = max_body_size
         self.record_requests = record_requests
-        self.requests: list[RequestRecord] = []
+        self.requests: RequestLog[RequestRecord] = RequestLog(record_limit)
         self.ca: trustme.CA | None = None
         self.base_url = ""
         self._http: HTTPServer | None = None
@@ -194,6 +215,17 @@ class MockOpenAIServer:
     @background_delay.setter
     def background_delay(self, value: float) -> None:
         self._state.background_delay = value
+
+    @property
+    def max_body_size(self) -> int:
+        return self._max_body_size
+
+    @max_body_size.setter
+    def max_body_size(self, value: int) -> None:
+        # Enforced by the HTTP server, from the declared length, before the body is read.
+        self._max_body_size = value
+        if self._http is not None:
+            self._http.max_body_size = value
 
     @property
     def origin(self) -> str:
@@ -277,6 +309,8 @@ class MockOpenAIServer:
 
     async def _handle(self, request: Request) -> Response | Misbehaviour:
         start = trio.current_time()
+        # The record keeps credentials redacted: the key is checked on the request.
+        authorization = next((v for k, v in request.headers if k == "authorization"), None)
         record = self._record(request)
         plan = self.faults
         selection = plan.select(record) if plan is not None else None
@@ -295,7 +329,7 @@ class MockOpenAIServer:
         if self.latency > 0:
             await trio.sleep(self.latency)
         pad = outcome.size if outcome is not None and outcome.kind == "oversized_event" else 0
-        reply, extra = self._serve(record, pad)
+        reply, extra = self._serve(record, pad, authorization)
         response = self._respond(record, reply, extra, start)
         if outcome is not None and apply_late_fault(outcome, reply, response, self.stream_interval):
             self._fired(outcome.kind)
@@ -308,7 +342,7 @@ class MockOpenAIServer:
         body = request.body
         json_value: Any = None
         form: dict[str, Any] | None = None
-        if body and len(body) <= self.max_body_size:
+        if body:  # within max_body_size: the HTTP server refused larger ones
             ctype = headers.get("content-type", "")
             if ctype.startswith("multipart/form-data"):
                 form = parse_multipart(body, ctype)
@@ -332,7 +366,10 @@ class MockOpenAIServer:
             self.requests.append(record)
         path = request.path
         self._received += 1
-        self._per_path[path] = self._per_path.get(path, 0) + 1
+        per_path = self._per_path
+        if path not in per_path and len(per_path) >= _MAX_PATHS_COUNTED:
+            path = _OTHER_PATHS
+        per_path[path] = per_path.get(path, 0) + 1
         return record
 
     def _fired(self, kind: str) -> None:
@@ -350,7 +387,9 @@ class MockOpenAIServer:
                 self.http.close_idle_after = fault.seconds
         return trickle
 
-    def _serve(self, record: RequestRecord, pad: int) -> tuple[Reply, list[tuple[str, str]] | None]:
+    def _serve(
+        self, record: RequestRecord, pad: int, authorization: str | None
+    ) -> tuple[Reply, list[tuple[str, str]] | None]:
         """Everything after the faults: route, auth, rate limits, body checks, endpoint."""
         state = self._state
         found = ROUTER.match(record.method, record.path)
@@ -358,7 +397,7 @@ class MockOpenAIServer:
             route, args = found
             return route.handler(state, Call(record, args)), None
         try:
-            check_auth(record, self.api_key)
+            check_auth(authorization, self.api_key)
             if found is None:
                 raise not_found(f"Invalid URL ({record.method} {record.path})")
         except APIError as exc:
@@ -371,7 +410,7 @@ class MockOpenAIServer:
                 # Charged before the body is checked: a malformed request still counts,
                 # and every answer of a rate-limited endpoint carries the headers.
                 extra = self._charge(sim, record)
-            body = check_body(record, route.body, self.max_body_size)
+            body = check_body(record, route.body)
             reply = route.handler(state, Call(record, args, body, True, pad))
         except RateLimited as exc:
             return Reply(exc.body, status=429, headers=exc.headers), None
@@ -449,6 +488,9 @@ async def open_mock_server(
     stream_interval: float = 0.0,
     max_body_size: int = DEFAULT_MAX_BODY_SIZE,
     record_requests: bool = True,
+    record_limit: int | None = DEFAULT_RECORD_LIMIT,
+    head_timeout: float | None = DEFAULT_HEAD_TIMEOUT,
+    body_timeout: float | None = DEFAULT_BODY_TIMEOUT,
 ) -> AsyncIterator[MockOpenAIServer]:
     """Run a mock OpenAI API server for the duration of an ``async with`` block.
 
@@ -475,9 +517,19 @@ async def open_mock_server(
         background_delay: seconds a ``background: true`` response stays queued and in
             progress before it completes.
         stream_interval: seconds between the events of a streamed answer.
-        max_body_size: requests with a larger body get a 400.
-        record_requests: keep every :class:`RequestRecord` in ``server.requests``
-            (turn off for long benchmarks).
+        max_body_size: a request declaring a larger body (Content-Length, or chunks
+            adding up past it) gets 413 before the body is read, and its connection
+            is closed.
+        record_requests: keep the :class:`RequestRecord` of each request in
+            ``server.requests`` (credentials redacted); turn off for long runs.
+        record_limit: how many records ``server.requests`` keeps (the oldest go
+            first); None: no bound.
+        head_timeout: seconds a client has to send a whole request head, from its
+            first byte (or from the accept, for a new connection); past it, 408 and
+            a close. None: no limit. The wait between keep-alive requests is not
+            bounded by it.
+        body_timeout: seconds a request body may go without a byte; past it, 408 and
+            a close. None: no limit.
 
     Yields:
         The running :class:`MockOpenAIServer`.
@@ -497,6 +549,7 @@ async def open_mock_server(
         stream_interval=stream_interval,
         max_body_size=max_body_size,
         record_requests=record_requests,
+        record_limit=record_limit,
     )
     state = server._state
     ssl_context: ssl.SSLContext | None = None
@@ -513,6 +566,9 @@ async def open_mock_server(
                     host=host,
                     port=port,
                     record_requests=False,
+                    max_body_size=max_body_size,
+                    head_timeout=head_timeout,
+                    body_timeout=body_timeout,
                 ) as http:
                     server._http = http
                     state.origin = http.base_url
