@@ -15,8 +15,8 @@ by a second call. The properties:
 
 Reproducible in CI: ``derandomize=True`` and no example database, so every run tries
 the same examples; ``TRIO_OPENAI_FUZZ_EXAMPLES`` raises the count for a longer local
-run. Known bugs owned elsewhere are kept out of the main strategies and fuzzed by
-their own ``xfail(strict=True)`` tests, so the main properties stay enforced.
+run. Responses with both framings and deeply nested JSON have fuzz tests of their
+own, so each property is reported by name when it breaks.
 """
 
 from __future__ import annotations
@@ -27,12 +27,10 @@ import os
 from dataclasses import dataclass
 
 import h11
-import pytest
 import trio
 from _hostile import CHUNK, COMPLETION, LIMIT, After, exchange, mock_clock
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from test_hostile_responses import BUG_CL_TE, BUG_RECURSION
 
 EXAMPLES = int(os.environ.get("TRIO_OPENAI_FUZZ_EXAMPLES", "200"))
 
@@ -157,7 +155,7 @@ def json_bodies(draw: st.DrawFn) -> bytes:
     if kind == "mutated":
         return draw(mutated(st.just(COMPLETION)))
     if kind == "nested":
-        # Shallow on purpose: deep objects are BUG_RECURSION's fuzz (below).
+        # Shallow on purpose: deep objects have their own fuzz test (below).
         depth = draw(st.integers(1, 64))
         opener = draw(st.sampled_from([b"[", b'{"a":']))
         closer = b"]" if opener == b"[" else b"}"
@@ -206,7 +204,7 @@ def framed_responses(draw: st.DrawFn) -> Served:
     """A response with each part clean or odd, maybe mutated at the byte level.
 
     The body is framed one way: never Content-Length and chunked at once (that is
-    BUG_CL_TE's fuzz, below).
+    the both-framings fuzz test, below).
     """
     odd = draw(st.sets(st.sampled_from(["version", "status", "headers", "framing", "bytes"])))
     body = draw(json_bodies())
@@ -314,7 +312,6 @@ def both_framings(draw: st.DrawFn) -> Served:
     return Served(raw + b"\r\n" + chunked_framing(body, cuts, False, False), "hold", False)
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_CL_TE)
 @fuzz_settings(20, shrink=False)
 @given(both_framings())
 def test_fuzzed_responses_with_both_framings_are_never_reused(example: Served) -> None:
@@ -334,7 +331,6 @@ def deep_json(draw: st.DrawFn) -> Served:
     return Served(head + b"\r\n\r\n" + nest, "hold", False)
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_RECURSION)
 @fuzz_settings(20, shrink=False)
 @given(deep_json())
 def test_fuzzed_deeply_nested_json_surfaces_as_openai_errors(example: Served) -> None:

@@ -16,9 +16,8 @@ afterwards. For every case, the test checks (``_hostile.exchange``):
 
 A case "may be reused" when its response is one complete, well-framed HTTP/1.1
 message with nothing after it, even if its status or JSON is an error: reading it
-to the end leaves the connection in a known state. Cases failing today because of a
-bug in a part of the library owned elsewhere are ``xfail(strict=True)``, naming the
-bug; when it is fixed the case passes, strict xfail fails, and the mark goes.
+to the end leaves the connection in a known state. A case that fails because of a
+known, not yet fixed bug may carry ``bug=`` (a strict xfail naming it); none does now.
 """
 
 from __future__ import annotations
@@ -49,6 +48,7 @@ from trio_openai import (
     BadRequestError,
     InternalServerError,
     OpenAIError,
+    UnexpectedRedirectError,
 )
 
 C = COMPLETION
@@ -68,23 +68,6 @@ def chunked(*chunks: bytes, final: bool = True) -> bytes:
 def with_length(length: bytes | int, body: bytes = C) -> bytes:
     value = length if isinstance(length, bytes) else b"%d" % length
     return JSON_HEAD + b"Content-Length: " + value + b"\r\n\r\n" + body
-
-
-# Bugs owned by other parts of the library, named precisely (see the module docstring).
-BUG_CL_TE = (
-    "issue 14.9 (_http): a response with both Content-Length and Transfer-Encoding is "
-    "accepted (framed by the chunks) and its connection is returned to the pool and "
-    "reused; RFC 9112 §6.3 says to treat it as an error and close"
-)
-BUG_RECURSION = (
-    "issue 14.2 (client/streams): a JSON object nested ~3000 deep escapes as a bare "
-    "RecursionError from msgspec's decode, not an APIResponseValidationError"
-)
-BUG_3XX = (
-    "issue 14.12 (client): a 3xx answer is not mapped to an error (the client never "
-    "follows redirects): a 302 with a JSON body is returned as the result, a 301 on a "
-    "stream is read as an event stream and fails as a cut-short stream"
-)
 
 
 @dataclass(frozen=True)
@@ -171,14 +154,13 @@ CORPUS = [
     Case(
         "304-with-a-body",
         b"HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\nhello",
-        APIResponseValidationError,
+        UnexpectedRedirectError,  # a 3xx, whatever follows it
     ),
     # -- Transfer-Encoding and chunks ---------------------------------------------------
     Case(
         "content-length-and-chunked",
         JSON_HEAD + b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked(C),
         APIConnectionError,
-        bug=BUG_CL_TE,
     ),
     Case(
         "chunked-and-content-length",
@@ -186,7 +168,6 @@ CORPUS = [
         + b"Transfer-Encoding: chunked\r\nContent-Length: %d\r\n\r\n" % len(C)
         + chunked(C),
         APIConnectionError,
-        bug=BUG_CL_TE,
     ),
     Case(
         "transfer-encoding-gzip-chunked",
@@ -299,7 +280,6 @@ CORPUS = [
         response(DEEP_OBJECT),
         APIResponseValidationError,
         True,
-        bug=BUG_RECURSION,
     ),
     Case(
         "error-body-nested-3000-deep",
@@ -343,7 +323,6 @@ CORPUS = [
         APIStatusError,
         True,
         exact=False,
-        bug=BUG_3XX,
     ),
     # -- event streams --------------------------------------------------------------------
     Case("sse-well-formed", sse_response(SSE_OK), None, True, stream=True),
@@ -402,7 +381,6 @@ CORPUS = [
         sse_response(b"data: " + DEEP_OBJECT + b"\n\n"),
         APIResponseValidationError,
         stream=True,
-        bug=BUG_RECURSION,
     ),
     Case(
         "sse-error-event-nested-3000-deep",
@@ -410,7 +388,6 @@ CORPUS = [
         APIError,
         stream=True,
         exact=False,
-        bug=BUG_RECURSION,
     ),
     Case(
         "sse-without-done-then-close",
@@ -440,7 +417,6 @@ CORPUS = [
         True,
         stream=True,
         exact=False,
-        bug=BUG_3XX,
     ),
 ]
 
