@@ -28,6 +28,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "_classify",
             "_error_text",
             "errors",
+            "_error_map",
             "_sse",
             "sse",
             "types",

@@ -30,6 +30,7 @@ SANS_IO = [
     "_http/_grammar.py",
     "_classify.py",
     "_error_text.py",
+    "_error_map.py",
     "_resilience/_breaker_table.py",
     "_resilience/_ratelimit_headers.py",
     "_resilience/_ratelimit_budget.py",

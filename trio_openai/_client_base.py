@@ -38,13 +38,14 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
+from ._error_map import map_error
 from ._exchange import Exchange, stream_usage_counter, usage_of
 from ._http import InvalidRequestError
 from ._pagination import PageRequest
 from ._resilience import IDEMPOTENCY_HEADER, estimate_tokens, new_idempotency_key
 from ._streaming import Stream
 from ._types import NOT_GIVEN, NotGiven
-from .errors import APIResponseValidationError, Problem, ValidationError, map_error
+from .errors import APIResponseValidationError, Problem, ValidationError
 from .types._base import DECODE_ERRORS, ListPage, attach_response_info, decoder_for
 
 if TYPE_CHECKING:

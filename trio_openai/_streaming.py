@@ -79,15 +79,10 @@ from typing import TYPE_CHECKING, Final, Generic, TypeVar
 import msgspec
 import trio
 
+from ._error_map import map_stream_error, map_transport_error
 from ._http import TransportError
 from ._sse import ServerSentEvent, SSEDecoder, SSEError
-from .errors import (
-    APIConnectionError,
-    APIError,
-    APIResponseValidationError,
-    map_stream_error,
-    map_transport_error,
-)
+from .errors import APIConnectionError, APIError, APIResponseValidationError
 from .types._base import DECODE_ERRORS
 
 if TYPE_CHECKING:

@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from trio_openai import _classify, errors
+from trio_openai._error_map import map_error, map_stream_error, map_transport_error
 from trio_openai._http import _exceptions as tx
 from trio_openai._resilience._retry import classify_exception
 from trio_openai.errors import (
@@ -35,9 +36,6 @@ from trio_openai.errors import (
     RateLimitError,
     UnprocessableEntityError,
     ValidationError,
-    map_error,
-    map_stream_error,
-    map_transport_error,
 )
 
 NOW = 1_700_000_000.0

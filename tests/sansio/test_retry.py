@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from trio_openai._classify import REASONS, RetryDecision
+from trio_openai._error_map import map_error
 from trio_openai._http import _exceptions as tx
 from trio_openai._resilience._retry import (
     IDEMPOTENCY_HEADER,
@@ -21,13 +22,7 @@ from trio_openai._resilience._retry import (
     new_idempotency_key,
     next_delay,
 )
-from trio_openai.errors import (
-    APIConnectionError,
-    APIError,
-    APITimeoutError,
-    ValidationError,
-    map_error,
-)
+from trio_openai.errors import APIConnectionError, APIError, APITimeoutError, ValidationError
 
 
 class FixedRandom(random.Random):

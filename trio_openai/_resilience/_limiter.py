@@ -44,14 +44,18 @@ from __future__ import annotations
 
 import logging
 import math
+from typing import TYPE_CHECKING
 
 import msgspec
 import trio
 
+from .._error_map import rate_limit_wait_error
 from .._observe import logger
-from ..errors import RateLimitError, rate_limit_wait_error
 from ._ratelimit_budget import RateBudget, RateLimits, check_amount
 from ._ratelimit_headers import HeadersInput, ServerLimits, parse_ratelimit_headers
+
+if TYPE_CHECKING:
+    from ..errors import RateLimitError
 
 __all__ = ["RateLimiter", "RateLimiterStatistics"]
 

@@ -3,7 +3,7 @@
 This is the only awaiting part of ``_resilience`` besides the limiter's waiting room
 (``_limiter``); the decisions are the sans-IO modules' (``_breaker``,
 ``_ratelimit_budget``, ``_retry``), and the error objects are
-``errors.map_error`` / ``map_transport_error``'s. Per attempt:
+``_error_map.map_error`` / ``map_transport_error``'s. Per attempt:
 
 1. the origin's circuit breaker admits the attempt or it fails fast with
    :class:`CircuitOpenError` (no byte sent);
@@ -48,9 +48,10 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 import trio
 
+from .._error_map import map_error, map_transport_error
 from .._http import Response, ResponseTooLarge, TransportError
 from .._observe import RequestRecord, RetryEvent, logger
-from ..errors import APIError, CircuitOpenError, map_error, map_transport_error
+from ..errors import APIError, CircuitOpenError
 from ._retry import classify_exception, next_delay
 
 if TYPE_CHECKING:

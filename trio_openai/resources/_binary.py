@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 import trio
 
+from .._error_map import map_transport_error
 from .._http import TransportError
-from ..errors import map_transport_error
 
 if TYPE_CHECKING:
     from types import TracebackType
