@@ -22,6 +22,7 @@ from ._config import Secret as Secret
 from ._config import Timeouts as Timeouts
 from ._resilience import BreakerPolicy as BreakerPolicy
 from ._resilience import CircuitState as CircuitState
+from ._resilience import LockOrderError as LockOrderError
 from ._resilience import RateLimits as RateLimits
 from ._resilience import RetryPolicy as RetryPolicy
 from ._streaming import Stream as Stream
@@ -41,6 +42,7 @@ from .errors import InternalServerError as InternalServerError
 from .errors import NotFoundError as NotFoundError
 from .errors import OpenAIError as OpenAIError
 from .errors import PermissionDeniedError as PermissionDeniedError
+from .errors import PoolDeadlockError as PoolDeadlockError
 from .errors import RateLimitError as RateLimitError
 from .errors import UnprocessableEntityError as UnprocessableEntityError
 from .errors import ValidationError as ValidationError
@@ -87,7 +89,9 @@ __all__ = [
     "InternalServerError",
     "APIConnectionError",
     "APITimeoutError",
+    "PoolDeadlockError",
     "APIResponseValidationError",
     "CircuitOpenError",
     "ValidationError",
+    "LockOrderError",
 ]

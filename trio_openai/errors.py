@@ -11,6 +11,7 @@ Theory of operation. Every failure a user can see is one exception from one tree
         |   |   RateLimitError 429, InternalServerError >= 500
         +-- APIConnectionError                    no HTTP response (map_transport_error)
         |   +-- APITimeoutError                   a phase's time limit expired
+        |   +-- PoolDeadlockError                 the pool is held by the caller's own task
         +-- APIResponseValidationError            a 2xx body that does not decode
         +-- CircuitOpenError                      the breaker refused to send
 
@@ -67,6 +68,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from trio_openai._http import (
     SENSITIVE_HEADERS,
     ConnectError,
+    PoolDeadlock,
     ProxyError,
     ReadError,
     RemoteProtocolError,
@@ -106,6 +108,7 @@ __all__ = [
     "InternalServerError",
     "APIConnectionError",
     "APITimeoutError",
+    "PoolDeadlockError",
     "APIResponseValidationError",
     "CircuitOpenError",
     "ValidationError",
@@ -502,6 +505,31 @@ class APITimeoutError(APIConnectionError):
         self.limit = limit
 
 
+class PoolDeadlockError(APIConnectionError):
+    """No connection could ever come: the calling task holds all of them itself.
+
+    Typically a call made inside the loop of a stream that the same task holds open,
+    on a client whose ``PoolLimits.max_connections`` that stream (and others like it)
+    fills. Raised at once, instead of waiting for the pool timeout; nothing was sent.
+    Finish or close the stream (leave its ``async with``) before the call, or use a
+    larger pool. It is an :class:`APIConnectionError` with ``phase="pool"``, like the
+    pool timeout the same program met before, so handlers of that still catch it; but
+    it is a usage error, so ``is_retryable`` is ``False`` and the client does not retry
+    it or count it against the circuit breaker.
+
+    Attributes:
+        holders: the requests whose unfinished responses hold the connections, as
+            ``"METHOD /path"`` (never the query).
+    """
+
+    _repr_fields: ClassVar[tuple[str, ...]] = ("phase", "holders")
+
+    def __init__(self, message: str, *, holders: tuple[str, ...] = ()) -> None:
+        super().__init__(message, phase="pool")
+        self.holders = holders
+        self.is_retryable = False
+
+
 class APIResponseValidationError(APIError):
     """A successful (2xx) response whose body does not decode into the expected type.
 
@@ -700,6 +728,8 @@ def map_transport_error(exc: TransportError) -> APIConnectionError:
         The exception, ready to ``raise``. Never raises itself.
     """
     phase: str | None = getattr(exc, "phase", None)
+    if isinstance(exc, PoolDeadlock):
+        return PoolDeadlockError(scrub(str(exc)), holders=exc.holders)
     detail = excerpt(scrub(str(exc)))
     if isinstance(exc, TransportTimeout):
         limit = exc.limit

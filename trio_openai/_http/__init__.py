@@ -16,6 +16,7 @@ from __future__ import annotations
 from ._exceptions import ConnectError as ConnectError
 from ._exceptions import ConnectTimeout as ConnectTimeout
 from ._exceptions import InvalidRequestError as InvalidRequestError
+from ._exceptions import PoolDeadlock as PoolDeadlock
 from ._exceptions import PoolTimeout as PoolTimeout
 from ._exceptions import ProxyError as ProxyError
 from ._exceptions import ReadError as ReadError
@@ -35,6 +36,7 @@ from ._pool import Pool as Pool
 from ._pool import PoolStatistics as PoolStatistics
 from ._request import Body as Body
 from ._request import PreparedRequest as PreparedRequest
+from ._response import Lease as Lease
 from ._response import Response as Response
 from ._tls import CertSpec as CertSpec
 from ._tls import VerifySpec as VerifySpec
@@ -44,6 +46,7 @@ __all__ = [
     # the pool and what goes through it
     "Pool",
     "PoolStatistics",
+    "Lease",
     "PreparedRequest",
     "Response",
     "Body",
@@ -64,6 +67,7 @@ __all__ = [
     "ReadError",
     "RemoteProtocolError",
     "PoolTimeout",
+    "PoolDeadlock",
     "ConnectTimeout",
     "WriteTimeout",
     "ReadTimeout",

@@ -18,8 +18,11 @@ Rules kept:
   taken synchronously, in the same step that ends the wait.
 - Time is ``trio.current_time()``, so tests drive the limiter with ``autojump_clock``;
   the methods that take an optional ``now`` use it when ``now`` is omitted.
-- No lock: every mutation happens between checkpoints, which trio runs atomically
-  (see the lock order in ``_locks.py``; the limiter's level-3 lock is not needed).
+- No lock: every mutation happens between checkpoints, which trio runs atomically.
+- Level 3 of the lock hierarchy (``_locks.py``): a permit is *spent* when ``acquire``
+  returns (the budget is taken), so the limiter holds nothing for its callers across
+  a checkpoint and has nothing to release. In debug mode each acquisition still checks
+  the order: a task holding a pool lease (an open stream) must not wait here.
 
 Options rejected:
 
@@ -36,6 +39,7 @@ import math
 import msgspec
 import trio
 
+from ._locks import LIMITER_PERMIT, check_order, debug_enabled
 from ._ratelimit_budget import RateBudget, RateLimits, check_amount
 from ._ratelimit_headers import HeadersInput, ServerLimits, parse_ratelimit_headers
 
@@ -93,7 +97,7 @@ class RateLimiter:
         limits: client-side budgets; ``None`` for none (server figures still apply).
     """
 
-    __slots__ = ("_acquired", "_budget", "_waited", "_waited_seconds", "_waiters")
+    __slots__ = ("_acquired", "_budget", "_checked", "_waited", "_waited_seconds", "_waiters")
 
     def __init__(self, limits: RateLimits | None = None) -> None:
         self._budget = RateBudget(limits)
@@ -103,6 +107,7 @@ class RateLimiter:
         self._acquired = 0
         self._waited = 0
         self._waited_seconds = 0.0
+        self._checked = debug_enabled()  # check the lock order (debug mode)
 
     @property
     def budget(self) -> RateBudget:
@@ -126,9 +131,12 @@ class RateLimiter:
             trio.Cancelled: the caller's scope was cancelled; nothing was spent and the
                 caller left the queue.
             ValueError, TypeError: negative or non-numeric amounts (before any wait).
+            LockOrderError: debug mode, the task holds a pool lease (before any wait).
         """
         check_amount("requests", requests)
         check_amount("tokens", tokens)
+        if self._checked:
+            check_order(LIMITER_PERMIT)
         await trio.lowlevel.checkpoint_if_cancelled()
         start = trio.current_time()
         if not self._waiters and self._budget.try_take(requests, tokens, start) == 0.0:
@@ -165,9 +173,12 @@ class RateLimiter:
         Raises:
             trio.WouldBlock: someone is already waiting, or a budget is short.
             ValueError, TypeError: negative or non-numeric amounts.
+            LockOrderError: debug mode, the task holds a pool lease.
         """
         check_amount("requests", requests)
         check_amount("tokens", tokens)
+        if self._checked:
+            check_order(LIMITER_PERMIT)
         if self._waiters:
             raise trio.WouldBlock
         if self._budget.try_take(requests, tokens, trio.current_time()) != 0.0:
