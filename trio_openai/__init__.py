@@ -23,6 +23,7 @@ from ._config import Timeouts as Timeouts
 from ._http import InsecureRequestWarning as InsecureRequestWarning
 from ._resilience import BreakerPolicy as BreakerPolicy
 from ._resilience import CircuitState as CircuitState
+from ._resilience import LockOrderError as LockOrderError
 from ._resilience import RateLimits as RateLimits
 from ._resilience import RetryPolicy as RetryPolicy
 from ._streaming import Stream as Stream
@@ -42,6 +43,7 @@ from .errors import InternalServerError as InternalServerError
 from .errors import NotFoundError as NotFoundError
 from .errors import OpenAIError as OpenAIError
 from .errors import PermissionDeniedError as PermissionDeniedError
+from .errors import PoolDeadlockError as PoolDeadlockError
 from .errors import RateLimitError as RateLimitError
 from .errors import ResponseTooLargeError as ResponseTooLargeError
 from .errors import SerializationError as SerializationError
@@ -92,10 +94,12 @@ __all__ = [
     "UnexpectedRedirectError",
     "APIConnectionError",
     "APITimeoutError",
+    "PoolDeadlockError",
     "APIResponseValidationError",
     "ResponseTooLargeError",
     "CircuitOpenError",
     "ValidationError",
     "SerializationError",
     "InsecureRequestWarning",
+    "LockOrderError",
 ]

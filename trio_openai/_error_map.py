@@ -28,6 +28,7 @@ from ._error_text import (
 )
 from ._http import (
     ConnectError,
+    PoolDeadlock,
     ProxyError,
     ReadError,
     RemoteProtocolError,
@@ -44,6 +45,7 @@ from .errors import (
     APIStatusError,
     APITimeoutError,
     InternalServerError,
+    PoolDeadlockError,
     RateLimitError,
     ResponseTooLargeError,
     UnexpectedRedirectError,
@@ -263,6 +265,8 @@ def map_transport_error(exc: TransportError) -> APIError:
             exc.limit, exc.size, declared=exc.declared, status_code=exc.status, headers=exc.headers
         )
     phase: str | None = getattr(exc, "phase", None)
+    if isinstance(exc, PoolDeadlock):
+        return PoolDeadlockError(scrub(str(exc)), holders=exc.holders)
     detail = excerpt(scrub(str(exc)))
     if isinstance(exc, TransportTimeout):
         limit = exc.limit

@@ -14,6 +14,7 @@ Theory of operation. Every failure a user can see is one exception from one tree
         |   |   UnexpectedRedirectError 3xx (the client never follows redirects)
         +-- APIConnectionError                    no HTTP response (map_transport_error)
         |   +-- APITimeoutError                   a phase's time limit expired
+        |   +-- PoolDeadlockError                 the pool is held by the caller's own task
         +-- APIResponseValidationError            a 2xx body that does not decode
         |   +-- ResponseTooLargeError             a body over max_response_size
         +-- CircuitOpenError                      the breaker refused to send
@@ -101,6 +102,7 @@ __all__ = [
     "UnexpectedRedirectError",
     "APIConnectionError",
     "APITimeoutError",
+    "PoolDeadlockError",
     "APIResponseValidationError",
     "ResponseTooLargeError",
     "CircuitOpenError",
@@ -537,6 +539,31 @@ class APITimeoutError(APIConnectionError):
     ) -> None:
         super().__init__(message, phase=phase, request_id=request_id)
         self.limit = limit
+
+
+class PoolDeadlockError(APIConnectionError):
+    """No connection could ever come: the calling task holds all of them itself.
+
+    Typically a call made inside the loop of a stream that the same task holds open,
+    on a client whose ``PoolLimits.max_connections`` that stream (and others like it)
+    fills. Raised at once, instead of waiting for the pool timeout; nothing was sent.
+    Finish or close the stream (leave its ``async with``) before the call, or use a
+    larger pool. It is an :class:`APIConnectionError` with ``phase="pool"``, like the
+    pool timeout the same program met before, so handlers of that still catch it; but
+    it is a usage error, so ``is_retryable`` is ``False`` and the client does not retry
+    it or count it against the circuit breaker.
+
+    Attributes:
+        holders: the requests whose unfinished responses hold the connections, as
+            ``"METHOD /path"`` (never the query).
+    """
+
+    _repr_fields: ClassVar[tuple[str, ...]] = ("phase", "holders")
+
+    def __init__(self, message: str, *, holders: tuple[str, ...] = ()) -> None:
+        super().__init__(message, phase="pool")
+        self.holders = holders
+        self.is_retryable = False
 
 
 class APIResponseValidationError(APIError):

@@ -1,4 +1,5 @@
-"""OrderedLock: the lock hierarchy is enforced in debug mode and free otherwise."""
+"""The lock hierarchy's bookkeeping: ordered resources held per task, checked in debug
+mode, and what the limiter and the pool check at their acquisition points."""
 
 from __future__ import annotations
 
@@ -13,15 +14,23 @@ import trio
 import trio.lowlevel
 import trio.testing
 
+import trio_openai
+from trio_openai._resilience import RateLimiter, RateLimits
 from trio_openai._resilience._locks import (
+    BREAKER_ADMISSION,
     LEVEL_BREAKER,
     LEVEL_LIMITER,
     LEVEL_POOL,
     LEVEL_SERVICES,
+    LIMITER_PERMIT,
+    POOL_LEASE,
     LockOrderError,
-    OrderedLock,
+    OrderedResource,
+    check_attempt,
+    check_order,
     debug_enabled,
-    held_locks,
+    held,
+    hold,
     set_debug,
 )
 
@@ -47,187 +56,181 @@ def normal() -> Iterator[None]:
         set_debug(previous)
 
 
-def hierarchy() -> list[OrderedLock]:
-    return [
-        OrderedLock(LEVEL_SERVICES, "services"),
-        OrderedLock(LEVEL_BREAKER, "breaker"),
-        OrderedLock(LEVEL_LIMITER, "limiter"),
-        OrderedLock(LEVEL_POOL, "pool"),
-    ]
-
-
 def test_levels_follow_the_documented_hierarchy() -> None:
     assert LEVEL_SERVICES < LEVEL_BREAKER < LEVEL_LIMITER < LEVEL_POOL
+    assert [r.level for r in (BREAKER_ADMISSION, LIMITER_PERMIT, POOL_LEASE)] == [2, 3, 4]
 
 
-# --------------------------------------------------------------------------- debug
+def test_what_users_touch_is_exported() -> None:
+    assert trio_openai.LockOrderError is LockOrderError
+    assert issubclass(LockOrderError, RuntimeError)
+    assert issubclass(trio_openai.PoolDeadlockError, trio_openai.APIConnectionError)
+    assert "OrderedLock" not in dir(trio_openai)
 
 
-@pytest.mark.usefixtures("debug")
-async def test_taking_locks_in_order_is_fine() -> None:
-    services, breaker, limiter, pool = hierarchy()
-    async with services, breaker, limiter, pool:
-        assert held_locks() == (services, breaker, limiter, pool)
-    assert held_locks() == ()
-    async with breaker, pool:  # skipping levels is fine
-        assert pool.locked()
-    assert not pool.locked()
+async def test_taking_resources_in_order_is_fine() -> None:
+    taken = []
+    for resource in (BREAKER_ADMISSION, LIMITER_PERMIT, POOL_LEASE):
+        check_order(resource, "GET /x")
+        taken.append(hold(resource, "GET /x"))
+    assert held() == tuple(taken)
+    for holding in taken:
+        holding.release()
+    assert held() == ()
+    check_order(BREAKER_ADMISSION)  # nothing held any more
 
 
-@pytest.mark.usefixtures("debug")
-async def test_out_of_order_raises_naming_both_locks() -> None:
-    services, breaker, limiter, _ = hierarchy()
-    async with limiter:
-        with pytest.raises(LockOrderError) as info:
-            await breaker.acquire()
-        assert "'breaker' (level 2)" in str(info.value)
-        assert "'limiter' (level 3)" in str(info.value)
-        assert info.value.acquiring is breaker
-        assert info.value.held is limiter
-        assert not breaker.locked()  # refused before taking it
-        with pytest.raises(LockOrderError, match="services"):
-            async with services:
-                pass
-        assert held_locks() == (limiter,)
-    assert not limiter.locked()
-
-
-@pytest.mark.usefixtures("debug")
-async def test_same_level_and_reentry_are_refused() -> None:
-    a = OrderedLock(LEVEL_LIMITER, "limits-a")
-    b = OrderedLock(LEVEL_LIMITER, "limits-b")
-    async with a:
-        with pytest.raises(LockOrderError, match="limits-b"):
-            await b.acquire()
-        with pytest.raises(LockOrderError, match="already held"):
-            await a.acquire()
-
-
-@pytest.mark.usefixtures("debug")
-async def test_acquire_nowait_checks_the_order_too() -> None:
-    _, breaker, limiter, _ = hierarchy()
-    limiter.acquire_nowait()
+async def test_out_of_order_raises_naming_both_resources() -> None:
+    lease = hold(POOL_LEASE, "POST /v1/chat/completions")
     try:
-        with pytest.raises(LockOrderError):
-            breaker.acquire_nowait()
+        with pytest.raises(LockOrderError) as info:
+            check_order(BREAKER_ADMISSION, "GET /v1/models")
+        message = str(info.value)
+        assert "circuit-breaker admission (level 2) for GET /v1/models" in message
+        assert "connection-pool lease (level 4) for POST /v1/chat/completions" in message
+        assert "close it" in message
+        assert info.value.acquiring is BREAKER_ADMISSION
+        assert info.value.held is lease
+        assert info.value.what == "GET /v1/models"
+        with pytest.raises(LockOrderError, match="rate-limiter permit"):
+            check_order(LIMITER_PERMIT)
+        with pytest.raises(LockOrderError):  # the same level twice
+            check_order(POOL_LEASE)
     finally:
-        limiter.release()
-    breaker.acquire_nowait()
-    breaker.release()
+        lease.release()
 
 
-@pytest.mark.usefixtures("debug")
-async def test_releasing_out_of_order_keeps_tracking_right() -> None:
-    services, breaker, limiter, pool = hierarchy()
-    await services.acquire()
-    await limiter.acquire()
-    services.release()  # not LIFO
-    assert held_locks() == (limiter,)
+async def test_releasing_out_of_order_and_twice_keeps_tracking_right() -> None:
+    probe = hold(BREAKER_ADMISSION)
+    lease = hold(POOL_LEASE)
+    probe.release()  # not LIFO
+    assert held() == (lease,)
     with pytest.raises(LockOrderError):
-        await breaker.acquire()
-    await pool.acquire()
-    pool.release()
-    limiter.release()
-    assert held_locks() == ()
-    await breaker.acquire()  # nothing held any more
-    breaker.release()
+        check_order(LIMITER_PERMIT)
+    lease.release()
+    lease.release()  # idempotent
+    assert held() == ()
+    assert "released" in repr(lease)
 
 
-@pytest.mark.usefixtures("debug")
-async def test_order_is_per_task() -> None:
-    _, breaker, limiter, _ = hierarchy()
-    async with limiter, trio.open_nursery() as nursery:
-        # Another task holds nothing, so it may take the higher-ranked lock.
-        nursery.start_soon(breaker.acquire)
-        await trio.testing.wait_all_tasks_blocked()
-    assert breaker.locked()
-    assert breaker.statistics().owner is not trio.lowlevel.current_task()
+async def test_holdings_are_per_task_and_not_inherited_by_children() -> None:
+    lease = hold(POOL_LEASE, "POST /a")
+    seen: list[tuple[object, ...]] = []
+
+    async def child() -> None:
+        seen.append(held())
+        check_order(BREAKER_ADMISSION)  # a child holds nothing of its parent's
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(child)
+    assert seen == [()]
+    assert held() == (lease,)
+    lease.release()
 
 
-@pytest.mark.usefixtures("debug")
-async def test_release_by_a_task_that_does_not_hold_it_fails() -> None:
-    _, breaker, _, _ = hierarchy()
-    with pytest.raises(RuntimeError):
-        breaker.release()
+async def test_a_holding_moves_to_another_task_and_is_released_from_anywhere() -> None:
+    lease = hold(POOL_LEASE, "POST /a")
+    got: list[object] = []
+
+    async def reader() -> None:
+        lease.move_to(trio.lowlevel.current_task())
+        got.append(held())
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(reader)
+    assert got == [(lease,)]
+    assert held() == ()
+    lease.release()  # the reader ended; a release from here still forgets it
+    assert lease.owner is None
 
 
-@pytest.mark.usefixtures("debug")
+async def test_check_attempt_lets_a_reader_claim_a_handed_over_lease() -> None:
+    lease = hold(POOL_LEASE, "POST /a")
+
+    async def reader() -> None:
+        lease.move_to(trio.lowlevel.current_task())
+        await trio.sleep_forever()
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(reader)
+        await check_attempt(BREAKER_ADMISSION, "GET /b")  # no error: the reader took it
+        nursery.cancel_scope.cancel()
+    lease.release()
+    kept = hold(POOL_LEASE, "POST /c")
+    with pytest.raises(LockOrderError, match="POST /c"):
+        await check_attempt(BREAKER_ADMISSION, "GET /b")
+    kept.release()
+
+
 async def test_concurrent_stress_in_order_raises_nothing() -> None:
-    locks = [*hierarchy(), OrderedLock(5, "extra")]
+    resources = [BREAKER_ADMISSION, LIMITER_PERMIT, POOL_LEASE, OrderedResource(5, "extra")]
     rng = random.Random(1234)
     plans = [
-        [sorted(rng.sample(locks, rng.randint(1, len(locks))), key=lambda lk: lk.level)]
+        sorted(rng.sample(resources, rng.randint(1, len(resources))), key=lambda r: r.level)
         for _ in range(40)
     ]
     taken = 0
 
-    async def worker(plan: list[OrderedLock], seed: int) -> None:
+    async def worker(plan: list[OrderedResource], seed: int) -> None:
         nonlocal taken
         local = random.Random(seed)
         for _ in range(15):
-            acquired: list[OrderedLock] = []
+            holdings = []
             try:
-                for lock in plan:
-                    await lock.acquire()
-                    acquired.append(lock)
+                for resource in plan:
+                    check_order(resource)
+                    holdings.append(hold(resource))
                     taken += 1
-                    assert held_locks() == tuple(acquired)
+                    assert held() == tuple(holdings)
                     if local.random() < 0.5:
                         await trio.lowlevel.checkpoint()
             finally:
-                for lock in reversed(acquired):
-                    lock.release()
+                for holding in reversed(holdings):
+                    holding.release()
             await trio.lowlevel.checkpoint()
 
     with trio.fail_after(30):
         async with trio.open_nursery() as nursery:
-            for i, (plan,) in enumerate(plans):
+            for i, plan in enumerate(plans):
                 nursery.start_soon(worker, plan, i)
-    assert taken == sum(len(plan) for (plan,) in plans) * 15
-    for lock in locks:
-        stats = lock.statistics()
-        assert not stats.locked
-        assert stats.tasks_waiting == 0
-
-
-# --------------------------------------------------------------------------- normal
-
-
-@pytest.mark.usefixtures("normal")
-async def test_normal_mode_does_not_check() -> None:
-    _, breaker, limiter, _ = hierarchy()
-    async with limiter, breaker:
-        assert held_locks() == ()  # nothing tracked
-    assert not breaker.statistics().checked
-    assert "checked" not in repr(breaker)
-
-
-@pytest.mark.usefixtures("normal")
-async def test_normal_mode_is_a_plain_trio_lock() -> None:
-    lock = OrderedLock(LEVEL_POOL, "pool")
-    with trio.testing.assert_checkpoints():
-        async with lock:
-            assert lock.locked()
-            with pytest.raises(RuntimeError, match="re-acquire"):  # trio's own check
-                lock.acquire_nowait()
-    assert not lock.locked()
-    async with trio.open_nursery() as nursery:
-        await lock.acquire()
-        nursery.start_soon(lock.acquire)
-        await trio.testing.wait_all_tasks_blocked()
-        stats = lock.statistics()
-        assert stats.tasks_waiting == 1
-        assert stats.owner is trio.lowlevel.current_task()
-        assert (stats.name, stats.level) == ("pool", LEVEL_POOL)
-        assert "'pool' level=4 locked" in repr(lock)
-        lock.release()
-    assert lock.statistics().owner is not trio.lowlevel.current_task()
+    assert taken == sum(len(plan) for plan in plans) * 15
 
 
 def test_bad_levels_are_rejected() -> None:
     for bad in (0, -1, True, 1.5):
         with pytest.raises(ValueError, match="level"):
-            OrderedLock(bad, "x")  # type: ignore[arg-type]
+            OrderedResource(bad, "x")  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- the limiter
+
+
+@pytest.mark.usefixtures("debug")
+async def test_the_limiter_checks_the_order_in_debug_mode() -> None:
+    limiter = RateLimiter(RateLimits(requests_per_minute=60))
+    lease = hold(POOL_LEASE, "POST /v1/chat/completions")
+    try:
+        with pytest.raises(LockOrderError, match="rate-limiter permit"):
+            limiter.acquire_nowait()
+        with pytest.raises(LockOrderError, match="rate-limiter permit"):
+            await limiter.acquire()
+        assert limiter.statistics().acquired == 0  # refused before spending
+    finally:
+        lease.release()
+    await limiter.acquire()
+    assert held() == ()  # a spent permit is nothing held
+
+
+@pytest.mark.usefixtures("normal")
+async def test_the_limiter_does_not_check_in_normal_mode() -> None:
+    limiter = RateLimiter(RateLimits(requests_per_minute=60))
+    lease = hold(POOL_LEASE, "POST /v1/chat/completions")
+    try:
+        limiter.acquire_nowait()
+        await limiter.acquire()
+    finally:
+        lease.release()
+    assert limiter.statistics().acquired == 2
 
 
 def test_set_debug_returns_the_previous_setting() -> None:

@@ -22,7 +22,7 @@ import trio.testing
 
 import trio_openai
 from trio_openai import BreakerPolicy, Client, RateLimits, RetryPolicy
-from trio_openai._resilience._locks import LockOrderError, OrderedLock, set_debug
+from trio_openai._resilience._locks import LockOrderError, set_debug
 from trio_openai.testing import Request, Response, open_http_server
 
 KEY = "sk-test-resilience"
@@ -355,15 +355,19 @@ async def test_a_retry_never_outlives_the_callers_deadline(
 
 
 async def test_lock_order_violation_raises_in_debug_mode() -> None:
+    # A call made while the same task holds a response (here an unread one, from the
+    # raw pool) breaks the order: pool lease (4) held, breaker admission (2) wanted.
     previous = set_debug(True)
     try:
-        services = OrderedLock(1, "services")
-        breaker = OrderedLock(2, "breaker state")
-        async with breaker:
+        async with (
+            open_http_server(Scripted()) as server,
+            client_for(server) as client,
+            client.pool.stream("GET", server.base_url + "/v1/models/m"),
+        ):
             with pytest.raises(LockOrderError) as info:
-                async with services:
-                    pass
-        assert "services" in str(info.value) and "breaker state" in str(info.value)
+                await client.models.retrieve("m")
+        assert "connection-pool lease" in str(info.value)
+        assert "circuit-breaker admission" in str(info.value)
     finally:
         set_debug(previous)
 

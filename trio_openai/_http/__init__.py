@@ -16,6 +16,7 @@ from __future__ import annotations
 from ._exceptions import ConnectError as ConnectError
 from ._exceptions import ConnectTimeout as ConnectTimeout
 from ._exceptions import InvalidRequestError as InvalidRequestError
+from ._exceptions import PoolDeadlock as PoolDeadlock
 from ._exceptions import PoolTimeout as PoolTimeout
 from ._exceptions import ProxyError as ProxyError
 from ._exceptions import ReadError as ReadError
@@ -38,6 +39,7 @@ from ._pool import Pool as Pool
 from ._pool import PoolStatistics as PoolStatistics
 from ._request import Body as Body
 from ._request import PreparedRequest as PreparedRequest
+from ._response import Lease as Lease
 from ._response import Response as Response
 from ._tls import CertSpec as CertSpec
 from ._tls import InsecureRequestWarning as InsecureRequestWarning
@@ -50,6 +52,7 @@ __all__ = [
     "PoolStatistics",
     "DEFAULT_MAX_RESPONSE_SIZE",
     "DEFAULT_READ_BUFFER_SIZE",
+    "Lease",
     "PreparedRequest",
     "Response",
     "Body",
@@ -72,6 +75,7 @@ __all__ = [
     "RemoteProtocolError",
     "ResponseTooLarge",
     "PoolTimeout",
+    "PoolDeadlock",
     "ConnectTimeout",
     "WriteTimeout",
     "ReadTimeout",

@@ -14,6 +14,7 @@ __all__ = [
     "ConnectError",
     "ConnectTimeout",
     "InvalidRequestError",
+    "PoolDeadlock",
     "PoolTimeout",
     "ProxyError",
     "ReadError",
@@ -132,6 +133,26 @@ class PoolTimeout(TransportTimeout):
     """No connection slot became free in time (``Timeouts.pool``)."""
 
     phase = "pool"
+
+
+class PoolDeadlock(TransportError):
+    """No connection can ever come: every one is held by leases of the requesting task.
+
+    Raised at once instead of waiting for ``Timeouts.pool``: the task would wait for
+    itself (typically a request made inside the loop of a stream it holds open, on a
+    pool that stream fills). Not worth retrying, and no sign of the server's health.
+
+    Attributes:
+        holders: the requests holding the connections (``"POST /v1/chat/completions"``).
+        request: the request that could not be served.
+    """
+
+    phase = "pool"
+
+    def __init__(self, message: str, *, holders: tuple[str, ...], request: str) -> None:
+        super().__init__(message)
+        self.holders = holders
+        self.request = request
 
 
 class ConnectTimeout(TransportTimeout):

@@ -34,6 +34,15 @@ Rules kept:
   iterator). That retry is not counted as a retry by the layers above.
 - Every phase has its own deadline (pool, connect, write, read-inactivity) plus an
   optional total; expiry raises a :class:`TransportTimeout` naming the phase.
+- A lease belongs to a task: the one that sent the request, until another task reads
+  from the response (see ``_response``). When no connection is free and every lease
+  belongs to the requesting task, waiting could only end at the pool timeout (the
+  task waits for itself: a call made inside the loop of a stream it holds open on a
+  pool that stream fills). After two scheduler passes (a task just handed one of those
+  responses claims it with its first read) the request fails at once with
+  :class:`PoolDeadlock`, naming the holders. Leases of other tasks are waited for.
+- The lock hierarchy's checker (``_resilience/_locks.py``, debug mode) watches leases
+  through an optional :class:`LeaseObserver`; without one, a lease costs nothing more.
 - What the pool remembers to prepare requests fast (recent URLs and header pairs,
   credentials among them) is its own, bounded, and forgotten in :meth:`Pool.aclose`;
   no module-level state keeps it.
@@ -57,16 +66,18 @@ import math
 import os
 import socket
 import ssl
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Protocol
 
 import msgspec
 import trio
+from trio.lowlevel import current_task
 
 from .._config import PoolLimits, Timeouts
 from ._connection import READ_SIZE, ConnectionState, HTTPConnection
 from ._exceptions import (
     ConnectError,
     ConnectTimeout,
+    PoolDeadlock,
     PoolTimeout,
     TLSError,
     TransportError,
@@ -87,13 +98,21 @@ from ._tls import (
 if TYPE_CHECKING:
     from types import TracebackType
 
+    from trio.lowlevel import Task
     from typing_extensions import Self
 
     from ._headers import HeaderInput
     from ._request import Body, PreparedRequest
     from ._url import Origin
 
-__all__ = ["DEFAULT_MAX_RESPONSE_SIZE", "DEFAULT_READ_BUFFER_SIZE", "Pool", "PoolStatistics"]
+__all__ = [
+    "DEFAULT_MAX_RESPONSE_SIZE",
+    "DEFAULT_READ_BUFFER_SIZE",
+    "HeldToken",
+    "LeaseObserver",
+    "Pool",
+    "PoolStatistics",
+]
 
 _INF: Final = math.inf
 
@@ -109,6 +128,26 @@ def _check_size(name: str, value: object, minimum: int) -> None:
         raise TypeError(f"{name} must be an int (bytes), got {type(value).__name__}")
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum} bytes, got {value}")
+
+
+class HeldToken(Protocol):
+    """What a :class:`LeaseObserver` keeps for one lease."""
+
+    def release(self) -> None:
+        """The lease ended."""
+
+    def move_to(self, task: Task) -> None:
+        """The lease now belongs to ``task``."""
+
+
+class LeaseObserver(Protocol):
+    """Told about every lease of a pool (the lock-order checker of debug mode)."""
+
+    def acquiring(self, lease: _Lease) -> None:
+        """Before the lease is taken (and before any wait); raise to refuse it."""
+
+    def acquired(self, lease: _Lease) -> HeldToken:
+        """The lease was taken; the token is released when it ends."""
 
 
 class PoolStatistics(msgspec.Struct, frozen=True):
@@ -201,6 +240,9 @@ class Pool:
         # only, forgotten in aclose().
         self._preparer = RequestPreparer(self._proxies)
         self._limiter = trio.CapacityLimiter(self._limits.max_connections)
+        # The leases holding a token. Invariant: len == borrowed tokens.
+        self._leases: set[_Lease] = set()
+        self._observer: LeaseObserver | None = None
         self._idle: dict[Origin, list[HTTPConnection]] = {}
         self._idle_count = 0
         self._open = 0
@@ -239,6 +281,10 @@ class Pool:
     @property
     def closed(self) -> bool:
         return self._closed
+
+    def set_lease_observer(self, observer: LeaseObserver | None) -> None:
+        """Have ``observer`` told about every lease taken from now on (``None``: stop)."""
+        self._observer = observer
 
     def stream(
         self,
@@ -355,7 +401,7 @@ class Pool:
         deadline = _INF if total is None else trio.current_time() + total
         force_new = False
         while True:
-            lease = _Lease(self)
+            lease = _Lease(self, prepared)
             await self._acquire_lease(lease, timeouts, deadline)
             conn: HTTPConnection | None = None
             reused = False
@@ -392,13 +438,44 @@ class Pool:
     async def _acquire_lease(self, lease: _Lease, timeouts: Timeouts, deadline: float) -> None:
         if self._closed:
             raise RuntimeError("the connection pool is closed")
+        observer = self._observer
+        if observer is not None:
+            observer.acquiring(lease)
         try:
             self._limiter.acquire_on_behalf_of_nowait(lease)
-            return
         except trio.WouldBlock:
-            pass
+            await self._wait_for_lease(lease, timeouts, deadline)
+        self._leases.add(lease)
+        if observer is not None:
+            lease.held = observer.acquired(lease)
+
+    async def _wait_for_lease(self, lease: _Lease, timeouts: Timeouts, deadline: float) -> None:
+        passes = 0
+        while self._held_by_owner_only(lease.owner):
+            if passes == 2:
+                holders = tuple(str(other) for other in self._leases)
+                raise PoolDeadlock(
+                    _deadlock_message(str(lease), holders, self._limits.max_connections),
+                    holders=holders,
+                    request=str(lease),
+                )
+            # A task handed one of these responses claims it when it first reads.
+            passes += 1
+            await trio.lowlevel.checkpoint()
+            try:
+                self._limiter.acquire_on_behalf_of_nowait(lease)
+                return
+            except trio.WouldBlock:
+                pass
         with PhaseScope(deadline, timeouts.total, PoolTimeout, timeouts.pool):
             await self._limiter.acquire_on_behalf_of(lease)
+
+    def _held_by_owner_only(self, task: Task) -> bool:
+        """Whether every connection is taken, each by a lease of ``task``."""
+        leases = self._leases
+        if len(leases) < self._limits.max_connections:
+            return False  # a token is free: only other waiters are ahead
+        return all(other.owner is task for other in leases)
 
     async def _connection_for(
         self, prepared: PreparedRequest, timeouts: Timeouts, deadline: float, force_new: bool
@@ -496,6 +573,9 @@ class Pool:
     def _release(self, lease: _Lease, conn: HTTPConnection | None) -> None:
         """End a lease: return its token; keep ``conn`` if reusable, else close it."""
         self._limiter.release_on_behalf_of(lease)
+        self._leases.discard(lease)
+        if lease.held is not None:
+            lease.held.release()
         if conn is None:
             return
         if conn.state is ConnectionState.IDLE and not self._closed:
@@ -540,19 +620,49 @@ class Pool:
             self._discard(oldest.pop(0))
 
 
+def _deadlock_message(request: str, holders: tuple[str, ...], max_connections: int) -> str:
+    counts: dict[str, int] = {}
+    for holder in holders:
+        counts[holder] = counts.get(holder, 0) + 1
+    shown = [f"{name} (x{n})" if n > 1 else name for name, n in list(counts.items())[:5]]
+    if len(counts) > 5:
+        shown.append(f"{len(counts) - 5} more")
+    return (
+        f"{request} can never get a connection: all {max_connections} of the pool "
+        f"(max_connections={max_connections}) are held by this same task, through "
+        f"responses it has not finished (an open stream, or a body not read to its end): "
+        f"{', '.join(shown)}. Close the stream (leave its `async with`) or read the "
+        f"response to its end before making another request, or use a larger pool "
+        f"(PoolLimits(max_connections=...))"
+    )
+
+
 class _Lease:
     """One exchange's hold on the pool: the borrower of a limiter token.
 
     The :class:`Response` ends it through :meth:`release` (see ``_response.Lease``).
+    ``str()`` names the request (method and path, never the query).
     """
 
-    __slots__ = ("_pool",)
+    __slots__ = ("_pool", "held", "owner", "prepared")
 
-    def __init__(self, pool: Pool) -> None:
+    def __init__(self, pool: Pool, prepared: PreparedRequest) -> None:
         self._pool = pool
+        self.prepared = prepared
+        self.owner: Task = current_task()
+        self.held: HeldToken | None = None  # the observer's token, if any
 
     def release(self, conn: HTTPConnection) -> None:
         self._pool._release(self, conn)
+
+    def claim(self, task: Task) -> None:
+        self.owner = task
+        if self.held is not None:
+            self.held.move_to(task)
+
+    def __str__(self) -> str:
+        target = self.prepared.head.target.split(b"?", 1)[0]
+        return f"{self.prepared.method} {target.decode('ascii', 'replace')}"
 
 
 class _ResponseContext:

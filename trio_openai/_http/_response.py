@@ -22,6 +22,10 @@ connection); bodies read piece by piece (streams, downloads) hold one piece at a
 Closing is synchronous and idempotent, so ``finally`` blocks and cancelled callers
 can always release. The response knows its lease only through
 :class:`Lease` (``release(conn)``), not the pool, so this module sits below the pool.
+
+A lease belongs to the task that sent the request until another task reads from the
+response: ``receive_chunk`` hands it to the reader (:meth:`Lease.claim`), so that the
+pool can tell a task that waits for its own connection (see ``_pool``).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 import trio
+from trio.lowlevel import current_task
 
 from ._exceptions import ResponseTooLarge
 from ._models import Headers
@@ -36,6 +41,7 @@ from ._models import Headers
 if TYPE_CHECKING:
     from types import TracebackType
 
+    from trio.lowlevel import Task
     from typing_extensions import Self
 
     from ._connection import HTTPConnection
@@ -46,10 +52,19 @@ __all__ = ["Lease", "Response"]
 
 
 class Lease(Protocol):
-    """What a response returns when it is finished: the pool's token and connection."""
+    """What a response returns when it is finished: the pool's token and connection.
+
+    Attributes:
+        owner: the task holding it (the sender, or the last task that read from it).
+    """
+
+    owner: Task
 
     def release(self, conn: HTTPConnection) -> None:
         """End the lease: keep ``conn`` if it is idle and reusable, else close it."""
+
+    def claim(self, task: Task) -> None:
+        """Make ``task`` the owner (it reads the response now)."""
 
 
 class Response:
@@ -127,8 +142,12 @@ class Response:
                 is closed and the lease returned before the error propagates.
             RuntimeError: the response was already closed.
         """
-        if self._lease is None:
+        lease = self._lease
+        if lease is None:
             raise RuntimeError("the response is closed; its body can no longer be read")
+        task = current_task()
+        if lease.owner is not task:
+            lease.claim(task)
         try:
             chunk = await self._conn.receive_body_chunk(
                 read_timeout=self._read_timeout, deadline=self.deadline

@@ -16,7 +16,8 @@ are sans-IO modules that take ``now`` and never read a clock:
   token cost before it is sent);
 
 and two trio parts: ``_limiter.py`` (the FIFO waiting room over the budget) and
-``_locks.py`` (the lock hierarchy, checked in debug mode).
+``_locks.py`` (the lock hierarchy: the ordered resources a task holds, checked in
+debug mode).
 
 Rules kept: other layers import from this package, never from its modules (only this
 layer's own tests look inside), so the modules can be re-cut without touching callers.
@@ -27,6 +28,7 @@ from ._breaker_policy import BreakerPolicy as BreakerPolicy
 from ._breaker_registry import BreakerRegistry as BreakerRegistry
 from ._breaker_table import CircuitState as CircuitState
 from ._limiter import RateLimiter as RateLimiter
+from ._locks import LockOrderError as LockOrderError
 from ._orchestrator import Attempted as Attempted
 from ._orchestrator import Orchestrator as Orchestrator
 from ._ratelimit_budget import RateLimits as RateLimits
@@ -43,6 +45,7 @@ __all__ = [
     "BreakerPolicy",
     "BreakerRegistry",
     "CircuitState",
+    "LockOrderError",
     "Orchestrator",
     "RateLimiter",
     "RateLimits",

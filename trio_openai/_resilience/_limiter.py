@@ -29,8 +29,11 @@ Rules kept:
   taken synchronously, in the same step that ends the wait.
 - Time is ``trio.current_time()``, so tests drive the limiter with ``autojump_clock``;
   the methods that take an optional ``now`` use it when ``now`` is omitted.
-- No lock: every mutation happens between checkpoints, which trio runs atomically
-  (see the lock order in ``_locks.py``; the limiter's level-3 lock is not needed).
+- No lock: every mutation happens between checkpoints, which trio runs atomically.
+- Level 3 of the lock hierarchy (``_locks.py``): a permit is *spent* when ``acquire``
+  returns (the budget is taken), so the limiter holds nothing for its callers across
+  a checkpoint and has nothing to release. In debug mode each acquisition still checks
+  the order: a task holding a pool lease (an open stream) must not wait here.
 
 Options rejected:
 
@@ -51,6 +54,7 @@ import trio
 
 from .._error_map import rate_limit_wait_error
 from .._observe import logger
+from ._locks import LIMITER_PERMIT, check_order, debug_enabled
 from ._ratelimit_budget import RateBudget, RateLimits, check_amount
 from ._ratelimit_headers import HeadersInput, ServerLimits, parse_ratelimit_headers
 
@@ -141,6 +145,7 @@ class RateLimiter:
     __slots__ = (
         "_acquired",
         "_budget",
+        "_checked",
         "_queued_requests",
         "_queued_tokens",
         "_refused",
@@ -161,6 +166,7 @@ class RateLimiter:
         self._waited = 0
         self._waited_seconds = 0.0
         self._refused = 0
+        self._checked = debug_enabled()  # check the lock order (debug mode)
 
     @property
     def budget(self) -> RateBudget:
@@ -194,6 +200,7 @@ class RateLimiter:
                 caller left the queue.
             ValueError, TypeError: negative or non-numeric amounts, or a negative
                 ``max_wait`` (before any wait).
+            LockOrderError: debug mode, the task holds a pool lease (before any wait).
         """
         check_amount("requests", requests)
         check_amount("tokens", tokens)
@@ -201,6 +208,8 @@ class RateLimiter:
             raise TypeError(f"max_wait must be a number, got {type(max_wait).__name__}")
         if not max_wait >= 0:
             raise ValueError(f"max_wait must be >= 0, got {max_wait!r}")
+        if self._checked:
+            check_order(LIMITER_PERMIT)
         await trio.lowlevel.checkpoint_if_cancelled()
         start = trio.current_time()
         if not self._waiters and self._budget.try_take(requests, tokens, start) == 0.0:
@@ -266,9 +275,12 @@ class RateLimiter:
         Raises:
             trio.WouldBlock: someone is already waiting, or a budget is short.
             ValueError, TypeError: negative or non-numeric amounts.
+            LockOrderError: debug mode, the task holds a pool lease.
         """
         check_amount("requests", requests)
         check_amount("tokens", tokens)
+        if self._checked:
+            check_order(LIMITER_PERMIT)
         if self._waiters:
             raise trio.WouldBlock
         if self._budget.try_take(requests, tokens, trio.current_time()) != 0.0:

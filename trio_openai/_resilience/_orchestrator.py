@@ -30,11 +30,15 @@ This is the only awaiting part of ``_resilience`` besides the limiter's waiting 
    A sleep over a second is logged at INFO with its reason.
 
 Rules kept: no lock is held across the network (the breaker and budget bookkeeping
-is synchronous and so atomic under trio); a POST keeps one ``Idempotency-Key`` over
-all its attempts; ``trio.Cancelled`` is never caught here, and a cancelled attempt
-(or one that leaves the limiter with an error) is recorded neutral, so a half-open
-probe slot is never kept; every mapped error is raised ``from`` the transport error
-it replaces.
+is synchronous and so atomic under trio); the ordered resources (``_locks.py``) are
+taken breaker, limiter, pool, and a failed attempt's response is closed (its lease
+returned) before the backoff and the next admission; in debug mode each attempt
+checks that order first; a pool self-deadlock (``PoolDeadlockError``) is raised at
+once, neither retried nor counted by the breaker; a POST keeps one
+``Idempotency-Key`` over all its attempts; ``trio.Cancelled`` is never caught here,
+and a cancelled attempt (or one that leaves the limiter with an error) is recorded
+neutral, so a half-open probe slot is never kept; every mapped error is raised
+``from`` the transport error it replaces.
 """
 
 from __future__ import annotations
@@ -49,9 +53,10 @@ import msgspec
 import trio
 
 from .._error_map import map_error, map_transport_error
-from .._http import Response, ResponseTooLarge, TransportError
+from .._http import PoolDeadlock, Response, ResponseTooLarge, TransportError
 from .._observe import RequestRecord, RetryEvent, logger
 from ..errors import APIError, CircuitOpenError
+from . import _locks
 from ._retry import classify_exception, next_delay
 
 if TYPE_CHECKING:
@@ -99,6 +104,7 @@ class Orchestrator:
 
     __slots__ = (
         "_breakers",
+        "_checked",
         "_follow_server",
         "_limiter",
         "_observer",
@@ -125,6 +131,9 @@ class Orchestrator:
         self._limiter = limiter
         self._observer = observer
         self._rng = rng if rng is not None else random.Random()
+        self._checked = _locks.debug_enabled()
+        if self._checked:
+            pool.set_lease_observer(_locks.PoolLeaseChecker())
 
     async def send(
         self,
@@ -167,12 +176,17 @@ class Orchestrator:
         observer.metrics.in_flight += 1
         if observer.has_hooks("request"):
             observer.emit("request", (method, path))
+        probe: _locks.Holding | None = None  # debug mode: a half-open probe ticket held
         try:
             while True:
                 attempts += 1
                 admission = None
+                if self._checked:
+                    await self._check_order(prepared, breaker is not None)
                 if breaker is not None:
                     admission = breaker.before_request(trio.current_time())
+                    if self._checked and admission.probe:
+                        probe = _locks.hold(_locks.BREAKER_ADMISSION, _locks.describe(prepared))
                     if not admission.admitted:
                         scheme, host, port = prepared.origin
                         raise CircuitOpenError(f"{scheme}://{host}:{port}", admission.retry_in)
@@ -205,6 +219,12 @@ class Orchestrator:
                             await response.read()
                     else:
                         body = await response.read_capped(ERROR_BODY_LIMIT)
+                except PoolDeadlock as exc:
+                    # The caller's own task holds the pool: a usage error, not a sign
+                    # of the service's health, and waiting cannot help.
+                    if breaker is not None and admission is not None:
+                        breaker.record_neutral(trio.current_time(), admission)
+                    raise map_transport_error(exc) from exc
                 except TransportError as exc:
                     now = trio.current_time()
                     if breaker is not None and admission is not None:
@@ -235,6 +255,8 @@ class Orchestrator:
                             and _has_ratelimit_headers(response)
                         ):
                             self._limiter.update_from_headers(response.headers.raw, now)
+                        if probe is not None:
+                            probe.release()
                         return Attempted(
                             response, attempts, waited, tuple(reasons), started, span, on_cut
                         )
@@ -254,6 +276,8 @@ class Orchestrator:
                         ):
                             self._limiter.penalize(error.retry_after, now)
 
+                if probe is not None:
+                    probe.release()
                 decision = classify_exception(error)
                 delay = self._retry_delay(decision, attempts - 1, max_retries, prepared)
                 if delay is None:
@@ -278,6 +302,8 @@ class Orchestrator:
                     )
                 await trio.sleep(delay)
         except BaseException as exc:
+            if probe is not None:
+                probe.release()
             observer.metrics.in_flight -= 1
             if span is not None:
                 _end_span(
@@ -312,6 +338,17 @@ class Orchestrator:
         limit = self.retry_policy.max_retry_after
         total = timeouts.total
         return limit if total is None else min(limit, total)
+
+    async def _check_order(self, prepared: PreparedRequest, has_breaker: bool) -> None:
+        """Debug mode: check the task may start an attempt (it holds nothing ranked
+        at or below the first resource the attempt takes)."""
+        if has_breaker:
+            first = _locks.BREAKER_ADMISSION
+        elif self._limiter is not None:
+            first = _locks.LIMITER_PERMIT
+        else:
+            first = _locks.POOL_LEASE
+        await _locks.check_attempt(first, _locks.describe(prepared))
 
     def _retry_delay(
         self,

@@ -50,8 +50,14 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from .._classify import RetryDecision, classify_response
-from .._http import TransportError, TransportTimeout
-from ..errors import APIConnectionError, APIStatusError, APITimeoutError, CircuitOpenError
+from .._http import PoolDeadlock, TransportError, TransportTimeout
+from ..errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    CircuitOpenError,
+    PoolDeadlockError,
+)
 
 if TYPE_CHECKING:
     import random
@@ -137,7 +143,8 @@ def classify_exception(exc: BaseException) -> RetryDecision:
     by the status rules (:func:`trio_openai._classify.classify_response`) read from its
     public fields, with the wait it already carries (``retry_after``, read when it was
     built, so an HTTP-date wait keeps the ``now`` it was mapped with). A
-    ``CircuitOpenError`` is not retried (reason ``circuit_open``), nor is anything else,
+    ``CircuitOpenError`` is not retried (reason ``circuit_open``), nor a pool
+    self-deadlock (``PoolDeadlockError``, reason ``pool_deadlock``), nor anything else,
     and a ``BaseException`` that is not an ``Exception`` (``trio.Cancelled``,
     ``KeyboardInterrupt``) never is.
 
@@ -149,6 +156,8 @@ def classify_exception(exc: BaseException) -> RetryDecision:
     """
     if not isinstance(exc, Exception):
         return RetryDecision(False, "not_an_exception")
+    if isinstance(exc, (PoolDeadlock, PoolDeadlockError)):
+        return RetryDecision(False, "pool_deadlock")
     if isinstance(exc, (TransportTimeout, APITimeoutError)):
         return RetryDecision(True, "timeout")
     if isinstance(exc, (TransportError, APIConnectionError)):
