@@ -25,7 +25,10 @@ Each root belongs to a module (``chat``, ``responses``...); a component reached 
 more than one module goes to ``shared``.
 
 The JSON Schema to Python mapping: objects with properties are ``TypedDict`` s
-(``total=False``, required keys ``Required[...]``); maps (``additionalProperties``)
+(``total=False``, required keys ``Required[...]``; every key ``ReadOnly[...]``: the
+client never changes the caller's dicts, and read-only keys let any structurally
+matching TypedDict through, such as ``trio_openai.types.chat``'s public
+``ChatCompletionMessageParam`` whose ``content`` is a ``list``); maps (``additionalProperties``)
 are ``dict[str, V]``; free-form objects ``dict[str, object]``; arrays
 ``Sequence[V]`` (the validator accepts lists and tuples); string enums ``Literal``;
 ``anyOf``/``oneOf`` unions; ``nullable``/``{"type": "null"}`` add ``None``;
@@ -213,6 +216,7 @@ class Named:
     base: str | None = None
     alias: str | None = None
     refs: set[str] = field(default_factory=set)  # generated names it mentions
+    kwargs: bool = False  # a method's keyword arguments (its keys are not read-only)
 
 
 class Generator:
@@ -449,6 +453,7 @@ class Generator:
             spec_row.module,
             doc=f"The keyword arguments of ``{spec_row.method.upper()} {spec_row.path}``.",
             base=spec_row.base,
+            kwargs=True,
         )
         skip: set[str] = set()
         if spec_row.base:
@@ -536,8 +541,13 @@ class Generator:
         if runtime:
             lines += ["", *self.import_lines(runtime, module)]
         checking: list[str] = []
-        if classes and any(req for n in classes for _, _, req in n.fields or ()):
-            checking.append("from typing_extensions import Required")
+        extensions = []
+        if any(n.fields and not n.kwargs for n in classes):
+            extensions.append("ReadOnly")
+        if any(req for n in classes for _, _, req in n.fields or ()):
+            extensions.append("Required")
+        if extensions:
+            checking.append(f"from typing_extensions import {', '.join(extensions)}")
         firsts: list[str] = []
         if "NotGiven" in class_text:
             firsts.append("from ..._types import NotGiven")
@@ -600,6 +610,8 @@ class Generator:
         if n.doc and n.fields:
             lines.append("")
         for key, annotation, required in n.fields or ():
+            if not n.kwargs:
+                annotation = f"ReadOnly[{annotation}]"
             lines.append(f"    {key}: {f'Required[{annotation}]' if required else annotation}")
         if not n.doc and not n.fields:
             lines.append("    pass")

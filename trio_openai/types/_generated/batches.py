@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal, TypedDict
 
 if TYPE_CHECKING:
-    from typing_extensions import Required
+    from typing_extensions import ReadOnly, Required
 
     from ..._types import NotGiven
     from .shared import Metadata
@@ -22,8 +22,8 @@ __all__ = [
 class BatchFileExpirationAfter(TypedDict, total=False):
     """The expiration policy for the output and/or error file that are generated for a batch."""
 
-    anchor: Required[Literal["created_at"]]
-    seconds: Required[int]
+    anchor: Required[ReadOnly[Literal["created_at"]]]
+    seconds: Required[ReadOnly[int]]
 
 
 class BatchCreateKwargs(TypedDict, total=False):

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal, TypeAlias, TypedDict
 
 if TYPE_CHECKING:
-    from typing_extensions import Required
+    from typing_extensions import ReadOnly, Required
 
     from ..._types import NotGiven
     from .shared import (
@@ -91,9 +91,9 @@ __all__ = [
 class ChatCompletionRequestMessageContentPartText(TypedDict, total=False):
     """Learn about text inputs."""
 
-    type: Required[Literal["text"]]
-    text: Required[str]
-    prompt_cache_breakpoint: PromptCacheBreakpointParam
+    type: Required[ReadOnly[Literal["text"]]]
+    text: Required[ReadOnly[str]]
+    prompt_cache_breakpoint: ReadOnly[PromptCacheBreakpointParam]
 
 
 class ChatCompletionRequestDeveloperMessage(TypedDict, total=False):
@@ -101,9 +101,9 @@ class ChatCompletionRequestDeveloperMessage(TypedDict, total=False):
     sent by the user.
     """
 
-    content: Required[str | Sequence[ChatCompletionRequestMessageContentPartText]]
-    role: Required[Literal["developer"]]
-    name: str
+    content: Required[ReadOnly[str | Sequence[ChatCompletionRequestMessageContentPartText]]]
+    role: Required[ReadOnly[Literal["developer"]]]
+    name: ReadOnly[str]
 
 
 class ChatCompletionRequestSystemMessage(TypedDict, total=False):
@@ -111,159 +111,159 @@ class ChatCompletionRequestSystemMessage(TypedDict, total=False):
     sent by the user.
     """
 
-    content: Required[str | Sequence[ChatCompletionRequestSystemMessageContentPart]]
-    role: Required[Literal["system"]]
-    name: str
+    content: Required[ReadOnly[str | Sequence[ChatCompletionRequestSystemMessageContentPart]]]
+    role: Required[ReadOnly[Literal["system"]]]
+    name: ReadOnly[str]
 
 
 class ChatCompletionRequestMessageContentPartImageImageUrl(TypedDict, total=False):
-    url: Required[str]
-    detail: Literal["auto", "low", "high"]
+    url: Required[ReadOnly[str]]
+    detail: ReadOnly[Literal["auto", "low", "high"]]
 
 
 class ChatCompletionRequestMessageContentPartImage(TypedDict, total=False):
     """Learn about image inputs."""
 
-    type: Required[Literal["image_url"]]
-    image_url: Required[ChatCompletionRequestMessageContentPartImageImageUrl]
-    prompt_cache_breakpoint: PromptCacheBreakpointParam
+    type: Required[ReadOnly[Literal["image_url"]]]
+    image_url: Required[ReadOnly[ChatCompletionRequestMessageContentPartImageImageUrl]]
+    prompt_cache_breakpoint: ReadOnly[PromptCacheBreakpointParam]
 
 
 class ChatCompletionRequestMessageContentPartAudioInputAudio(TypedDict, total=False):
-    data: Required[str]
-    format: Required[Literal["wav", "mp3"]]
+    data: Required[ReadOnly[str]]
+    format: Required[ReadOnly[Literal["wav", "mp3"]]]
 
 
 class ChatCompletionRequestMessageContentPartAudio(TypedDict, total=False):
     """Learn about audio inputs."""
 
-    type: Required[Literal["input_audio"]]
-    input_audio: Required[ChatCompletionRequestMessageContentPartAudioInputAudio]
-    prompt_cache_breakpoint: PromptCacheBreakpointParam
+    type: Required[ReadOnly[Literal["input_audio"]]]
+    input_audio: Required[ReadOnly[ChatCompletionRequestMessageContentPartAudioInputAudio]]
+    prompt_cache_breakpoint: ReadOnly[PromptCacheBreakpointParam]
 
 
 class ChatCompletionRequestMessageContentPartFileFile(TypedDict, total=False):
-    filename: str
-    file_data: str
-    file_id: str
+    filename: ReadOnly[str]
+    file_data: ReadOnly[str]
+    file_id: ReadOnly[str]
 
 
 class ChatCompletionRequestMessageContentPartFile(TypedDict, total=False):
     """Learn about file inputs for text generation."""
 
-    type: Required[Literal["file"]]
-    file: Required[ChatCompletionRequestMessageContentPartFileFile]
-    prompt_cache_breakpoint: PromptCacheBreakpointParam
+    type: Required[ReadOnly[Literal["file"]]]
+    file: Required[ReadOnly[ChatCompletionRequestMessageContentPartFileFile]]
+    prompt_cache_breakpoint: ReadOnly[PromptCacheBreakpointParam]
 
 
 class ChatCompletionRequestUserMessage(TypedDict, total=False):
     """Messages sent by an end user, containing prompts or additional context information."""
 
-    content: Required[str | Sequence[ChatCompletionRequestUserMessageContentPart]]
-    role: Required[Literal["user"]]
-    name: str
+    content: Required[ReadOnly[str | Sequence[ChatCompletionRequestUserMessageContentPart]]]
+    role: Required[ReadOnly[Literal["user"]]]
+    name: ReadOnly[str]
 
 
 class ChatCompletionRequestMessageContentPartRefusal(TypedDict, total=False):
-    type: Required[Literal["refusal"]]
-    refusal: Required[str]
+    type: Required[ReadOnly[Literal["refusal"]]]
+    refusal: Required[ReadOnly[str]]
 
 
 class ChatCompletionRequestAssistantMessageAudio(TypedDict, total=False):
     """Data about a previous audio response from the model."""
 
-    id: Required[str]
+    id: Required[ReadOnly[str]]
 
 
 class ChatCompletionMessageToolCallFunction(TypedDict, total=False):
     """The function that the model called."""
 
-    name: Required[str]
-    arguments: Required[str]
+    name: Required[ReadOnly[str]]
+    arguments: Required[ReadOnly[str]]
 
 
 class ChatCompletionMessageToolCall(TypedDict, total=False):
     """A call to a function tool created by the model."""
 
-    id: Required[str]
-    type: Required[Literal["function"]]
-    function: Required[ChatCompletionMessageToolCallFunction]
+    id: Required[ReadOnly[str]]
+    type: Required[ReadOnly[Literal["function"]]]
+    function: Required[ReadOnly[ChatCompletionMessageToolCallFunction]]
 
 
 class ChatCompletionMessageCustomToolCallCustom(TypedDict, total=False):
     """The custom tool that the model called."""
 
-    name: Required[str]
-    input: Required[str]
+    name: Required[ReadOnly[str]]
+    input: Required[ReadOnly[str]]
 
 
 class ChatCompletionMessageCustomToolCall(TypedDict, total=False):
     """A call to a custom tool created by the model."""
 
-    id: Required[str]
-    type: Required[Literal["custom"]]
-    custom: Required[ChatCompletionMessageCustomToolCallCustom]
+    id: Required[ReadOnly[str]]
+    type: Required[ReadOnly[Literal["custom"]]]
+    custom: Required[ReadOnly[ChatCompletionMessageCustomToolCallCustom]]
 
 
 class ChatCompletionRequestAssistantMessageFunctionCall(TypedDict, total=False):
     """Deprecated and replaced by `tool_calls`."""
 
-    arguments: Required[str]
-    name: Required[str]
+    arguments: Required[ReadOnly[str]]
+    name: Required[ReadOnly[str]]
 
 
 class ChatCompletionRequestAssistantMessage(TypedDict, total=False):
     """Messages sent by the model in response to user messages."""
 
-    role: Required[Literal["assistant"]]
-    content: str | Sequence[ChatCompletionRequestAssistantMessageContentPart] | None
-    refusal: str | None
-    name: str
-    audio: ChatCompletionRequestAssistantMessageAudio | None
-    tool_calls: ChatCompletionMessageToolCalls
-    function_call: ChatCompletionRequestAssistantMessageFunctionCall | None
+    role: Required[ReadOnly[Literal["assistant"]]]
+    content: ReadOnly[str | Sequence[ChatCompletionRequestAssistantMessageContentPart] | None]
+    refusal: ReadOnly[str | None]
+    name: ReadOnly[str]
+    audio: ReadOnly[ChatCompletionRequestAssistantMessageAudio | None]
+    tool_calls: ReadOnly[ChatCompletionMessageToolCalls]
+    function_call: ReadOnly[ChatCompletionRequestAssistantMessageFunctionCall | None]
 
 
 class ChatCompletionRequestToolMessage(TypedDict, total=False):
-    role: Required[Literal["tool"]]
-    content: Required[str | Sequence[ChatCompletionRequestToolMessageContentPart]]
-    tool_call_id: Required[str]
+    role: Required[ReadOnly[Literal["tool"]]]
+    content: Required[ReadOnly[str | Sequence[ChatCompletionRequestToolMessageContentPart]]]
+    tool_call_id: Required[ReadOnly[str]]
 
 
 class ChatCompletionRequestFunctionMessage(TypedDict, total=False):
-    role: Required[Literal["function"]]
-    content: Required[str | None]
-    name: Required[str]
+    role: Required[ReadOnly[Literal["function"]]]
+    content: Required[ReadOnly[str | None]]
+    name: Required[ReadOnly[str]]
 
 
 class WebSearchLocation(TypedDict, total=False):
     """Approximate location parameters for the search."""
 
-    country: str
-    region: str
-    city: str
-    timezone: str
+    country: ReadOnly[str]
+    region: ReadOnly[str]
+    city: ReadOnly[str]
+    timezone: ReadOnly[str]
 
 
 class CreateChatCompletionRequestWebSearchOptionsUserLocation(TypedDict, total=False):
     """Approximate location parameters for the search."""
 
-    type: Required[Literal["approximate"]]
-    approximate: Required[WebSearchLocation]
+    type: Required[ReadOnly[Literal["approximate"]]]
+    approximate: Required[ReadOnly[WebSearchLocation]]
 
 
 class CreateChatCompletionRequestWebSearchOptions(TypedDict, total=False):
     """This tool searches the web for relevant results to use in a response."""
 
-    user_location: CreateChatCompletionRequestWebSearchOptionsUserLocation | None
-    search_context_size: WebSearchContextSize
+    user_location: ReadOnly[CreateChatCompletionRequestWebSearchOptionsUserLocation | None]
+    search_context_size: ReadOnly[WebSearchContextSize]
 
 
 class CreateChatCompletionRequestAudio(TypedDict, total=False):
     """Parameters for audio output."""
 
-    voice: Required[VoiceIdsOrCustomVoice]
-    format: Required[Literal["wav", "aac", "mp3", "flac", "opus", "pcm16"]]
+    voice: Required[ReadOnly[VoiceIdsOrCustomVoice]]
+    format: Required[ReadOnly[Literal["wav", "aac", "mp3", "flac", "opus", "pcm16"]]]
 
 
 class PredictionContent(TypedDict, total=False):
@@ -271,96 +271,96 @@ class PredictionContent(TypedDict, total=False):
     regenerated.
     """
 
-    type: Required[Literal["content"]]
-    content: Required[str | Sequence[ChatCompletionRequestMessageContentPartText]]
+    type: Required[ReadOnly[Literal["content"]]]
+    content: Required[ReadOnly[str | Sequence[ChatCompletionRequestMessageContentPartText]]]
 
 
 class FunctionObject(TypedDict, total=False):
-    name: Required[str]
-    description: str
-    parameters: FunctionParameters
-    strict: bool | None
+    name: Required[ReadOnly[str]]
+    description: ReadOnly[str]
+    parameters: ReadOnly[FunctionParameters]
+    strict: ReadOnly[bool | None]
 
 
 class ChatCompletionTool(TypedDict, total=False):
     """A function tool that can be used to generate a response."""
 
-    type: Required[Literal["function"]]
-    function: Required[FunctionObject]
+    type: Required[ReadOnly[Literal["function"]]]
+    function: Required[ReadOnly[FunctionObject]]
 
 
 class CustomToolChatCompletionsCustomFormatTextFormat(TypedDict, total=False):
     """Unconstrained free-form text."""
 
-    type: Required[Literal["text"]]
+    type: Required[ReadOnly[Literal["text"]]]
 
 
 class CustomToolChatCompletionsCustomFormatGrammarFormatGrammar(TypedDict, total=False):
     """Your chosen grammar."""
 
-    definition: Required[str]
-    syntax: Required[Literal["lark", "regex"]]
+    definition: Required[ReadOnly[str]]
+    syntax: Required[ReadOnly[Literal["lark", "regex"]]]
 
 
 class CustomToolChatCompletionsCustomFormatGrammarFormat(TypedDict, total=False):
     """A grammar defined by the user."""
 
-    type: Required[Literal["grammar"]]
-    grammar: Required[CustomToolChatCompletionsCustomFormatGrammarFormatGrammar]
+    type: Required[ReadOnly[Literal["grammar"]]]
+    grammar: Required[ReadOnly[CustomToolChatCompletionsCustomFormatGrammarFormatGrammar]]
 
 
 class CustomToolChatCompletionsCustom(TypedDict, total=False):
     """Properties of the custom tool."""
 
-    name: Required[str]
-    description: str
-    format: (
+    name: Required[ReadOnly[str]]
+    description: ReadOnly[str]
+    format: ReadOnly[
         CustomToolChatCompletionsCustomFormatTextFormat
         | CustomToolChatCompletionsCustomFormatGrammarFormat
-    )
+    ]
 
 
 class CustomToolChatCompletions(TypedDict, total=False):
     """A custom tool that processes input using a specified format."""
 
-    type: Required[Literal["custom"]]
-    custom: Required[CustomToolChatCompletionsCustom]
+    type: Required[ReadOnly[Literal["custom"]]]
+    custom: Required[ReadOnly[CustomToolChatCompletionsCustom]]
 
 
 class ChatCompletionAllowedTools(TypedDict, total=False):
     """Constrains the tools available to the model to a pre-defined set."""
 
-    mode: Required[Literal["auto", "required"]]
-    tools: Required[Sequence[dict[str, object]]]
+    mode: Required[ReadOnly[Literal["auto", "required"]]]
+    tools: Required[ReadOnly[Sequence[dict[str, object]]]]
 
 
 class ChatCompletionAllowedToolsChoice(TypedDict, total=False):
     """Constrains the tools available to the model to a pre-defined set."""
 
-    type: Required[Literal["allowed_tools"]]
-    allowed_tools: Required[ChatCompletionAllowedTools]
+    type: Required[ReadOnly[Literal["allowed_tools"]]]
+    allowed_tools: Required[ReadOnly[ChatCompletionAllowedTools]]
 
 
 class ChatCompletionNamedToolChoiceFunction(TypedDict, total=False):
-    name: Required[str]
+    name: Required[ReadOnly[str]]
 
 
 class ChatCompletionNamedToolChoice(TypedDict, total=False):
     """Specifies a tool the model should use."""
 
-    type: Required[Literal["function"]]
-    function: Required[ChatCompletionNamedToolChoiceFunction]
+    type: Required[ReadOnly[Literal["function"]]]
+    function: Required[ReadOnly[ChatCompletionNamedToolChoiceFunction]]
 
 
 class ChatCompletionNamedToolChoiceCustomCustom(TypedDict, total=False):
-    name: Required[str]
+    name: Required[ReadOnly[str]]
 
 
 class ChatCompletionNamedToolChoiceCustom(TypedDict, total=False):
     """Specifies a tool the model should use."""
 
-    type: Required[Literal["custom"]]
-    custom: Required[ChatCompletionNamedToolChoiceCustomCustom]
+    type: Required[ReadOnly[Literal["custom"]]]
+    custom: Required[ReadOnly[ChatCompletionNamedToolChoiceCustomCustom]]
 
 
 class ChatCompletionFunctionCallOption(TypedDict, total=False):
@@ -368,13 +368,13 @@ class ChatCompletionFunctionCallOption(TypedDict, total=False):
     that function.
     """
 
-    name: Required[str]
+    name: Required[ReadOnly[str]]
 
 
 class ChatCompletionFunctions(TypedDict, total=False):
-    name: Required[str]
-    description: str
-    parameters: FunctionParameters
+    name: Required[ReadOnly[str]]
+    description: ReadOnly[str]
+    parameters: ReadOnly[FunctionParameters]
 
 
 class ChatCompletionParseKwargs(TypedDict, total=False):
@@ -420,17 +420,17 @@ class ChatCompletionParseKwargs(TypedDict, total=False):
 class ResponseFormatJsonSchemaJsonSchema(TypedDict, total=False):
     """Structured Outputs configuration options, including a JSON Schema."""
 
-    name: Required[str]
-    description: str
-    schema: ResponseFormatJsonSchemaSchema
-    strict: bool | None
+    name: Required[ReadOnly[str]]
+    description: ReadOnly[str]
+    schema: ReadOnly[ResponseFormatJsonSchemaSchema]
+    strict: ReadOnly[bool | None]
 
 
 class ResponseFormatJsonSchema(TypedDict, total=False):
     """JSON Schema response format."""
 
-    type: Required[Literal["json_schema"]]
-    json_schema: Required[ResponseFormatJsonSchemaJsonSchema]
+    type: Required[ReadOnly[Literal["json_schema"]]]
+    json_schema: Required[ReadOnly[ResponseFormatJsonSchemaJsonSchema]]
 
 
 class ChatCompletionCreateKwargs(ChatCompletionParseKwargs, total=False):

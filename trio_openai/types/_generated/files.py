@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal, TypeAlias, TypedDict
 
 if TYPE_CHECKING:
-    from typing_extensions import Required
+    from typing_extensions import ReadOnly, Required
 
 __all__ = [
     "FileExpirationAfter",
@@ -19,8 +19,8 @@ __all__ = [
 class FileExpirationAfter(TypedDict, total=False):
     """The expiration policy for a file."""
 
-    anchor: Required[Literal["created_at"]]
-    seconds: Required[int]
+    anchor: Required[ReadOnly[Literal["created_at"]]]
+    seconds: Required[ReadOnly[int]]
 
 
 FilePurpose: TypeAlias = Literal["assistants", "batch", "fine-tune", "vision", "user_data", "evals"]

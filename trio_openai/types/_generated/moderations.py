@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal, TypedDict
 
 if TYPE_CHECKING:
-    from typing_extensions import Required
+    from typing_extensions import ReadOnly, Required
 
     from ..._types import NotGiven
 
@@ -24,21 +24,21 @@ __all__ = [
 class CreateModerationRequestInputVariant2ItemImageUrlImageUrl(TypedDict, total=False):
     """Contains either an image URL or a data URL for a base64 encoded image."""
 
-    url: Required[str]
+    url: Required[ReadOnly[str]]
 
 
 class CreateModerationRequestInputVariant2ItemImageUrl(TypedDict, total=False):
     """An object describing an image to classify."""
 
-    type: Required[Literal["image_url"]]
-    image_url: Required[CreateModerationRequestInputVariant2ItemImageUrlImageUrl]
+    type: Required[ReadOnly[Literal["image_url"]]]
+    image_url: Required[ReadOnly[CreateModerationRequestInputVariant2ItemImageUrlImageUrl]]
 
 
 class CreateModerationRequestInputVariant2ItemText(TypedDict, total=False):
     """An object describing text to classify."""
 
-    type: Required[Literal["text"]]
-    text: Required[str]
+    type: Required[ReadOnly[Literal["text"]]]
+    text: Required[ReadOnly[str]]
 
 
 class ModerationCreateKwargs(TypedDict, total=False):

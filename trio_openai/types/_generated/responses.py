@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal, TypeAlias, TypedDict
 from .shared import ModelIdsShared, ResponseFormatJsonObject, ResponseFormatText
 
 if TYPE_CHECKING:
-    from typing_extensions import Required
+    from typing_extensions import ReadOnly, Required
 
     from ..._types import NotGiven
     from .shared import (
@@ -226,42 +226,42 @@ __all__ = [
 class TextResponseFormatJsonSchema(TypedDict, total=False):
     """JSON Schema response format."""
 
-    type: Required[Literal["json_schema"]]
-    name: Required[str]
-    schema: Required[ResponseFormatJsonSchemaSchema]
-    description: str
-    strict: bool | None
+    type: Required[ReadOnly[Literal["json_schema"]]]
+    name: Required[ReadOnly[str]]
+    schema: Required[ReadOnly[ResponseFormatJsonSchemaSchema]]
+    description: ReadOnly[str]
+    strict: ReadOnly[bool | None]
 
 
 class ResponseTextParam(TypedDict, total=False):
     """Configuration options for a text response from the model."""
 
-    format: TextResponseFormatConfiguration
-    verbosity: Verbosity
+    format: ReadOnly[TextResponseFormatConfiguration]
+    verbosity: ReadOnly[Verbosity]
 
 
 class FunctionTool(TypedDict, total=False):
     """Defines a function in your own code the model can choose to call."""
 
-    type: Required[Literal["function"]]
-    name: Required[str]
-    parameters: Required[dict[str, object] | None]
-    strict: Required[bool | None]
-    description: str | None
-    output_schema: dict[str, object] | None
-    defer_loading: bool
-    allowed_callers: Sequence[CallableToolAllowedCaller] | None
+    type: Required[ReadOnly[Literal["function"]]]
+    name: Required[ReadOnly[str]]
+    parameters: Required[ReadOnly[dict[str, object] | None]]
+    strict: Required[ReadOnly[bool | None]]
+    description: ReadOnly[str | None]
+    output_schema: ReadOnly[dict[str, object] | None]
+    defer_loading: ReadOnly[bool]
+    allowed_callers: ReadOnly[Sequence[CallableToolAllowedCaller] | None]
 
 
 class HybridSearchOptions(TypedDict, total=False):
-    embedding_weight: Required[float]
-    text_weight: Required[float]
+    embedding_weight: Required[ReadOnly[float]]
+    text_weight: Required[ReadOnly[float]]
 
 
 class RankingOptions(TypedDict, total=False):
-    ranker: RankerVersionType
-    score_threshold: float
-    hybrid_search: HybridSearchOptions
+    ranker: ReadOnly[RankerVersionType]
+    score_threshold: ReadOnly[float]
+    hybrid_search: ReadOnly[HybridSearchOptions]
 
 
 class ComparisonFilter(TypedDict, total=False):
@@ -269,81 +269,81 @@ class ComparisonFilter(TypedDict, total=False):
     comparison operation.
     """
 
-    type: Required[Literal["eq", "ne", "gt", "gte", "lt", "lte", "in", "nin"]]
-    key: Required[str]
-    value: Required[str | float | bool | Sequence[str | float]]
+    type: Required[ReadOnly[Literal["eq", "ne", "gt", "gte", "lt", "lte", "in", "nin"]]]
+    key: Required[ReadOnly[str]]
+    value: Required[ReadOnly[str | float | bool | Sequence[str | float]]]
 
 
 class CompoundFilter(TypedDict, total=False):
     """Combine multiple filters using `and` or `or`."""
 
-    type: Required[Literal["and", "or"]]
-    filters: Required[Sequence[ComparisonFilter | CompoundFilter]]
+    type: Required[ReadOnly[Literal["and", "or"]]]
+    filters: Required[ReadOnly[Sequence[ComparisonFilter | CompoundFilter]]]
 
 
 class FileSearchTool(TypedDict, total=False):
     """A tool that searches for relevant content from uploaded files."""
 
-    type: Required[Literal["file_search"]]
-    vector_store_ids: Required[Sequence[str]]
-    max_num_results: int
-    ranking_options: RankingOptions
-    filters: Filters | None
+    type: Required[ReadOnly[Literal["file_search"]]]
+    vector_store_ids: Required[ReadOnly[Sequence[str]]]
+    max_num_results: ReadOnly[int]
+    ranking_options: ReadOnly[RankingOptions]
+    filters: ReadOnly[Filters | None]
 
 
 class ComputerTool(TypedDict, total=False):
     """A tool that controls a virtual computer."""
 
-    type: Required[Literal["computer"]]
+    type: Required[ReadOnly[Literal["computer"]]]
 
 
 class ComputerUsePreviewTool(TypedDict, total=False):
     """A tool that controls a virtual computer."""
 
-    type: Required[Literal["computer_use_preview"]]
-    environment: Required[ComputerEnvironment]
-    display_width: Required[int]
-    display_height: Required[int]
+    type: Required[ReadOnly[Literal["computer_use_preview"]]]
+    environment: Required[ReadOnly[ComputerEnvironment]]
+    display_width: Required[ReadOnly[int]]
+    display_height: Required[ReadOnly[int]]
 
 
 class WebSearchToolFilters(TypedDict, total=False):
     """Filters for the search."""
 
-    allowed_domains: Sequence[str] | None
+    allowed_domains: ReadOnly[Sequence[str] | None]
 
 
 class WebSearchApproximateLocationObject(TypedDict, total=False):
     """The approximate location of the user."""
 
-    type: Literal["approximate"]
-    country: str | None
-    region: str | None
-    city: str | None
-    timezone: str | None
+    type: ReadOnly[Literal["approximate"]]
+    country: ReadOnly[str | None]
+    region: ReadOnly[str | None]
+    city: ReadOnly[str | None]
+    timezone: ReadOnly[str | None]
 
 
 class WebSearchTool(TypedDict, total=False):
     """Search the Internet for sources related to the prompt."""
 
-    type: Required[Literal["web_search", "web_search_2025_08_26"]]
-    external_web_access: bool
-    filters: WebSearchToolFilters | None
-    user_location: WebSearchApproximateLocation
-    search_context_size: Literal["low", "medium", "high"]
+    type: Required[ReadOnly[Literal["web_search", "web_search_2025_08_26"]]]
+    external_web_access: ReadOnly[bool]
+    filters: ReadOnly[WebSearchToolFilters | None]
+    user_location: ReadOnly[WebSearchApproximateLocation]
+    search_context_size: ReadOnly[Literal["low", "medium", "high"]]
 
 
 class MCPToolFilter(TypedDict, total=False):
     """A filter object to specify which tools are allowed."""
 
-    tool_names: Sequence[str]
-    read_only: bool
+    tool_names: ReadOnly[Sequence[str]]
+    read_only: ReadOnly[bool]
 
 
 class MCPToolRequireApprovalMCPToolApprovalFilter(TypedDict, total=False):
     """Specify which of the MCP server's tools require approval."""
 
-    always: MCPToolFilter
-    never: MCPToolFilter
+    always: ReadOnly[MCPToolFilter]
+    never: ReadOnly[MCPToolFilter]
 
 
 class MCPTool(TypedDict, total=False):
@@ -351,80 +351,84 @@ class MCPTool(TypedDict, total=False):
     servers.
     """
 
-    type: Required[Literal["mcp"]]
-    server_label: Required[str]
-    server_url: str
-    connector_id: Literal[
-        "connector_dropbox",
-        "connector_gmail",
-        "connector_googlecalendar",
-        "connector_googledrive",
-        "connector_microsoftteams",
-        "connector_outlookcalendar",
-        "connector_outlookemail",
-        "connector_sharepoint",
+    type: Required[ReadOnly[Literal["mcp"]]]
+    server_label: Required[ReadOnly[str]]
+    server_url: ReadOnly[str]
+    connector_id: ReadOnly[
+        Literal[
+            "connector_dropbox",
+            "connector_gmail",
+            "connector_googlecalendar",
+            "connector_googledrive",
+            "connector_microsoftteams",
+            "connector_outlookcalendar",
+            "connector_outlookemail",
+            "connector_sharepoint",
+        ]
     ]
-    tunnel_id: str
-    authorization: str
-    server_description: str
-    headers: dict[str, str] | None
-    allowed_tools: Sequence[str] | MCPToolFilter | None
-    allowed_callers: Sequence[CallableToolAllowedCaller] | None
-    require_approval: (
+    tunnel_id: ReadOnly[str]
+    authorization: ReadOnly[str]
+    server_description: ReadOnly[str]
+    headers: ReadOnly[dict[str, str] | None]
+    allowed_tools: ReadOnly[Sequence[str] | MCPToolFilter | None]
+    allowed_callers: ReadOnly[Sequence[CallableToolAllowedCaller] | None]
+    require_approval: ReadOnly[
         MCPToolRequireApprovalMCPToolApprovalFilter | Literal["always", "never"] | None
-    )
-    defer_loading: bool
+    ]
+    defer_loading: ReadOnly[bool]
 
 
 class ContainerNetworkPolicyDisabledParam(TypedDict, total=False):
-    type: Required[Literal["disabled"]]
+    type: Required[ReadOnly[Literal["disabled"]]]
 
 
 class ContainerNetworkPolicyDomainSecretParam(TypedDict, total=False):
-    domain: Required[str]
-    name: Required[str]
-    value: Required[str]
+    domain: Required[ReadOnly[str]]
+    name: Required[ReadOnly[str]]
+    value: Required[ReadOnly[str]]
 
 
 class ContainerNetworkPolicyAllowlistParam(TypedDict, total=False):
-    type: Required[Literal["allowlist"]]
-    allowed_domains: Required[Sequence[str]]
-    domain_secrets: Sequence[ContainerNetworkPolicyDomainSecretParam]
+    type: Required[ReadOnly[Literal["allowlist"]]]
+    allowed_domains: Required[ReadOnly[Sequence[str]]]
+    domain_secrets: ReadOnly[Sequence[ContainerNetworkPolicyDomainSecretParam]]
 
 
 class AutoCodeInterpreterToolParam(TypedDict, total=False):
     """Configuration for a code interpreter container."""
 
-    type: Required[Literal["auto"]]
-    file_ids: Sequence[str]
-    memory_limit: ContainerMemoryLimit | None
-    network_policy: ContainerNetworkPolicyDisabledParam | ContainerNetworkPolicyAllowlistParam
+    type: Required[ReadOnly[Literal["auto"]]]
+    file_ids: ReadOnly[Sequence[str]]
+    memory_limit: ReadOnly[ContainerMemoryLimit | None]
+    network_policy: ReadOnly[
+        ContainerNetworkPolicyDisabledParam | ContainerNetworkPolicyAllowlistParam
+    ]
 
 
 class CodeInterpreterTool(TypedDict, total=False):
     """A tool that runs Python code to help generate a response to a prompt."""
 
-    type: Required[Literal["code_interpreter"]]
-    container: Required[str | AutoCodeInterpreterToolParam]
-    allowed_callers: Sequence[CallableToolAllowedCaller] | None
+    type: Required[ReadOnly[Literal["code_interpreter"]]]
+    container: Required[ReadOnly[str | AutoCodeInterpreterToolParam]]
+    allowed_callers: ReadOnly[Sequence[CallableToolAllowedCaller] | None]
 
 
 class ProgrammaticToolCallingParam(TypedDict, total=False):
-    type: Required[Literal["programmatic_tool_calling"]]
+    type: Required[ReadOnly[Literal["programmatic_tool_calling"]]]
 
 
 class ImageGenToolInputImageMask(TypedDict, total=False):
     """Optional mask for inpainting."""
 
-    image_url: str
-    file_id: str
+    image_url: ReadOnly[str]
+    file_id: ReadOnly[str]
 
 
 class ImageGenTool(TypedDict, total=False):
     """A tool that generates images using the GPT image models."""
 
-    type: Required[Literal["image_generation"]]
-    model: (
+    type: Required[ReadOnly[Literal["image_generation"]]]
+    model: ReadOnly[
         str
         | Literal[
             "gpt-image-1",
@@ -433,177 +437,183 @@ class ImageGenTool(TypedDict, total=False):
             "gpt-image-2",
             "gpt-image-2-2026-04-21",
         ]
-    )
-    quality: Literal["low", "medium", "high", "auto"]
-    size: str | Literal["1024x1024", "1024x1536", "1536x1024", "auto"]
-    output_format: Literal["png", "webp", "jpeg"]
-    output_compression: int
-    moderation: Literal["auto", "low"]
-    background: Literal["transparent", "opaque", "auto"]
-    input_fidelity: InputFidelity | None
-    input_image_mask: ImageGenToolInputImageMask
-    partial_images: int
-    action: ImageGenActionEnum
+    ]
+    quality: ReadOnly[Literal["low", "medium", "high", "auto"]]
+    size: ReadOnly[str | Literal["1024x1024", "1024x1536", "1536x1024", "auto"]]
+    output_format: ReadOnly[Literal["png", "webp", "jpeg"]]
+    output_compression: ReadOnly[int]
+    moderation: ReadOnly[Literal["auto", "low"]]
+    background: ReadOnly[Literal["transparent", "opaque", "auto"]]
+    input_fidelity: ReadOnly[InputFidelity | None]
+    input_image_mask: ReadOnly[ImageGenToolInputImageMask]
+    partial_images: ReadOnly[int]
+    action: ReadOnly[ImageGenActionEnum]
 
 
 class LocalShellToolParam(TypedDict, total=False):
     """A tool that allows the model to execute shell commands in a local environment."""
 
-    type: Required[Literal["local_shell"]]
+    type: Required[ReadOnly[Literal["local_shell"]]]
 
 
 class SkillReferenceParam(TypedDict, total=False):
-    type: Required[Literal["skill_reference"]]
-    skill_id: Required[str]
-    version: str
+    type: Required[ReadOnly[Literal["skill_reference"]]]
+    skill_id: Required[ReadOnly[str]]
+    version: ReadOnly[str]
 
 
 class InlineSkillSourceParam(TypedDict, total=False):
     """Inline skill payload"""
 
-    type: Required[Literal["base64"]]
-    media_type: Required[Literal["application/zip"]]
-    data: Required[str]
+    type: Required[ReadOnly[Literal["base64"]]]
+    media_type: Required[ReadOnly[Literal["application/zip"]]]
+    data: Required[ReadOnly[str]]
 
 
 class InlineSkillParam(TypedDict, total=False):
-    type: Required[Literal["inline"]]
-    name: Required[str]
-    description: Required[str]
-    source: Required[InlineSkillSourceParam]
+    type: Required[ReadOnly[Literal["inline"]]]
+    name: Required[ReadOnly[str]]
+    description: Required[ReadOnly[str]]
+    source: Required[ReadOnly[InlineSkillSourceParam]]
 
 
 class ContainerAutoParam(TypedDict, total=False):
-    type: Required[Literal["container_auto"]]
-    file_ids: Sequence[str]
-    memory_limit: ContainerMemoryLimit | None
-    network_policy: ContainerNetworkPolicyDisabledParam | ContainerNetworkPolicyAllowlistParam
-    skills: Sequence[SkillReferenceParam | InlineSkillParam]
+    type: Required[ReadOnly[Literal["container_auto"]]]
+    file_ids: ReadOnly[Sequence[str]]
+    memory_limit: ReadOnly[ContainerMemoryLimit | None]
+    network_policy: ReadOnly[
+        ContainerNetworkPolicyDisabledParam | ContainerNetworkPolicyAllowlistParam
+    ]
+    skills: ReadOnly[Sequence[SkillReferenceParam | InlineSkillParam]]
 
 
 class LocalSkillParam(TypedDict, total=False):
-    name: Required[str]
-    description: Required[str]
-    path: Required[str]
+    name: Required[ReadOnly[str]]
+    description: Required[ReadOnly[str]]
+    path: Required[ReadOnly[str]]
 
 
 class LocalEnvironmentParam(TypedDict, total=False):
-    type: Required[Literal["local"]]
-    skills: Sequence[LocalSkillParam]
+    type: Required[ReadOnly[Literal["local"]]]
+    skills: ReadOnly[Sequence[LocalSkillParam]]
 
 
 class ContainerReferenceParam(TypedDict, total=False):
-    type: Required[Literal["container_reference"]]
-    container_id: Required[str]
+    type: Required[ReadOnly[Literal["container_reference"]]]
+    container_id: Required[ReadOnly[str]]
 
 
 class FunctionShellToolParam(TypedDict, total=False):
     """A tool that allows the model to execute shell commands."""
 
-    type: Required[Literal["shell"]]
-    environment: ContainerAutoParam | LocalEnvironmentParam | ContainerReferenceParam | None
-    allowed_callers: Sequence[CallableToolAllowedCaller] | None
+    type: Required[ReadOnly[Literal["shell"]]]
+    environment: ReadOnly[
+        ContainerAutoParam | LocalEnvironmentParam | ContainerReferenceParam | None
+    ]
+    allowed_callers: ReadOnly[Sequence[CallableToolAllowedCaller] | None]
 
 
 class CustomTextFormatParam(TypedDict, total=False):
     """Unconstrained free-form text."""
 
-    type: Required[Literal["text"]]
+    type: Required[ReadOnly[Literal["text"]]]
 
 
 class CustomGrammarFormatParam(TypedDict, total=False):
     """A grammar defined by the user."""
 
-    type: Required[Literal["grammar"]]
-    syntax: Required[GrammarSyntax1]
-    definition: Required[str]
+    type: Required[ReadOnly[Literal["grammar"]]]
+    syntax: Required[ReadOnly[GrammarSyntax1]]
+    definition: Required[ReadOnly[str]]
 
 
 class CustomToolParam(TypedDict, total=False):
     """A custom tool that processes input using a specified format."""
 
-    type: Required[Literal["custom"]]
-    name: Required[str]
-    description: str
-    format: CustomTextFormatParam | CustomGrammarFormatParam
-    defer_loading: bool
-    allowed_callers: Sequence[CallableToolAllowedCaller] | None
+    type: Required[ReadOnly[Literal["custom"]]]
+    name: Required[ReadOnly[str]]
+    description: ReadOnly[str]
+    format: ReadOnly[CustomTextFormatParam | CustomGrammarFormatParam]
+    defer_loading: ReadOnly[bool]
+    allowed_callers: ReadOnly[Sequence[CallableToolAllowedCaller] | None]
 
 
 class FunctionToolParam(TypedDict, total=False):
-    name: Required[str]
-    type: Required[Literal["function"]]
-    description: str | None
-    parameters: EmptyModelParam | None
-    strict: bool | None
-    output_schema: dict[str, object] | None
-    defer_loading: bool
-    allowed_callers: Sequence[CallableToolAllowedCaller] | None
+    name: Required[ReadOnly[str]]
+    type: Required[ReadOnly[Literal["function"]]]
+    description: ReadOnly[str | None]
+    parameters: ReadOnly[EmptyModelParam | None]
+    strict: ReadOnly[bool | None]
+    output_schema: ReadOnly[dict[str, object] | None]
+    defer_loading: ReadOnly[bool]
+    allowed_callers: ReadOnly[Sequence[CallableToolAllowedCaller] | None]
 
 
 class NamespaceToolParam(TypedDict, total=False):
     """Groups function/custom tools under a shared namespace."""
 
-    type: Required[Literal["namespace"]]
-    name: Required[str]
-    description: Required[str]
-    tools: Required[Sequence[FunctionToolParam | CustomToolParam]]
+    type: Required[ReadOnly[Literal["namespace"]]]
+    name: Required[ReadOnly[str]]
+    description: Required[ReadOnly[str]]
+    tools: Required[ReadOnly[Sequence[FunctionToolParam | CustomToolParam]]]
 
 
 class ToolSearchToolParam(TypedDict, total=False):
     """Hosted or BYOT tool search configuration for deferred tools."""
 
-    type: Required[Literal["tool_search"]]
-    execution: ToolSearchExecutionType
-    description: str | None
-    parameters: EmptyModelParam | None
+    type: Required[ReadOnly[Literal["tool_search"]]]
+    execution: ReadOnly[ToolSearchExecutionType]
+    description: ReadOnly[str | None]
+    parameters: ReadOnly[EmptyModelParam | None]
 
 
 class ApproximateLocation(TypedDict, total=False):
-    type: Required[Literal["approximate"]]
-    country: str | None
-    region: str | None
-    city: str | None
-    timezone: str | None
+    type: Required[ReadOnly[Literal["approximate"]]]
+    country: ReadOnly[str | None]
+    region: ReadOnly[str | None]
+    city: ReadOnly[str | None]
+    timezone: ReadOnly[str | None]
 
 
 class WebSearchPreviewTool(TypedDict, total=False):
     """This tool searches the web for relevant results to use in a response."""
 
-    type: Required[Literal["web_search_preview", "web_search_preview_2025_03_11"]]
-    user_location: ApproximateLocation | None
-    search_context_size: SearchContextSize
-    search_content_types: Sequence[SearchContentType]
+    type: Required[ReadOnly[Literal["web_search_preview", "web_search_preview_2025_03_11"]]]
+    user_location: ReadOnly[ApproximateLocation | None]
+    search_context_size: ReadOnly[SearchContextSize]
+    search_content_types: ReadOnly[Sequence[SearchContentType]]
 
 
 class ApplyPatchToolParam(TypedDict, total=False):
     """Allows the assistant to create, delete, or update files using unified diffs."""
 
-    type: Required[Literal["apply_patch"]]
-    allowed_callers: Sequence[CallableToolAllowedCaller] | None
+    type: Required[ReadOnly[Literal["apply_patch"]]]
+    allowed_callers: ReadOnly[Sequence[CallableToolAllowedCaller] | None]
 
 
 class ToolChoiceAllowed(TypedDict, total=False):
     """Constrains the tools available to the model to a pre-defined set."""
 
-    type: Required[Literal["allowed_tools"]]
-    mode: Required[Literal["auto", "required"]]
-    tools: Required[Sequence[dict[str, object]]]
+    type: Required[ReadOnly[Literal["allowed_tools"]]]
+    mode: Required[ReadOnly[Literal["auto", "required"]]]
+    tools: Required[ReadOnly[Sequence[dict[str, object]]]]
 
 
 class ToolChoiceTypes(TypedDict, total=False):
     """Indicates that the model should use a built-in tool to generate a response."""
 
     type: Required[
-        Literal[
-            "file_search",
-            "web_search_preview",
-            "computer",
-            "computer_use_preview",
-            "computer_use",
-            "web_search_preview_2025_03_11",
-            "image_generation",
-            "code_interpreter",
+        ReadOnly[
+            Literal[
+                "file_search",
+                "web_search_preview",
+                "computer",
+                "computer_use_preview",
+                "computer_use",
+                "web_search_preview_2025_03_11",
+                "image_generation",
+                "code_interpreter",
+            ]
         ]
     ]
 
@@ -611,486 +621,494 @@ class ToolChoiceTypes(TypedDict, total=False):
 class ToolChoiceFunction(TypedDict, total=False):
     """Use this option to force the model to call a specific function."""
 
-    type: Required[Literal["function"]]
-    name: Required[str]
+    type: Required[ReadOnly[Literal["function"]]]
+    name: Required[ReadOnly[str]]
 
 
 class ToolChoiceMCP(TypedDict, total=False):
     """Use this option to force the model to call a specific tool on a remote MCP server."""
 
-    type: Required[Literal["mcp"]]
-    server_label: Required[str]
-    name: str | None
+    type: Required[ReadOnly[Literal["mcp"]]]
+    server_label: Required[ReadOnly[str]]
+    name: ReadOnly[str | None]
 
 
 class ToolChoiceCustom(TypedDict, total=False):
     """Use this option to force the model to call a specific custom tool."""
 
-    type: Required[Literal["custom"]]
-    name: Required[str]
+    type: Required[ReadOnly[Literal["custom"]]]
+    name: Required[ReadOnly[str]]
 
 
 class SpecificProgrammaticToolCallingParam(TypedDict, total=False):
-    type: Required[Literal["programmatic_tool_calling"]]
+    type: Required[ReadOnly[Literal["programmatic_tool_calling"]]]
 
 
 class SpecificApplyPatchParam(TypedDict, total=False):
     """Forces the model to call the apply_patch tool when executing a tool call."""
 
-    type: Required[Literal["apply_patch"]]
+    type: Required[ReadOnly[Literal["apply_patch"]]]
 
 
 class SpecificFunctionShellParam(TypedDict, total=False):
     """Forces the model to call the shell tool when a tool call is required."""
 
-    type: Required[Literal["shell"]]
+    type: Required[ReadOnly[Literal["shell"]]]
 
 
 class PromptCacheBreakpointConfig(TypedDict, total=False):
     """Marks the exact end of a reusable prompt prefix."""
 
-    mode: Required[Literal["explicit"]]
+    mode: Required[ReadOnly[Literal["explicit"]]]
 
 
 class InputTextContent(TypedDict, total=False):
     """A text input to the model."""
 
-    type: Required[Literal["input_text"]]
-    text: Required[str]
-    prompt_cache_breakpoint: PromptCacheBreakpointConfig
+    type: Required[ReadOnly[Literal["input_text"]]]
+    text: Required[ReadOnly[str]]
+    prompt_cache_breakpoint: ReadOnly[PromptCacheBreakpointConfig]
 
 
 class InputImageContent(TypedDict, total=False):
     """An image input to the model."""
 
-    type: Required[Literal["input_image"]]
-    detail: Required[ImageDetail]
-    image_url: str | None
-    file_id: str | None
-    prompt_cache_breakpoint: PromptCacheBreakpointConfig
+    type: Required[ReadOnly[Literal["input_image"]]]
+    detail: Required[ReadOnly[ImageDetail]]
+    image_url: ReadOnly[str | None]
+    file_id: ReadOnly[str | None]
+    prompt_cache_breakpoint: ReadOnly[PromptCacheBreakpointConfig]
 
 
 class InputFileContent(TypedDict, total=False):
     """A file input to the model."""
 
-    type: Required[Literal["input_file"]]
-    file_id: str | None
-    filename: str
-    file_data: str
-    prompt_cache_breakpoint: PromptCacheBreakpointConfig
-    file_url: str
-    detail: FileInputDetail
+    type: Required[ReadOnly[Literal["input_file"]]]
+    file_id: ReadOnly[str | None]
+    filename: ReadOnly[str]
+    file_data: ReadOnly[str]
+    prompt_cache_breakpoint: ReadOnly[PromptCacheBreakpointConfig]
+    file_url: ReadOnly[str]
+    detail: ReadOnly[FileInputDetail]
 
 
 class PromptObject(TypedDict, total=False):
     """Reference to a prompt template and its variables."""
 
-    id: Required[str]
-    version: str | None
-    variables: ResponsePromptVariables
+    id: Required[ReadOnly[str]]
+    version: ReadOnly[str | None]
+    variables: ReadOnly[ResponsePromptVariables]
 
 
 class Reasoning(TypedDict, total=False):
     """**gpt-5 and o-series models only**"""
 
-    mode: ReasoningModeEnum
-    effort: ReasoningEffort
-    summary: Literal["auto", "concise", "detailed"] | None
-    context: Literal["auto", "current_turn", "all_turns"] | None
-    generate_summary: Literal["auto", "concise", "detailed"] | None
+    mode: ReadOnly[ReasoningModeEnum]
+    effort: ReadOnly[ReasoningEffort]
+    summary: ReadOnly[Literal["auto", "concise", "detailed"] | None]
+    context: ReadOnly[Literal["auto", "current_turn", "all_turns"] | None]
+    generate_summary: ReadOnly[Literal["auto", "concise", "detailed"] | None]
 
 
 class EasyInputMessage(TypedDict, total=False):
     """A message input to the model with a role indicating instruction following hierarchy."""
 
-    role: Required[Literal["user", "assistant", "system", "developer"]]
-    content: Required[str | InputMessageContentList]
-    phase: MessagePhase | None
-    type: Literal["message"]
+    role: Required[ReadOnly[Literal["user", "assistant", "system", "developer"]]]
+    content: Required[ReadOnly[str | InputMessageContentList]]
+    phase: ReadOnly[MessagePhase | None]
+    type: ReadOnly[Literal["message"]]
 
 
 class InputMessage(TypedDict, total=False):
     """A message input to the model with a role indicating instruction following hierarchy."""
 
-    role: Required[Literal["user", "system", "developer"]]
-    content: Required[InputMessageContentList]
-    type: Literal["message"]
-    status: Literal["in_progress", "completed", "incomplete"]
+    role: Required[ReadOnly[Literal["user", "system", "developer"]]]
+    content: Required[ReadOnly[InputMessageContentList]]
+    type: ReadOnly[Literal["message"]]
+    status: ReadOnly[Literal["in_progress", "completed", "incomplete"]]
 
 
 class FileCitationBody(TypedDict, total=False):
     """A citation to a file."""
 
-    type: Required[Literal["file_citation"]]
-    file_id: Required[str]
-    index: Required[int]
-    filename: Required[str]
+    type: Required[ReadOnly[Literal["file_citation"]]]
+    file_id: Required[ReadOnly[str]]
+    index: Required[ReadOnly[int]]
+    filename: Required[ReadOnly[str]]
 
 
 class UrlCitationBody(TypedDict, total=False):
     """A citation for a web resource used to generate a model response."""
 
-    type: Required[Literal["url_citation"]]
-    url: Required[str]
-    start_index: Required[int]
-    end_index: Required[int]
-    title: Required[str]
+    type: Required[ReadOnly[Literal["url_citation"]]]
+    url: Required[ReadOnly[str]]
+    start_index: Required[ReadOnly[int]]
+    end_index: Required[ReadOnly[int]]
+    title: Required[ReadOnly[str]]
 
 
 class ContainerFileCitationBody(TypedDict, total=False):
     """A citation for a container file used to generate a model response."""
 
-    type: Required[Literal["container_file_citation"]]
-    container_id: Required[str]
-    file_id: Required[str]
-    start_index: Required[int]
-    end_index: Required[int]
-    filename: Required[str]
+    type: Required[ReadOnly[Literal["container_file_citation"]]]
+    container_id: Required[ReadOnly[str]]
+    file_id: Required[ReadOnly[str]]
+    start_index: Required[ReadOnly[int]]
+    end_index: Required[ReadOnly[int]]
+    filename: Required[ReadOnly[str]]
 
 
 class FilePath(TypedDict, total=False):
     """A path to a file."""
 
-    type: Required[Literal["file_path"]]
-    file_id: Required[str]
-    index: Required[int]
+    type: Required[ReadOnly[Literal["file_path"]]]
+    file_id: Required[ReadOnly[str]]
+    index: Required[ReadOnly[int]]
 
 
 class TopLogProb(TypedDict, total=False):
     """The top log probability of a token."""
 
-    token: Required[str]
-    logprob: Required[float]
-    bytes: Required[Sequence[int]]
+    token: Required[ReadOnly[str]]
+    logprob: Required[ReadOnly[float]]
+    bytes: Required[ReadOnly[Sequence[int]]]
 
 
 class LogProb(TypedDict, total=False):
     """The log probability of a token."""
 
-    token: Required[str]
-    logprob: Required[float]
-    bytes: Required[Sequence[int]]
-    top_logprobs: Required[Sequence[TopLogProb]]
+    token: Required[ReadOnly[str]]
+    logprob: Required[ReadOnly[float]]
+    bytes: Required[ReadOnly[Sequence[int]]]
+    top_logprobs: Required[ReadOnly[Sequence[TopLogProb]]]
 
 
 class OutputTextContent(TypedDict, total=False):
     """A text output from the model."""
 
-    type: Required[Literal["output_text"]]
-    text: Required[str]
-    annotations: Required[Sequence[Annotation]]
-    logprobs: Required[Sequence[LogProb]]
+    type: Required[ReadOnly[Literal["output_text"]]]
+    text: Required[ReadOnly[str]]
+    annotations: Required[ReadOnly[Sequence[Annotation]]]
+    logprobs: Required[ReadOnly[Sequence[LogProb]]]
 
 
 class RefusalContent(TypedDict, total=False):
     """A refusal from the model."""
 
-    type: Required[Literal["refusal"]]
-    refusal: Required[str]
+    type: Required[ReadOnly[Literal["refusal"]]]
+    refusal: Required[ReadOnly[str]]
 
 
 class OutputMessage(TypedDict, total=False):
     """An output message from the model."""
 
-    id: Required[str]
-    type: Required[Literal["message"]]
-    role: Required[Literal["assistant"]]
-    content: Required[Sequence[OutputMessageContent]]
-    status: Required[Literal["in_progress", "completed", "incomplete"]]
-    phase: MessagePhase | None
+    id: Required[ReadOnly[str]]
+    type: Required[ReadOnly[Literal["message"]]]
+    role: Required[ReadOnly[Literal["assistant"]]]
+    content: Required[ReadOnly[Sequence[OutputMessageContent]]]
+    status: Required[ReadOnly[Literal["in_progress", "completed", "incomplete"]]]
+    phase: ReadOnly[MessagePhase | None]
 
 
 class FileSearchToolCallResultsItem(TypedDict, total=False):
-    file_id: str
-    text: str
-    filename: str
-    attributes: VectorStoreFileAttributes
-    score: float
+    file_id: ReadOnly[str]
+    text: ReadOnly[str]
+    filename: ReadOnly[str]
+    attributes: ReadOnly[VectorStoreFileAttributes]
+    score: ReadOnly[float]
 
 
 class FileSearchToolCall(TypedDict, total=False):
     """The results of a file search tool call."""
 
-    id: Required[str]
-    type: Required[Literal["file_search_call"]]
-    status: Required[Literal["in_progress", "searching", "completed", "incomplete", "failed"]]
-    queries: Required[Sequence[str]]
-    results: Sequence[FileSearchToolCallResultsItem] | None
+    id: Required[ReadOnly[str]]
+    type: Required[ReadOnly[Literal["file_search_call"]]]
+    status: Required[
+        ReadOnly[Literal["in_progress", "searching", "completed", "incomplete", "failed"]]
+    ]
+    queries: Required[ReadOnly[Sequence[str]]]
+    results: ReadOnly[Sequence[FileSearchToolCallResultsItem] | None]
 
 
 class ClickParam(TypedDict, total=False):
     """A click action."""
 
-    type: Required[Literal["click"]]
-    button: Required[ClickButtonType]
-    x: Required[int]
-    y: Required[int]
-    keys: Sequence[str] | None
+    type: Required[ReadOnly[Literal["click"]]]
+    button: Required[ReadOnly[ClickButtonType]]
+    x: Required[ReadOnly[int]]
+    y: Required[ReadOnly[int]]
+    keys: ReadOnly[Sequence[str] | None]
 
 
 class DoubleClickAction(TypedDict, total=False):
     """A double click action."""
 
-    type: Required[Literal["double_click"]]
-    x: Required[int]
-    y: Required[int]
-    keys: Required[Sequence[str] | None]
+    type: Required[ReadOnly[Literal["double_click"]]]
+    x: Required[ReadOnly[int]]
+    y: Required[ReadOnly[int]]
+    keys: Required[ReadOnly[Sequence[str] | None]]
 
 
 class CoordParam(TypedDict, total=False):
     """An x/y coordinate pair, e.g."""
 
-    x: Required[int]
-    y: Required[int]
+    x: Required[ReadOnly[int]]
+    y: Required[ReadOnly[int]]
 
 
 class DragParam(TypedDict, total=False):
     """A drag action."""
 
-    type: Required[Literal["drag"]]
-    path: Required[Sequence[CoordParam]]
-    keys: Sequence[str] | None
+    type: Required[ReadOnly[Literal["drag"]]]
+    path: Required[ReadOnly[Sequence[CoordParam]]]
+    keys: ReadOnly[Sequence[str] | None]
 
 
 class KeyPressAction(TypedDict, total=False):
     """A collection of keypresses the model would like to perform."""
 
-    type: Required[Literal["keypress"]]
-    keys: Required[Sequence[str]]
+    type: Required[ReadOnly[Literal["keypress"]]]
+    keys: Required[ReadOnly[Sequence[str]]]
 
 
 class MoveParam(TypedDict, total=False):
     """A mouse move action."""
 
-    type: Required[Literal["move"]]
-    x: Required[int]
-    y: Required[int]
-    keys: Sequence[str] | None
+    type: Required[ReadOnly[Literal["move"]]]
+    x: Required[ReadOnly[int]]
+    y: Required[ReadOnly[int]]
+    keys: ReadOnly[Sequence[str] | None]
 
 
 class ScreenshotParam(TypedDict, total=False):
     """A screenshot action."""
 
-    type: Required[Literal["screenshot"]]
+    type: Required[ReadOnly[Literal["screenshot"]]]
 
 
 class ScrollParam(TypedDict, total=False):
     """A scroll action."""
 
-    type: Required[Literal["scroll"]]
-    x: Required[int]
-    y: Required[int]
-    scroll_x: Required[int]
-    scroll_y: Required[int]
-    keys: Sequence[str] | None
+    type: Required[ReadOnly[Literal["scroll"]]]
+    x: Required[ReadOnly[int]]
+    y: Required[ReadOnly[int]]
+    scroll_x: Required[ReadOnly[int]]
+    scroll_y: Required[ReadOnly[int]]
+    keys: ReadOnly[Sequence[str] | None]
 
 
 class TypeParam(TypedDict, total=False):
     """An action to type in text."""
 
-    type: Required[Literal["type"]]
-    text: Required[str]
+    type: Required[ReadOnly[Literal["type"]]]
+    text: Required[ReadOnly[str]]
 
 
 class WaitParam(TypedDict, total=False):
     """A wait action."""
 
-    type: Required[Literal["wait"]]
+    type: Required[ReadOnly[Literal["wait"]]]
 
 
 class ComputerCallSafetyCheckParam(TypedDict, total=False):
     """A pending safety check for the computer call."""
 
-    id: Required[str]
-    code: str | None
-    message: str | None
+    id: Required[ReadOnly[str]]
+    code: ReadOnly[str | None]
+    message: ReadOnly[str | None]
 
 
 class ComputerToolCall(TypedDict, total=False):
     """A tool call to a computer use tool."""
 
-    type: Required[Literal["computer_call"]]
-    id: Required[str]
-    call_id: Required[str]
-    pending_safety_checks: Required[Sequence[ComputerCallSafetyCheckParam]]
-    status: Required[Literal["in_progress", "completed", "incomplete"]]
-    action: ComputerAction
-    actions: ComputerActionList
+    type: Required[ReadOnly[Literal["computer_call"]]]
+    id: Required[ReadOnly[str]]
+    call_id: Required[ReadOnly[str]]
+    pending_safety_checks: Required[ReadOnly[Sequence[ComputerCallSafetyCheckParam]]]
+    status: Required[ReadOnly[Literal["in_progress", "completed", "incomplete"]]]
+    action: ReadOnly[ComputerAction]
+    actions: ReadOnly[ComputerActionList]
 
 
 class ComputerScreenshotImage(TypedDict, total=False):
     """A computer screenshot image used with the computer use tool."""
 
-    type: Required[Literal["computer_screenshot"]]
-    image_url: str
-    file_id: str
+    type: Required[ReadOnly[Literal["computer_screenshot"]]]
+    image_url: ReadOnly[str]
+    file_id: ReadOnly[str]
 
 
 class ComputerCallOutputItemParam(TypedDict, total=False):
     """The output of a computer tool call."""
 
-    call_id: Required[str]
-    type: Required[Literal["computer_call_output"]]
-    output: Required[ComputerScreenshotImage]
-    id: str | None
-    acknowledged_safety_checks: Sequence[ComputerCallSafetyCheckParam] | None
-    status: FunctionCallItemStatus | None
+    call_id: Required[ReadOnly[str]]
+    type: Required[ReadOnly[Literal["computer_call_output"]]]
+    output: Required[ReadOnly[ComputerScreenshotImage]]
+    id: ReadOnly[str | None]
+    acknowledged_safety_checks: ReadOnly[Sequence[ComputerCallSafetyCheckParam] | None]
+    status: ReadOnly[FunctionCallItemStatus | None]
 
 
 class WebSearchActionSearchSourcesItem(TypedDict, total=False):
     """A source used in the search."""
 
-    type: Required[Literal["url"]]
-    url: Required[str]
+    type: Required[ReadOnly[Literal["url"]]]
+    url: Required[ReadOnly[str]]
 
 
 class WebSearchActionSearch(TypedDict, total=False):
     """Action type "search" - Performs a web search query."""
 
-    type: Required[Literal["search"]]
-    query: str
-    queries: Sequence[str]
-    sources: Sequence[WebSearchActionSearchSourcesItem]
+    type: Required[ReadOnly[Literal["search"]]]
+    query: ReadOnly[str]
+    queries: ReadOnly[Sequence[str]]
+    sources: ReadOnly[Sequence[WebSearchActionSearchSourcesItem]]
 
 
 class WebSearchActionOpenPage(TypedDict, total=False):
     """Action type "open_page" - Opens a specific URL from search results."""
 
-    type: Required[Literal["open_page"]]
-    url: str | None
+    type: Required[ReadOnly[Literal["open_page"]]]
+    url: ReadOnly[str | None]
 
 
 class WebSearchActionFind(TypedDict, total=False):
     """Action type "find_in_page": Searches for a pattern within a loaded page."""
 
-    type: Required[Literal["find_in_page"]]
-    url: Required[str]
-    pattern: Required[str]
+    type: Required[ReadOnly[Literal["find_in_page"]]]
+    url: Required[ReadOnly[str]]
+    pattern: Required[ReadOnly[str]]
 
 
 class WebSearchToolCall(TypedDict, total=False):
     """The results of a web search tool call."""
 
-    id: Required[str]
-    type: Required[Literal["web_search_call"]]
-    status: Required[Literal["in_progress", "searching", "completed", "failed"]]
-    action: Required[WebSearchActionSearch | WebSearchActionOpenPage | WebSearchActionFind]
+    id: Required[ReadOnly[str]]
+    type: Required[ReadOnly[Literal["web_search_call"]]]
+    status: Required[ReadOnly[Literal["in_progress", "searching", "completed", "failed"]]]
+    action: Required[
+        ReadOnly[WebSearchActionSearch | WebSearchActionOpenPage | WebSearchActionFind]
+    ]
 
 
 class DirectToolCallCaller(TypedDict, total=False):
-    type: Required[Literal["direct"]]
+    type: Required[ReadOnly[Literal["direct"]]]
 
 
 class ProgramToolCallCaller(TypedDict, total=False):
-    type: Required[Literal["program"]]
-    caller_id: Required[str]
+    type: Required[ReadOnly[Literal["program"]]]
+    caller_id: Required[ReadOnly[str]]
 
 
 class FunctionToolCall(TypedDict, total=False):
     """A tool call to run a function."""
 
-    type: Required[Literal["function_call"]]
-    call_id: Required[str]
-    name: Required[str]
-    arguments: Required[str]
-    id: str
-    caller: ToolCallCaller | None
-    namespace: str
-    status: Literal["in_progress", "completed", "incomplete"]
+    type: Required[ReadOnly[Literal["function_call"]]]
+    call_id: Required[ReadOnly[str]]
+    name: Required[ReadOnly[str]]
+    arguments: Required[ReadOnly[str]]
+    id: ReadOnly[str]
+    caller: ReadOnly[ToolCallCaller | None]
+    namespace: ReadOnly[str]
+    status: ReadOnly[Literal["in_progress", "completed", "incomplete"]]
 
 
 class InputTextContentParam(TypedDict, total=False):
     """A text input to the model."""
 
-    type: Required[Literal["input_text"]]
-    text: Required[str]
-    prompt_cache_breakpoint: PromptCacheBreakpointParam | None
+    type: Required[ReadOnly[Literal["input_text"]]]
+    text: Required[ReadOnly[str]]
+    prompt_cache_breakpoint: ReadOnly[PromptCacheBreakpointParam | None]
 
 
 class InputImageContentParamAutoParam(TypedDict, total=False):
     """An image input to the model."""
 
-    type: Required[Literal["input_image"]]
-    image_url: str | None
-    file_id: str | None
-    detail: DetailEnum | None
-    prompt_cache_breakpoint: PromptCacheBreakpointParam | None
+    type: Required[ReadOnly[Literal["input_image"]]]
+    image_url: ReadOnly[str | None]
+    file_id: ReadOnly[str | None]
+    detail: ReadOnly[DetailEnum | None]
+    prompt_cache_breakpoint: ReadOnly[PromptCacheBreakpointParam | None]
 
 
 class InputFileContentParam(TypedDict, total=False):
     """A file input to the model."""
 
-    type: Required[Literal["input_file"]]
-    file_id: str | None
-    filename: str | None
-    file_data: str | None
-    file_url: str | None
-    detail: FileDetailEnum
-    prompt_cache_breakpoint: PromptCacheBreakpointParam | None
+    type: Required[ReadOnly[Literal["input_file"]]]
+    file_id: ReadOnly[str | None]
+    filename: ReadOnly[str | None]
+    file_data: ReadOnly[str | None]
+    file_url: ReadOnly[str | None]
+    detail: ReadOnly[FileDetailEnum]
+    prompt_cache_breakpoint: ReadOnly[PromptCacheBreakpointParam | None]
 
 
 class DirectToolCallCallerParam(TypedDict, total=False):
-    type: Required[Literal["direct"]]
+    type: Required[ReadOnly[Literal["direct"]]]
 
 
 class ProgramToolCallCallerParam(TypedDict, total=False):
-    type: Required[Literal["program"]]
-    caller_id: Required[str]
+    type: Required[ReadOnly[Literal["program"]]]
+    caller_id: Required[ReadOnly[str]]
 
 
 class FunctionCallOutputItemParam(TypedDict, total=False):
     """The output of a function tool call."""
 
-    type: Required[Literal["function_call_output"]]
+    type: Required[ReadOnly[Literal["function_call_output"]]]
     output: Required[
-        str
-        | Sequence[InputTextContentParam | InputImageContentParamAutoParam | InputFileContentParam]
+        ReadOnly[
+            str
+            | Sequence[
+                InputTextContentParam | InputImageContentParamAutoParam | InputFileContentParam
+            ]
+        ]
     ]
-    id: str | None
-    call_id: str | None
-    name: str | None
-    namespace: str | None
-    caller: ToolCallCallerParam | None
-    status: FunctionCallItemStatus | None
+    id: ReadOnly[str | None]
+    call_id: ReadOnly[str | None]
+    name: ReadOnly[str | None]
+    namespace: ReadOnly[str | None]
+    caller: ReadOnly[ToolCallCallerParam | None]
+    status: ReadOnly[FunctionCallItemStatus | None]
 
 
 class ToolSearchCallItemParam(TypedDict, total=False):
-    type: Required[Literal["tool_search_call"]]
-    arguments: Required[EmptyModelParam]
-    id: str | None
-    call_id: str | None
-    execution: ToolSearchExecutionType
-    status: FunctionCallItemStatus | None
+    type: Required[ReadOnly[Literal["tool_search_call"]]]
+    arguments: Required[ReadOnly[EmptyModelParam]]
+    id: ReadOnly[str | None]
+    call_id: ReadOnly[str | None]
+    execution: ReadOnly[ToolSearchExecutionType]
+    status: ReadOnly[FunctionCallItemStatus | None]
 
 
 class ToolSearchOutputItemParam(TypedDict, total=False):
-    type: Required[Literal["tool_search_output"]]
-    tools: Required[Sequence[Tool]]
-    id: str | None
-    call_id: str | None
-    execution: ToolSearchExecutionType
-    status: FunctionCallItemStatus | None
+    type: Required[ReadOnly[Literal["tool_search_output"]]]
+    tools: Required[ReadOnly[Sequence[Tool]]]
+    id: ReadOnly[str | None]
+    call_id: ReadOnly[str | None]
+    execution: ReadOnly[ToolSearchExecutionType]
+    status: ReadOnly[FunctionCallItemStatus | None]
 
 
 class AdditionalToolsItemParam(TypedDict, total=False):
-    type: Required[Literal["additional_tools"]]
-    role: Required[Literal["developer"]]
-    tools: Required[Sequence[Tool]]
-    id: str | None
+    type: Required[ReadOnly[Literal["additional_tools"]]]
+    role: Required[ReadOnly[Literal["developer"]]]
+    tools: Required[ReadOnly[Sequence[Tool]]]
+    id: ReadOnly[str | None]
 
 
 class SummaryTextContent(TypedDict, total=False):
     """A summary text from the model."""
 
-    type: Required[Literal["summary_text"]]
-    text: Required[str]
+    type: Required[ReadOnly[Literal["summary_text"]]]
+    text: Required[ReadOnly[str]]
 
 
 class ReasoningTextContent(TypedDict, total=False):
     """Reasoning text from the model."""
 
-    type: Required[Literal["reasoning_text"]]
-    text: Required[str]
+    type: Required[ReadOnly[Literal["reasoning_text"]]]
+    text: Required[ReadOnly[str]]
 
 
 class ReasoningItem(TypedDict, total=False):
@@ -1098,160 +1116,164 @@ class ReasoningItem(TypedDict, total=False):
     response.
     """
 
-    type: Required[Literal["reasoning"]]
-    id: Required[str]
-    summary: Required[Sequence[SummaryTextContent]]
-    encrypted_content: str | None
-    content: Sequence[ReasoningTextContent]
-    status: Literal["in_progress", "completed", "incomplete"]
+    type: Required[ReadOnly[Literal["reasoning"]]]
+    id: Required[ReadOnly[str]]
+    summary: Required[ReadOnly[Sequence[SummaryTextContent]]]
+    encrypted_content: ReadOnly[str | None]
+    content: ReadOnly[Sequence[ReasoningTextContent]]
+    status: ReadOnly[Literal["in_progress", "completed", "incomplete"]]
 
 
 class CompactionSummaryItemParam(TypedDict, total=False):
     """A compaction item generated by the `v1/responses/compact` API."""
 
-    type: Required[Literal["compaction"]]
-    encrypted_content: Required[str]
-    id: str | None
+    type: Required[ReadOnly[Literal["compaction"]]]
+    encrypted_content: Required[ReadOnly[str]]
+    id: ReadOnly[str | None]
 
 
 class ImageGenToolCall(TypedDict, total=False):
     """An image generation request made by the model."""
 
-    type: Required[Literal["image_generation_call"]]
-    id: Required[str]
-    status: Required[Literal["in_progress", "completed", "generating", "failed"]]
-    result: Required[str | None]
+    type: Required[ReadOnly[Literal["image_generation_call"]]]
+    id: Required[ReadOnly[str]]
+    status: Required[ReadOnly[Literal["in_progress", "completed", "generating", "failed"]]]
+    result: Required[ReadOnly[str | None]]
 
 
 class CodeInterpreterOutputLogs(TypedDict, total=False):
     """The logs output from the code interpreter."""
 
-    type: Required[Literal["logs"]]
-    logs: Required[str]
+    type: Required[ReadOnly[Literal["logs"]]]
+    logs: Required[ReadOnly[str]]
 
 
 class CodeInterpreterOutputImage(TypedDict, total=False):
     """The image output from the code interpreter."""
 
-    type: Required[Literal["image"]]
-    url: Required[str]
+    type: Required[ReadOnly[Literal["image"]]]
+    url: Required[ReadOnly[str]]
 
 
 class CodeInterpreterToolCall(TypedDict, total=False):
     """A tool call to run code."""
 
-    type: Required[Literal["code_interpreter_call"]]
-    id: Required[str]
-    status: Required[Literal["in_progress", "completed", "incomplete", "interpreting", "failed"]]
-    container_id: Required[str]
-    code: Required[str | None]
-    outputs: Required[Sequence[CodeInterpreterOutputLogs | CodeInterpreterOutputImage] | None]
+    type: Required[ReadOnly[Literal["code_interpreter_call"]]]
+    id: Required[ReadOnly[str]]
+    status: Required[
+        ReadOnly[Literal["in_progress", "completed", "incomplete", "interpreting", "failed"]]
+    ]
+    container_id: Required[ReadOnly[str]]
+    code: Required[ReadOnly[str | None]]
+    outputs: Required[
+        ReadOnly[Sequence[CodeInterpreterOutputLogs | CodeInterpreterOutputImage] | None]
+    ]
 
 
 class LocalShellExecAction(TypedDict, total=False):
     """Execute a shell command on the server."""
 
-    type: Required[Literal["exec"]]
-    command: Required[Sequence[str]]
-    env: Required[dict[str, str]]
-    timeout_ms: int | None
-    working_directory: str | None
-    user: str | None
+    type: Required[ReadOnly[Literal["exec"]]]
+    command: Required[ReadOnly[Sequence[str]]]
+    env: Required[ReadOnly[dict[str, str]]]
+    timeout_ms: ReadOnly[int | None]
+    working_directory: ReadOnly[str | None]
+    user: ReadOnly[str | None]
 
 
 class LocalShellToolCall(TypedDict, total=False):
     """A tool call to run a command on the local shell."""
 
-    type: Required[Literal["local_shell_call"]]
-    id: Required[str]
-    call_id: Required[str]
-    action: Required[LocalShellExecAction]
-    status: Required[Literal["in_progress", "completed", "incomplete"]]
+    type: Required[ReadOnly[Literal["local_shell_call"]]]
+    id: Required[ReadOnly[str]]
+    call_id: Required[ReadOnly[str]]
+    action: Required[ReadOnly[LocalShellExecAction]]
+    status: Required[ReadOnly[Literal["in_progress", "completed", "incomplete"]]]
 
 
 class LocalShellToolCallOutput(TypedDict, total=False):
     """The output of a local shell tool call."""
 
-    type: Required[Literal["local_shell_call_output"]]
-    id: Required[str]
-    output: Required[str]
-    status: Literal["in_progress", "completed", "incomplete"] | None
+    type: Required[ReadOnly[Literal["local_shell_call_output"]]]
+    id: Required[ReadOnly[str]]
+    output: Required[ReadOnly[str]]
+    status: ReadOnly[Literal["in_progress", "completed", "incomplete"] | None]
 
 
 class FunctionShellActionParam(TypedDict, total=False):
     """Commands and limits describing how to run the shell tool call."""
 
-    commands: Required[Sequence[str]]
-    timeout_ms: int | None
-    max_output_length: int | None
+    commands: Required[ReadOnly[Sequence[str]]]
+    timeout_ms: ReadOnly[int | None]
+    max_output_length: ReadOnly[int | None]
 
 
 class FunctionShellCallItemParam(TypedDict, total=False):
     """A tool representing a request to execute one or more shell commands."""
 
-    call_id: Required[str]
-    type: Required[Literal["shell_call"]]
-    action: Required[FunctionShellActionParam]
-    id: str | None
-    caller: ToolCallCallerParam | None
-    status: FunctionShellCallItemStatus | None
-    environment: LocalEnvironmentParam | ContainerReferenceParam | None
+    call_id: Required[ReadOnly[str]]
+    type: Required[ReadOnly[Literal["shell_call"]]]
+    action: Required[ReadOnly[FunctionShellActionParam]]
+    id: ReadOnly[str | None]
+    caller: ReadOnly[ToolCallCallerParam | None]
+    status: ReadOnly[FunctionShellCallItemStatus | None]
+    environment: ReadOnly[LocalEnvironmentParam | ContainerReferenceParam | None]
 
 
 class FunctionShellCallOutputTimeoutOutcomeParam(TypedDict, total=False):
     """Indicates that the shell call exceeded its configured time limit."""
 
-    type: Required[Literal["timeout"]]
+    type: Required[ReadOnly[Literal["timeout"]]]
 
 
 class FunctionShellCallOutputExitOutcomeParam(TypedDict, total=False):
     """Indicates that the shell commands finished and returned an exit code."""
 
-    type: Required[Literal["exit"]]
-    exit_code: Required[int]
+    type: Required[ReadOnly[Literal["exit"]]]
+    exit_code: Required[ReadOnly[int]]
 
 
 class FunctionShellCallOutputContentParam(TypedDict, total=False):
     """Captured stdout and stderr for a portion of a shell tool call output."""
 
-    stdout: Required[str]
-    stderr: Required[str]
-    outcome: Required[FunctionShellCallOutputOutcomeParam]
+    stdout: Required[ReadOnly[str]]
+    stderr: Required[ReadOnly[str]]
+    outcome: Required[ReadOnly[FunctionShellCallOutputOutcomeParam]]
 
 
 class FunctionShellCallOutputItemParam(TypedDict, total=False):
     """The streamed output items emitted by a shell tool call."""
 
-    call_id: Required[str]
-    type: Required[Literal["shell_call_output"]]
-    output: Required[Sequence[FunctionShellCallOutputContentParam]]
-    id: str | None
-    caller: ToolCallCallerParam | None
-    status: FunctionShellCallItemStatus | None
-    max_output_length: int | None
+    call_id: Required[ReadOnly[str]]
+    type: Required[ReadOnly[Literal["shell_call_output"]]]
+    output: Required[ReadOnly[Sequence[FunctionShellCallOutputContentParam]]]
+    id: ReadOnly[str | None]
+    caller: ReadOnly[ToolCallCallerParam | None]
+    status: ReadOnly[FunctionShellCallItemStatus | None]
+    max_output_length: ReadOnly[int | None]
 
 
 class ApplyPatchCreateFileOperationParam(TypedDict, total=False):
     """Instruction for creating a new file via the apply_patch tool."""
 
-    type: Required[Literal["create_file"]]
-    path: Required[str]
-    diff: Required[str]
+    type: Required[ReadOnly[Literal["create_file"]]]
+    path: Required[ReadOnly[str]]
+    diff: Required[ReadOnly[str]]
 
 
 class ApplyPatchDeleteFileOperationParam(TypedDict, total=False):
     """Instruction for deleting an existing file via the apply_patch tool."""
 
-    type: Required[Literal["delete_file"]]
-    path: Required[str]
+    type: Required[ReadOnly[Literal["delete_file"]]]
+    path: Required[ReadOnly[str]]
 
 
 class ApplyPatchUpdateFileOperationParam(TypedDict, total=False):
     """Instruction for updating an existing file via the apply_patch tool."""
 
-    type: Required[Literal["update_file"]]
-    path: Required[str]
-    diff: Required[str]
+    type: Required[ReadOnly[Literal["update_file"]]]
+    path: Required[ReadOnly[str]]
+    diff: Required[ReadOnly[str]]
 
 
 class ApplyPatchToolCallItemParam(TypedDict, total=False):
@@ -1259,161 +1281,161 @@ class ApplyPatchToolCallItemParam(TypedDict, total=False):
     patches.
     """
 
-    type: Required[Literal["apply_patch_call"]]
-    call_id: Required[str]
-    status: Required[ApplyPatchCallStatusParam]
-    operation: Required[ApplyPatchOperationParam]
-    id: str | None
-    caller: ToolCallCallerParam | None
+    type: Required[ReadOnly[Literal["apply_patch_call"]]]
+    call_id: Required[ReadOnly[str]]
+    status: Required[ReadOnly[ApplyPatchCallStatusParam]]
+    operation: Required[ReadOnly[ApplyPatchOperationParam]]
+    id: ReadOnly[str | None]
+    caller: ReadOnly[ToolCallCallerParam | None]
 
 
 class ApplyPatchToolCallOutputItemParam(TypedDict, total=False):
     """The streamed output emitted by an apply patch tool call."""
 
-    type: Required[Literal["apply_patch_call_output"]]
-    call_id: Required[str]
-    status: Required[ApplyPatchCallOutputStatusParam]
-    id: str | None
-    caller: ToolCallCallerParam | None
-    output: str | None
+    type: Required[ReadOnly[Literal["apply_patch_call_output"]]]
+    call_id: Required[ReadOnly[str]]
+    status: Required[ReadOnly[ApplyPatchCallOutputStatusParam]]
+    id: ReadOnly[str | None]
+    caller: ReadOnly[ToolCallCallerParam | None]
+    output: ReadOnly[str | None]
 
 
 class MCPListToolsTool(TypedDict, total=False):
     """A tool available on an MCP server."""
 
-    name: Required[str]
-    input_schema: Required[dict[str, object]]
-    description: str | None
-    annotations: dict[str, object] | None
+    name: Required[ReadOnly[str]]
+    input_schema: Required[ReadOnly[dict[str, object]]]
+    description: ReadOnly[str | None]
+    annotations: ReadOnly[dict[str, object] | None]
 
 
 class MCPListTools(TypedDict, total=False):
     """A list of tools available on an MCP server."""
 
-    type: Required[Literal["mcp_list_tools"]]
-    id: Required[str]
-    server_label: Required[str]
-    tools: Required[Sequence[MCPListToolsTool]]
-    error: str | None
+    type: Required[ReadOnly[Literal["mcp_list_tools"]]]
+    id: Required[ReadOnly[str]]
+    server_label: Required[ReadOnly[str]]
+    tools: Required[ReadOnly[Sequence[MCPListToolsTool]]]
+    error: ReadOnly[str | None]
 
 
 class MCPApprovalRequest(TypedDict, total=False):
     """A request for human approval of a tool invocation."""
 
-    type: Required[Literal["mcp_approval_request"]]
-    id: Required[str]
-    server_label: Required[str]
-    name: Required[str]
-    arguments: Required[str]
+    type: Required[ReadOnly[Literal["mcp_approval_request"]]]
+    id: Required[ReadOnly[str]]
+    server_label: Required[ReadOnly[str]]
+    name: Required[ReadOnly[str]]
+    arguments: Required[ReadOnly[str]]
 
 
 class MCPApprovalResponse(TypedDict, total=False):
     """A response to an MCP approval request."""
 
-    type: Required[Literal["mcp_approval_response"]]
-    approval_request_id: Required[str]
-    approve: Required[bool]
-    id: str | None
-    reason: str | None
+    type: Required[ReadOnly[Literal["mcp_approval_response"]]]
+    approval_request_id: Required[ReadOnly[str]]
+    approve: Required[ReadOnly[bool]]
+    id: ReadOnly[str | None]
+    reason: ReadOnly[str | None]
 
 
 class MCPProtocolError(TypedDict, total=False):
-    type: Required[Literal["mcp_protocol_error"]]
-    code: Required[int]
-    message: Required[str]
+    type: Required[ReadOnly[Literal["mcp_protocol_error"]]]
+    code: Required[ReadOnly[int]]
+    message: Required[ReadOnly[str]]
 
 
 class MCPToolExecutionError(TypedDict, total=False):
-    type: Required[Literal["mcp_tool_execution_error"]]
-    content: Required[object]
+    type: Required[ReadOnly[Literal["mcp_tool_execution_error"]]]
+    content: Required[ReadOnly[object]]
 
 
 class HTTPError(TypedDict, total=False):
-    type: Required[Literal["http_error"]]
-    code: Required[int]
-    message: Required[str]
+    type: Required[ReadOnly[Literal["http_error"]]]
+    code: Required[ReadOnly[int]]
+    message: Required[ReadOnly[str]]
 
 
 class MCPToolCall(TypedDict, total=False):
     """An invocation of a tool on an MCP server."""
 
-    type: Required[Literal["mcp_call"]]
-    id: Required[str]
-    server_label: Required[str]
-    name: Required[str]
-    arguments: Required[str]
-    output: str | None
-    error: MCPToolCallError | None
-    status: MCPToolCallStatus
-    approval_request_id: str | None
+    type: Required[ReadOnly[Literal["mcp_call"]]]
+    id: Required[ReadOnly[str]]
+    server_label: Required[ReadOnly[str]]
+    name: Required[ReadOnly[str]]
+    arguments: Required[ReadOnly[str]]
+    output: ReadOnly[str | None]
+    error: ReadOnly[MCPToolCallError | None]
+    status: ReadOnly[MCPToolCallStatus]
+    approval_request_id: ReadOnly[str | None]
 
 
 class CustomToolCallOutput(TypedDict, total=False):
     """The output of a custom tool call from your code, being sent back to the model."""
 
-    type: Required[Literal["custom_tool_call_output"]]
-    call_id: Required[str]
-    output: Required[str | Sequence[FunctionAndCustomToolCallOutput]]
-    id: str
-    caller: ToolCallCallerParam | None
+    type: Required[ReadOnly[Literal["custom_tool_call_output"]]]
+    call_id: Required[ReadOnly[str]]
+    output: Required[ReadOnly[str | Sequence[FunctionAndCustomToolCallOutput]]]
+    id: ReadOnly[str]
+    caller: ReadOnly[ToolCallCallerParam | None]
 
 
 class CustomToolCall(TypedDict, total=False):
     """A call to a custom tool created by the model."""
 
-    type: Required[Literal["custom_tool_call"]]
-    call_id: Required[str]
-    name: Required[str]
-    input: Required[str]
-    id: str
-    caller: ToolCallCaller | None
-    namespace: str
+    type: Required[ReadOnly[Literal["custom_tool_call"]]]
+    call_id: Required[ReadOnly[str]]
+    name: Required[ReadOnly[str]]
+    input: Required[ReadOnly[str]]
+    id: ReadOnly[str]
+    caller: ReadOnly[ToolCallCaller | None]
+    namespace: ReadOnly[str]
 
 
 class CompactionTriggerItemParam(TypedDict, total=False):
     """Compacts the current context."""
 
-    type: Required[Literal["compaction_trigger"]]
+    type: Required[ReadOnly[Literal["compaction_trigger"]]]
 
 
 class ItemReferenceParam(TypedDict, total=False):
     """An internal identifier for an item to reference."""
 
-    id: Required[str]
-    type: Literal["item_reference"] | None
+    id: Required[ReadOnly[str]]
+    type: ReadOnly[Literal["item_reference"] | None]
 
 
 class ProgramItemParam(TypedDict, total=False):
-    id: Required[str]
-    type: Required[Literal["program"]]
-    call_id: Required[str]
-    code: Required[str]
-    fingerprint: Required[str]
+    id: Required[ReadOnly[str]]
+    type: Required[ReadOnly[Literal["program"]]]
+    call_id: Required[ReadOnly[str]]
+    code: Required[ReadOnly[str]]
+    fingerprint: Required[ReadOnly[str]]
 
 
 class ProgramOutputItemParam(TypedDict, total=False):
-    id: Required[str]
-    type: Required[Literal["program_output"]]
-    call_id: Required[str]
-    result: Required[str]
-    status: Required[ProgramOutputItemStatus]
+    id: Required[ReadOnly[str]]
+    type: Required[ReadOnly[Literal["program_output"]]]
+    call_id: Required[ReadOnly[str]]
+    result: Required[ReadOnly[str]]
+    status: Required[ReadOnly[ProgramOutputItemStatus]]
 
 
 class ResponseStreamOptionsObject(TypedDict, total=False):
     """Options for streaming responses."""
 
-    include_obfuscation: bool
+    include_obfuscation: ReadOnly[bool]
 
 
 class ConversationParam2(TypedDict, total=False):
     """The conversation that this response belongs to."""
 
-    id: Required[str]
+    id: Required[ReadOnly[str]]
 
 
 class ContextManagementParam(TypedDict, total=False):
-    type: Required[str]
-    compact_threshold: int | None
+    type: Required[ReadOnly[str]]
+    compact_threshold: ReadOnly[int | None]
 
 
 class ResponseCreateKwargs(TypedDict, total=False):

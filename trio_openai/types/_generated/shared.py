@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal, TypeAlias, TypedDict
 
 if TYPE_CHECKING:
-    from typing_extensions import Required
+    from typing_extensions import ReadOnly, Required
 
 __all__ = [
     "ChatCompletionStreamOptions",
@@ -40,59 +40,59 @@ __all__ = [
 class PromptCacheOptionsParam(TypedDict, total=False):
     """Options for prompt caching."""
 
-    ttl: PromptCacheTTLEnum
-    mode: PromptCacheModeEnum
+    ttl: ReadOnly[PromptCacheTTLEnum]
+    mode: ReadOnly[PromptCacheModeEnum]
 
 
 class PromptCacheBreakpointParam(TypedDict, total=False):
     """Marks the exact end of a reusable prompt prefix."""
 
-    mode: Required[Literal["explicit"]]
+    mode: Required[ReadOnly[Literal["explicit"]]]
 
 
 class VoiceIdsOrCustomVoiceVariant1(TypedDict, total=False):
     """Custom voice reference."""
 
-    id: Required[str]
+    id: Required[ReadOnly[str]]
 
 
 class ModerationConfigParam(TypedDict, total=False):
     """The moderation policy for the response input."""
 
-    mode: Required[ModerationMode]
+    mode: Required[ReadOnly[ModerationMode]]
 
 
 class ModerationPolicyParam(TypedDict, total=False):
     """The policy to apply to moderated response input and output."""
 
-    input: ModerationConfigParam | None
-    output: ModerationConfigParam | None
+    input: ReadOnly[ModerationConfigParam | None]
+    output: ReadOnly[ModerationConfigParam | None]
 
 
 class ModerationParam(TypedDict, total=False):
     """Configuration for running moderation on the input and output of this response."""
 
-    model: Required[str]
-    policy: ModerationPolicyParam | None
+    model: Required[ReadOnly[str]]
+    policy: ReadOnly[ModerationPolicyParam | None]
 
 
 class ChatCompletionStreamOptionsObject(TypedDict, total=False):
     """Options for streaming response."""
 
-    include_usage: bool
-    include_obfuscation: bool
+    include_usage: ReadOnly[bool]
+    include_obfuscation: ReadOnly[bool]
 
 
 class ResponseFormatText(TypedDict, total=False):
     """Default response format."""
 
-    type: Required[Literal["text"]]
+    type: Required[ReadOnly[Literal["text"]]]
 
 
 class ResponseFormatJsonObject(TypedDict, total=False):
     """JSON object response format."""
 
-    type: Required[Literal["json_object"]]
+    type: Required[ReadOnly[Literal["json_object"]]]
 
 
 Metadata: TypeAlias = dict[str, str] | None
