@@ -15,8 +15,10 @@ from __future__ import annotations
 import importlib.util
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, get_args
 
 import pytest
 
@@ -210,3 +212,29 @@ def test_typed_keywords_are_the_validated_fields(
     typed = set(kwargs.__annotations__)
     assert typed.isdisjoint(own)
     assert typed | own == set(struct.__struct_fields__)
+
+
+def test_the_client_never_imports_the_generated_types() -> None:
+    # They are for type checkers: the services name them under TYPE_CHECKING only.
+    code = (
+        "import sys, pkgutil, importlib, trio_openai, trio_openai.resources as r\n"
+        "for m in pkgutil.walk_packages(r.__path__, 'trio_openai.resources.'):\n"
+        "    importlib.import_module(m.name)\n"
+        "trio_openai.Client(api_key='sk-test').chat.completions\n"
+        "print([m for m in sys.modules if m.startswith('trio_openai.types._generated')])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_typed_enums_of_explicit_parameters_are_the_checked_ones() -> None:
+    # Multipart and query parameters keep explicit signatures (their bodies read them
+    # by name); their generated Literal types must allow what the run-time checks do.
+    from trio_openai.resources.audio import transcriptions as transcriptions_service
+    from trio_openai.resources.files import FILE_PURPOSES
+    from trio_openai.types._generated import files, shared
+
+    assert set(get_args(files.FilePurpose)) == FILE_PURPOSES
+    assert set(get_args(audio.AudioResponseFormat)) == transcriptions_service._FORMATS
+    assert set(get_args(audio.TimestampGranularity)) == {"word", "segment"}
+    assert set(get_args(shared.ListOrder)) == {"asc", "desc"}
