@@ -252,7 +252,9 @@ class ClientBase:
     ) -> PageRequest[T]:
         """A cursor-paginated list: await for a page, iterate for every item."""
         page_type = ListPage[item_type]  # type: ignore[valid-type]
-        base_query = {k: v for k, v in query.items() if v is not None}
+        base_query = {
+            k: v for k, v in query.items() if v is not None and not isinstance(v, NotGiven)
+        }
 
         async def fetch(cursor_query: Mapping[str, object]) -> ListPage[T]:
             result: ListPage[T] = await self._call(

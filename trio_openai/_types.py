@@ -18,7 +18,7 @@ official SDK, so ``openai.NOT_GIVEN`` translates to ``trio_openai.NOT_GIVEN``).
 
 from __future__ import annotations
 
-from typing import Final, final
+from typing import Final, Literal, final
 
 __all__ = ["NOT_GIVEN", "NotGiven"]
 
@@ -32,7 +32,7 @@ class NotGiven:
     def __repr__(self) -> str:
         return "NOT_GIVEN"
 
-    def __bool__(self) -> bool:
+    def __bool__(self) -> Literal[False]:
         return False
 
 

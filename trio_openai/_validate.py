@@ -75,6 +75,7 @@ from ._checkers import (
     StrNode,
     UnionNode,
 )
+from ._types import NotGiven
 from .errors import SerializationError
 from .types._base import Problem, ValidateAs, encoder, value_repr
 
@@ -226,7 +227,7 @@ def _run(
     given: dict[str, Any] = {}
     fields = plan.fields
     for name, value in values.items():
-        if value is msgspec.UNSET:
+        if value is msgspec.UNSET or value.__class__ is NotGiven:
             continue
         node = fields.get(name)
         if node is None:
@@ -244,8 +245,8 @@ def validate(params_type: type[msgspec.Struct], values: Mapping[str, object]) ->
 
     Args:
         params_type: A request Struct, e.g. ``ChatCompletionCreateParams``.
-        values: The caller's parameters by field name; ``msgspec.UNSET``
-            values count as not given.
+        values: The caller's parameters by field name; ``msgspec.UNSET`` and
+            ``NOT_GIVEN`` values count as not given.
 
     Returns:
         Every problem found, in the order the values were given (missing
@@ -282,7 +283,8 @@ def build(
 
     Args:
         params_type: A request Struct (subclass of ``RequestParams``).
-        values: The caller's parameters by field name (``UNSET`` = not given).
+        values: The caller's parameters by field name (``UNSET`` or ``NOT_GIVEN`` =
+            not given).
         error: Builds the exception raised when there are problems; the client
             passes one that makes its public ``ValidationError``.
 

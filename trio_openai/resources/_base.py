@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar
 from urllib.parse import quote
 
 from .._multipart import FileInput, MultipartBody
+from .._types import NotGiven
 from .._validate import ENCODE_ERRORS, checked, serialization_error
 from ..errors import Problem, ValidationError
 from ..types._base import encode
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     import msgspec
 
     from .._client_base import ClientBase
+    from .._config import Timeouts
     from .._streaming import Stream
 
 __all__ = [
@@ -34,9 +36,11 @@ __all__ = [
 
 
 class CallOptions(TypedDict, total=False):
-    """Per-call options every method accepts besides the API's own parameters."""
+    """Per-call options every method accepts besides the API's own parameters
+    (``**options: Unpack[CallOptions]``; the methods with a JSON body take
+    ``extra_body`` too, as an explicit keyword)."""
 
-    timeout: Any
+    timeout: float | Timeouts | NotGiven | None
     max_retries: int | None
     extra_headers: Mapping[str, str] | None
     extra_query: Mapping[str, object] | None
@@ -180,9 +184,10 @@ async def post_json_or_stream(
     ``stream_class`` stream once the response head is in.
 
     Raises:
-        ValidationError: every problem with the arguments (``stream`` must be a bool).
+        ValidationError: every problem with the arguments (``stream`` must be a bool;
+            ``NOT_GIVEN`` counts as ``False``).
     """
-    if stream is not False:
+    if stream is not False and not isinstance(stream, NotGiven):
         if stream is not True:
             raise ValidationError([Problem("stream", "must be a bool", repr(stream))])
         params["stream"] = True

@@ -18,7 +18,10 @@ from ..types.completions import Completion, CompletionCreateParams
 from ._base import Resource, post_json_or_stream
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from .._config import Timeouts
+    from ..types._generated.completions import CompletionCreateKwargs
 
 __all__ = ["CompletionStream", "Completions"]
 
@@ -70,14 +73,46 @@ class Completions(Resource):
     __slots__ = ()
 
     @overload
-    async def create(self, *, stream: Literal[False] = False, **params: Any) -> Completion: ...
+    async def create(
+        self,
+        *,
+        stream: Literal[False] | NotGiven = ...,
+        timeout: float | Timeouts | NotGiven | None = ...,
+        max_retries: int | None = ...,
+        extra_headers: Mapping[str, str] | None = ...,
+        extra_query: Mapping[str, object] | None = ...,
+        extra_body: Mapping[str, object] | None = ...,
+        **params: Unpack[CompletionCreateKwargs],
+    ) -> Completion: ...
     @overload
-    async def create(self, *, stream: Literal[True], **params: Any) -> CompletionStream: ...
+    async def create(
+        self,
+        *,
+        stream: Literal[True],
+        timeout: float | Timeouts | NotGiven | None = ...,
+        max_retries: int | None = ...,
+        extra_headers: Mapping[str, str] | None = ...,
+        extra_query: Mapping[str, object] | None = ...,
+        extra_body: Mapping[str, object] | None = ...,
+        **params: Unpack[CompletionCreateKwargs],
+    ) -> CompletionStream: ...
+    @overload
+    async def create(
+        self,
+        *,
+        stream: bool,
+        timeout: float | Timeouts | NotGiven | None = ...,
+        max_retries: int | None = ...,
+        extra_headers: Mapping[str, str] | None = ...,
+        extra_query: Mapping[str, object] | None = ...,
+        extra_body: Mapping[str, object] | None = ...,
+        **params: Unpack[CompletionCreateKwargs],
+    ) -> Completion | CompletionStream: ...
 
     async def create(
         self,
         *,
-        stream: bool = False,
+        stream: bool | NotGiven = False,
         timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,

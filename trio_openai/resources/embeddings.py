@@ -37,7 +37,10 @@ from ..types.embeddings import (
 from ._base import Resource, build_body, encode_body
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from .._config import Timeouts
+    from ..types._generated.embeddings import EmbeddingCreateKwargs
 
 __all__ = ["Embeddings", "decode_base64_floats"]
 
@@ -94,24 +97,24 @@ class Embeddings(Resource):
         self,
         *,
         vectors: Literal["list"] = "list",
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        max_retries: int | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        extra_body: Mapping[str, object] | None = None,
-        **params: Any,
+        timeout: float | Timeouts | NotGiven | None = ...,
+        max_retries: int | None = ...,
+        extra_headers: Mapping[str, str] | None = ...,
+        extra_query: Mapping[str, object] | None = ...,
+        extra_body: Mapping[str, object] | None = ...,
+        **params: Unpack[EmbeddingCreateKwargs],
     ) -> CreateEmbeddingResponse: ...
     @overload
     async def create(
         self,
         *,
         vectors: Literal["float32"],
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        max_retries: int | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, object] | None = None,
-        extra_body: Mapping[str, object] | None = None,
-        **params: Any,
+        timeout: float | Timeouts | NotGiven | None = ...,
+        max_retries: int | None = ...,
+        extra_headers: Mapping[str, str] | None = ...,
+        extra_query: Mapping[str, object] | None = ...,
+        extra_body: Mapping[str, object] | None = ...,
+        **params: Unpack[EmbeddingCreateKwargs],
     ) -> Float32EmbeddingResponse: ...
     async def create(
         self,
@@ -142,7 +145,7 @@ class Embeddings(Resource):
             raise ValidationError(
                 [Problem("vectors", "must be 'list' or 'float32'", repr(vectors))]
             )
-        explicit = "encoding_format" in params
+        explicit = not isinstance(params.get("encoding_format", NOT_GIVEN), NotGiven)
         if explicit and vectors == "float32":
             raise ValidationError(
                 [

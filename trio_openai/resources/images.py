@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .._types import NOT_GIVEN, NotGiven
 from ..errors import Problem, ValidationError
@@ -11,7 +11,10 @@ from ..types.images import ImageGenerateParams, ImagesResponse
 from ._base import Resource, build_body, encode_body
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from .._config import Timeouts
+    from ..types._generated.images import ImageGenerateKwargs
 
 __all__ = ["Images"]
 
@@ -29,9 +32,10 @@ class Images(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
-        **params: Any,
+        **params: Unpack[ImageGenerateKwargs],
     ) -> ImagesResponse:
-        if params.get("stream"):
+        given: Mapping[str, object] = params  # ``stream`` is not a typed keyword
+        if given.get("stream"):
             raise ValidationError(
                 [Problem("stream", "image streaming is not supported by this client", None)]
             )

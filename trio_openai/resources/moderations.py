@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .._types import NOT_GIVEN, NotGiven
 from ..types.moderations import ModerationCreateParams, ModerationCreateResponse
 from ._base import Resource, build_body, encode_body
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from .._config import Timeouts
+    from ..types._generated.moderations import ModerationCreateKwargs
 
 __all__ = ["Moderations"]
 
@@ -28,7 +31,7 @@ class Moderations(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
-        **params: Any,
+        **params: Unpack[ModerationCreateKwargs],
     ) -> ModerationCreateResponse:
         body = build_body(ModerationCreateParams, params, extra_body)
         return await self._client._call(

@@ -11,15 +11,25 @@ never whole). The JSON formats decode into
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
+from ..._types import NotGiven
 from ...errors import Problem, ValidationError
 from ...types.audio import Transcription, TranscriptionVerbose
 from .._base import Resource, multipart_body
 from .._binary import BinaryResponse
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from ..._multipart import FileInput
+    from ...types._generated.audio import (
+        AudioResponseFormat,
+        TimestampGranularity,
+        TranscriptionInclude,
+        TranscriptionModel,
+    )
+    from .._base import CallOptions
 
 __all__ = ["Transcriptions"]
 
@@ -32,20 +42,81 @@ class Transcriptions(Resource):
 
     __slots__ = ()
 
+    @overload
     async def create(
         self,
         *,
         file: FileInput,
-        model: str,
-        language: str | None = None,
-        prompt: str | None = None,
-        response_format: str | None = None,
-        temperature: float | None = None,
-        timestamp_granularities: Sequence[str] | None = None,
-        include: Sequence[str] | None = None,
-        **options: Any,
+        model: TranscriptionModel,
+        language: str | NotGiven | None = ...,
+        prompt: str | NotGiven | None = ...,
+        response_format: Literal["json", "diarized_json"] | NotGiven | None = ...,
+        temperature: float | NotGiven | None = ...,
+        timestamp_granularities: Sequence[TimestampGranularity] | NotGiven | None = ...,
+        include: Sequence[TranscriptionInclude] | NotGiven | None = ...,
+        **options: Unpack[CallOptions],
+    ) -> Transcription: ...
+    @overload
+    async def create(
+        self,
+        *,
+        file: FileInput,
+        model: TranscriptionModel,
+        language: str | NotGiven | None = ...,
+        prompt: str | NotGiven | None = ...,
+        response_format: Literal["verbose_json"],
+        temperature: float | NotGiven | None = ...,
+        timestamp_granularities: Sequence[TimestampGranularity] | NotGiven | None = ...,
+        include: Sequence[TranscriptionInclude] | NotGiven | None = ...,
+        **options: Unpack[CallOptions],
+    ) -> TranscriptionVerbose: ...
+    @overload
+    async def create(
+        self,
+        *,
+        file: FileInput,
+        model: TranscriptionModel,
+        language: str | NotGiven | None = ...,
+        prompt: str | NotGiven | None = ...,
+        response_format: Literal["text", "srt", "vtt"],
+        temperature: float | NotGiven | None = ...,
+        timestamp_granularities: Sequence[TimestampGranularity] | NotGiven | None = ...,
+        include: Sequence[TranscriptionInclude] | NotGiven | None = ...,
+        **options: Unpack[CallOptions],
+    ) -> str: ...
+    @overload
+    async def create(
+        self,
+        *,
+        file: FileInput,
+        model: TranscriptionModel,
+        language: str | NotGiven | None = ...,
+        prompt: str | NotGiven | None = ...,
+        response_format: AudioResponseFormat | NotGiven | None = ...,
+        temperature: float | NotGiven | None = ...,
+        timestamp_granularities: Sequence[TimestampGranularity] | NotGiven | None = ...,
+        include: Sequence[TranscriptionInclude] | NotGiven | None = ...,
+        **options: Unpack[CallOptions],
+    ) -> Transcription | TranscriptionVerbose | str: ...
+    async def create(
+        self,
+        *,
+        file: FileInput,
+        model: TranscriptionModel,
+        language: str | NotGiven | None = None,
+        prompt: str | NotGiven | None = None,
+        response_format: AudioResponseFormat | NotGiven | None = None,
+        temperature: float | NotGiven | None = None,
+        timestamp_granularities: Sequence[TimestampGranularity] | NotGiven | None = None,
+        include: Sequence[TranscriptionInclude] | NotGiven | None = None,
+        **options: Unpack[CallOptions],
     ) -> Transcription | TranscriptionVerbose | str:
         """Transcribe audio; ``text``/``srt``/``vtt`` formats return a ``str``."""
+        # NOT_GIVEN is "not given" (the SDK's spelling of the default).
+        language = None if isinstance(language, NotGiven) else language
+        prompt = None if isinstance(prompt, NotGiven) else prompt
+        response_format = None if isinstance(response_format, NotGiven) else response_format
+        temperature = None if isinstance(temperature, NotGiven) else temperature
         problems: list[Problem] = []
         if not isinstance(model, str) or not model:
             problems.append(Problem("model", "is required (a non-empty str)", repr(model)))
@@ -87,7 +158,8 @@ class Transcriptions(Resource):
         body = multipart_body(fields, [("file", file)], problems)
         if problems or body is None:
             raise ValidationError(problems)
-        extra = dict(options.pop("extra_headers", None) or {})
+        rest: dict[str, Any] = dict(options)
+        extra = dict(rest.pop("extra_headers", None) or {})
         if body.content_length is not None:
             extra.setdefault("Content-Length", str(body.content_length))
         client = self._client
@@ -98,7 +170,7 @@ class Transcriptions(Resource):
                 content=body,
                 content_type=body.content_type,
                 extra_headers=extra,
-                **options,
+                **rest,
             )
             async with BinaryResponse(response) as binary:
                 return (await binary.read()).decode("utf-8", errors="replace")
@@ -112,5 +184,5 @@ class Transcriptions(Resource):
             content=body,
             content_type=body.content_type,
             extra_headers=extra,
-            **options,
+            **rest,
         )

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from .._base import Resource, path_id
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from ..._pagination import PageRequest
+    from ..._types import NotGiven
+    from ...types._generated.responses import IncludeEnum
+    from ...types._generated.shared import ListOrder
+    from .._base import CallOptions
 
 __all__ = ["InputItems"]
 
@@ -21,11 +28,11 @@ class InputItems(Resource):
         self,
         response_id: str,
         *,
-        after: str | None = None,
-        limit: int | None = None,
-        order: Literal["asc", "desc"] | None = None,
-        include: list[str] | None = None,
-        **options: Any,
+        after: str | NotGiven | None = None,
+        limit: int | NotGiven | None = None,
+        order: ListOrder | NotGiven | None = None,
+        include: Sequence[IncludeEnum] | NotGiven | None = None,
+        **options: Unpack[CallOptions],
     ) -> PageRequest[dict[str, Any]]:
         query: dict[str, object] = {"after": after, "limit": limit, "order": order}
         if include:

@@ -15,7 +15,7 @@ stored response are the sub-service :attr:`Responses.input_items`
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from ..._streaming import Stream, TextDeltas
@@ -34,7 +34,11 @@ from .._base import Resource, StreamContext, path_id, post_json_or_stream
 from .input_items import InputItems
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from ..._config import Timeouts
+    from ...types._generated.responses import IncludeEnum, ResponseCreateKwargs
+    from .._base import CallOptions
 
 __all__ = ["ResponseStream", "Responses"]
 
@@ -121,14 +125,46 @@ class Responses(Resource):
     __slots__ = ()
 
     @overload
-    async def create(self, *, stream: Literal[False] = False, **params: Any) -> Response: ...
+    async def create(
+        self,
+        *,
+        stream: Literal[False] | NotGiven = ...,
+        timeout: float | Timeouts | NotGiven | None = ...,
+        max_retries: int | None = ...,
+        extra_headers: Mapping[str, str] | None = ...,
+        extra_query: Mapping[str, object] | None = ...,
+        extra_body: Mapping[str, object] | None = ...,
+        **params: Unpack[ResponseCreateKwargs],
+    ) -> Response: ...
     @overload
-    async def create(self, *, stream: Literal[True], **params: Any) -> ResponseStream: ...
+    async def create(
+        self,
+        *,
+        stream: Literal[True],
+        timeout: float | Timeouts | NotGiven | None = ...,
+        max_retries: int | None = ...,
+        extra_headers: Mapping[str, str] | None = ...,
+        extra_query: Mapping[str, object] | None = ...,
+        extra_body: Mapping[str, object] | None = ...,
+        **params: Unpack[ResponseCreateKwargs],
+    ) -> ResponseStream: ...
+    @overload
+    async def create(
+        self,
+        *,
+        stream: bool,
+        timeout: float | Timeouts | NotGiven | None = ...,
+        max_retries: int | None = ...,
+        extra_headers: Mapping[str, str] | None = ...,
+        extra_query: Mapping[str, object] | None = ...,
+        extra_body: Mapping[str, object] | None = ...,
+        **params: Unpack[ResponseCreateKwargs],
+    ) -> Response | ResponseStream: ...
 
     async def create(
         self,
         *,
-        stream: bool = False,
+        stream: bool | NotGiven = False,
         timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -155,7 +191,16 @@ class Responses(Resource):
             },
         )
 
-    def stream(self, **params: Any) -> StreamContext[ResponseStream]:
+    def stream(
+        self,
+        *,
+        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        **params: Unpack[ResponseCreateKwargs],
+    ) -> StreamContext[ResponseStream]:
         """``async with client.responses.stream(...) as stream:``.
 
         Same arguments as :meth:`create` (``stream=True`` implied). Leaving the block
@@ -167,12 +212,24 @@ class Responses(Resource):
             )
 
         async def open_stream() -> ResponseStream:
-            return await self.create(stream=True, **params)
+            return await self.create(
+                stream=True,
+                timeout=timeout,
+                max_retries=max_retries,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                extra_body=extra_body,
+                **params,
+            )
 
         return StreamContext(open_stream)
 
     async def retrieve(
-        self, response_id: str, *, include: list[str] | None = None, **options: Any
+        self,
+        response_id: str,
+        *,
+        include: Sequence[IncludeEnum] | NotGiven | None = None,
+        **options: Unpack[CallOptions],
     ) -> Response:
         query = {"include": list(include)} if include else None
         return await self._client._call(
@@ -183,7 +240,7 @@ class Responses(Resource):
             **options,
         )
 
-    async def delete(self, response_id: str, **options: Any) -> None:
+    async def delete(self, response_id: str, **options: Unpack[CallOptions]) -> None:
         response = await self._client._call_raw(
             "DELETE",
             f"/responses/{path_id(response_id, 'response_id')}",
@@ -195,7 +252,7 @@ class Responses(Resource):
         finally:
             response.close()
 
-    async def cancel(self, response_id: str, **options: Any) -> Response:
+    async def cancel(self, response_id: str, **options: Unpack[CallOptions]) -> Response:
         return await self._client._call(
             "POST",
             f"/responses/{path_id(response_id, 'response_id')}/cancel",

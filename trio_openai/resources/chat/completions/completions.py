@@ -48,8 +48,13 @@ from ..._base import (
 from .messages import Messages
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from ...._config import Timeouts
     from ...._pagination import PageRequest
+    from ....types._generated.chat import ChatCompletionCreateKwargs, ChatCompletionParseKwargs
+    from ....types._generated.shared import ListOrder, Metadata
+    from ..._base import CallOptions
 
 __all__ = ["ChatCompletionStream", "ChatCompletions", "ParsedChatCompletion"]
 
@@ -135,13 +140,13 @@ class ChatCompletions(Resource):
     async def create(
         self,
         *,
-        stream: Literal[False] = False,
+        stream: Literal[False] | NotGiven = ...,
         timeout: float | Timeouts | NotGiven | None = ...,
         max_retries: int | None = ...,
         extra_headers: Mapping[str, str] | None = ...,
         extra_query: Mapping[str, object] | None = ...,
         extra_body: Mapping[str, object] | None = ...,
-        **params: Any,
+        **params: Unpack[ChatCompletionCreateKwargs],
     ) -> ChatCompletion: ...
 
     @overload
@@ -154,13 +159,26 @@ class ChatCompletions(Resource):
         extra_headers: Mapping[str, str] | None = ...,
         extra_query: Mapping[str, object] | None = ...,
         extra_body: Mapping[str, object] | None = ...,
-        **params: Any,
+        **params: Unpack[ChatCompletionCreateKwargs],
     ) -> ChatCompletionStream: ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        stream: bool,
+        timeout: float | Timeouts | NotGiven | None = ...,
+        max_retries: int | None = ...,
+        extra_headers: Mapping[str, str] | None = ...,
+        extra_query: Mapping[str, object] | None = ...,
+        extra_body: Mapping[str, object] | None = ...,
+        **params: Unpack[ChatCompletionCreateKwargs],
+    ) -> ChatCompletion | ChatCompletionStream: ...
 
     async def create(
         self,
         *,
-        stream: bool = False,
+        stream: bool | NotGiven = False,
         timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -195,7 +213,16 @@ class ChatCompletions(Resource):
             },
         )
 
-    def stream(self, **params: Any) -> StreamContext[ChatCompletionStream]:
+    def stream(
+        self,
+        *,
+        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        **params: Unpack[ChatCompletionCreateKwargs],
+    ) -> StreamContext[ChatCompletionStream]:
         """``async with client.chat.completions.stream(...) as stream:``.
 
         Same arguments as :meth:`create` (``stream=True`` implied). Leaving the block
@@ -207,7 +234,15 @@ class ChatCompletions(Resource):
             )
 
         async def open_stream() -> ChatCompletionStream:
-            return await self.create(stream=True, **params)
+            return await self.create(
+                stream=True,
+                timeout=timeout,
+                max_retries=max_retries,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                extra_body=extra_body,
+                **params,
+            )
 
         return StreamContext(open_stream)
 
@@ -220,7 +255,7 @@ class ChatCompletions(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
-        **params: Any,
+        **params: Unpack[ChatCompletionParseKwargs],
     ) -> ParsedChatCompletion[T]:
         """Structured output: the content of each choice decoded into ``response_format``.
 
@@ -236,10 +271,10 @@ class ChatCompletions(Resource):
                 [Problem("response_format", "must be a Struct, dataclass or TypedDict type", None)]
             )
         try:
-            params["response_format"] = response_format_for(response_format)
+            values = {**params, "response_format": response_format_for(response_format)}
         except TypeError as exc:
             raise ValidationError([Problem("response_format", str(exc), None)]) from None
-        body = build_body(ChatCompletionCreateParams, params, extra_body)
+        body = build_body(ChatCompletionCreateParams, values, extra_body)
         client = self._client
         completion = await client._call(
             "POST",
@@ -274,7 +309,7 @@ class ChatCompletions(Resource):
 
     # -- stored completions (store=True) ------------------------------------------------
 
-    async def retrieve(self, completion_id: str, **options: Any) -> ChatCompletion:
+    async def retrieve(self, completion_id: str, **options: Unpack[CallOptions]) -> ChatCompletion:
         return await self._client._call(
             "GET",
             f"/chat/completions/{path_id(completion_id, 'completion_id')}",
@@ -283,7 +318,7 @@ class ChatCompletions(Resource):
         )
 
     async def update(
-        self, completion_id: str, *, metadata: Mapping[str, str] | None, **options: Any
+        self, completion_id: str, *, metadata: Metadata, **options: Unpack[CallOptions]
     ) -> ChatCompletion:
         body = build_body(ChatCompletionUpdateParams, {"metadata": metadata})
         return await self._client._call(
@@ -294,7 +329,9 @@ class ChatCompletions(Resource):
             **options,
         )
 
-    async def delete(self, completion_id: str, **options: Any) -> ChatCompletionDeleted:
+    async def delete(
+        self, completion_id: str, **options: Unpack[CallOptions]
+    ) -> ChatCompletionDeleted:
         return await self._client._call(
             "DELETE",
             f"/chat/completions/{path_id(completion_id, 'completion_id')}",
@@ -305,12 +342,12 @@ class ChatCompletions(Resource):
     def list(
         self,
         *,
-        after: str | None = None,
-        limit: int | None = None,
-        order: Literal["asc", "desc"] | None = None,
-        model: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        **options: Any,
+        after: str | NotGiven | None = None,
+        limit: int | NotGiven | None = None,
+        order: ListOrder | NotGiven | None = None,
+        model: str | NotGiven | None = None,
+        metadata: Metadata | NotGiven = None,
+        **options: Unpack[CallOptions],
     ) -> PageRequest[ChatCompletion]:
         query = {"after": after, "limit": limit, "order": order, "model": model}
         if metadata:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING
 
 from ....types.chat import ChatCompletionStoreMessage
 from ..._base import Resource, path_id
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from ...._pagination import PageRequest
+    from ...._types import NotGiven
+    from ....types._generated.shared import ListOrder
+    from ..._base import CallOptions
 
 __all__ = ["Messages"]
 
@@ -22,10 +27,10 @@ class Messages(Resource):
         self,
         completion_id: str,
         *,
-        after: str | None = None,
-        limit: int | None = None,
-        order: Literal["asc", "desc"] | None = None,
-        **options: Any,
+        after: str | NotGiven | None = None,
+        limit: int | NotGiven | None = None,
+        order: ListOrder | NotGiven | None = None,
+        **options: Unpack[CallOptions],
     ) -> PageRequest[ChatCompletionStoreMessage]:
         return self._client._list(
             f"/chat/completions/{path_id(completion_id, 'completion_id')}/messages",
