@@ -18,7 +18,9 @@ from trio_openai.testing._cli import add_mock_server_arguments, run_mock_server
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT")
 
 HEADERS = {"authorization": "Bearer anything", "content-type": "application/json"}
-CHAT = json.dumps({"model": "m", "messages": [{"role": "user", "content": "hi"}]}).encode()
+CHAT = json.dumps(
+    {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+).encode()
 
 
 async def start(options: str) -> tuple[trio.Process, dict[str, str], list[bytes]]:

@@ -16,8 +16,9 @@ request the handler:
 4. for the model endpoints, charges the rate-limit simulation (``_ratelimit_sim``):
    ``x-ratelimit-*`` headers on every answer, 429 with ``retry-after`` when over;
 5. checks the body the route reads (size limit, content type, JSON syntax: 400s
-   with OpenAI's messages, ``_validate``) and runs the endpoint function with the
-   shared :class:`~._state.MockState`;
+   with OpenAI's messages, ``_validate``), in strict mode (the default) also its
+   parameter names and model (``_routes.check_strict``), and runs the endpoint
+   function with the shared :class:`~._state.MockState`;
 6. adds ``x-request-id`` (``req_<hex>``, from the seed and a counter),
    ``openai-version``, ``openai-processing-ms`` and ``content-type``.
 
@@ -66,7 +67,7 @@ from .._ratelimit_sim import RateLimitSim, estimate_tokens
 from .._records import RequestRecord
 from .._tls import client_context, tls_contexts
 from . import _models
-from ._routes import BATCH_TARGETS, ROUTER
+from ._routes import BATCH_TARGETS, ROUTER, check_strict
 from ._sending import apply_late_fault, chunks_body, early_answer, events_body
 from ._state import MockState
 from ._validate import APIError, RateLimited, check_auth, check_body, not_found
@@ -141,6 +142,7 @@ class MockOpenAIServer:
         stream_interval: float,
         max_body_size: int,
         record_requests: bool,
+        strict: bool = True,
     ) -> None:
         self.api_key = api_key
         self.faults = faults
@@ -159,6 +161,7 @@ class MockOpenAIServer:
             background_delay=background_delay,
             models=_models.catalogue(),
             batch_targets=BATCH_TARGETS,
+            strict=strict,
         )
         self._received = 0  # HTTP requests received
         self._per_path: dict[str, int] = {}
@@ -194,6 +197,16 @@ class MockOpenAIServer:
     @background_delay.setter
     def background_delay(self, value: float) -> None:
         self._state.background_delay = value
+
+    @property
+    def strict(self) -> bool:
+        """Refuse unknown models (404) and unknown body parameters (400) as OpenAI
+        does; set ``False`` to accept both."""
+        return self._state.strict
+
+    @strict.setter
+    def strict(self, value: bool) -> None:
+        self._state.strict = value
 
     @property
     def origin(self) -> str:
@@ -264,6 +277,11 @@ class MockOpenAIServer:
     ) -> str:
         """Store a file directly (as if uploaded); return its id."""
         return self._state.store_file(data, filename, purpose, None).id
+
+    def add_model(self, model_id: str, *, owned_by: str = "user") -> None:
+        """Serve ``model_id``: listed by ``/v1/models`` and accepted by every endpoint
+        (strict mode refuses models the server does not list)."""
+        self._state.add_model(model_id, owned_by)
 
     def file_content(self, file_id: str) -> bytes:
         """The bytes of a stored file (e.g. a batch output file).
@@ -372,6 +390,7 @@ class MockOpenAIServer:
                 # and every answer of a rate-limited endpoint carries the headers.
                 extra = self._charge(sim, record)
             body = check_body(record, route.body, self.max_body_size)
+            check_strict(route, body, state)
             reply = route.handler(state, Call(record, args, body, True, pad))
         except RateLimited as exc:
             return Reply(exc.body, status=429, headers=exc.headers), None
@@ -449,6 +468,8 @@ async def open_mock_server(
     stream_interval: float = 0.0,
     max_body_size: int = DEFAULT_MAX_BODY_SIZE,
     record_requests: bool = True,
+    strict: bool = True,
+    models: Sequence[str] = (),
 ) -> AsyncIterator[MockOpenAIServer]:
     """Run a mock OpenAI API server for the duration of an ``async with`` block.
 
@@ -478,6 +499,11 @@ async def open_mock_server(
         max_body_size: requests with a larger body get a 400.
         record_requests: keep every :class:`RequestRecord` in ``server.requests``
             (turn off for long benchmarks).
+        strict: answer as OpenAI does to a model the server does not list (404
+            ``model_not_found``) and to a body parameter the API does not know (400
+            ``Unrecognized request argument supplied``); ``False`` accepts both.
+        models: more model ids to serve besides the built-in list (``owned_by:
+            "user"``); ``server.add_model`` adds one later.
 
     Yields:
         The running :class:`MockOpenAIServer`.
@@ -497,7 +523,10 @@ async def open_mock_server(
         stream_interval=stream_interval,
         max_body_size=max_body_size,
         record_requests=record_requests,
+        strict=strict,
     )
+    for model_id in models:
+        server.add_model(model_id)
     state = server._state
     ssl_context: ssl.SSLContext | None = None
     if tls:
