@@ -52,6 +52,8 @@ _DEFAULTS: dict[str, Any] = {
     "seed": 0,
     "latency": 0.0,
     "batch_delay": 0.0,
+    "lenient": False,
+    "models": (),
 }
 
 
@@ -70,6 +72,20 @@ def add_mock_server_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--latency", type=float, default=0.0, help="seconds before each answer")
     parser.add_argument(
         "--batch-delay", dest="batch_delay", type=float, default=0.0, help="seconds per batch line"
+    )
+    parser.add_argument(
+        "--lenient",
+        action="store_true",
+        help="accept unknown models and unknown request parameters (default: refuse them "
+        "as OpenAI does, 404 model_not_found / 400 unrecognized argument)",
+    )
+    parser.add_argument(
+        "--model",
+        dest="models",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="serve this model id too (repeatable)",
     )
 
 
@@ -101,7 +117,9 @@ def run_mock_server(
         options: the parsed command line or a mapping; keys: ``port`` (8000), ``host``
             (127.0.0.1), ``tls`` (False), ``rpm``/``tpm`` (None: no rate limits),
             ``faults_file`` (a JSON fault plan), ``api_key`` (None: any key),
-            ``seed`` (0), ``latency`` (0), ``batch_delay`` (0). Unknown keys of a
+            ``seed`` (0), ``latency`` (0), ``batch_delay`` (0), ``lenient``
+            (False: unknown models and parameters are refused as OpenAI refuses
+            them), ``models`` (more model ids to serve). Unknown keys of a
             namespace are ignored.
         out: where to print (stdout by default).
         **kwargs: the same options as keywords (they win over *options*).
@@ -173,6 +191,8 @@ async def _serve(
             port=int(settings["port"]),
             latency=float(settings["latency"]),
             batch_delay=float(settings["batch_delay"]),
+            strict=not settings["lenient"],
+            models=[str(m) for m in settings["models"]],
         ) as server:
             print(f"Mock OpenAI server listening on {server.base_url}", file=stream)
             if server.ca is not None:
@@ -182,6 +202,8 @@ async def _serve(
                 print(f"CA certificate: {ca_path}", file=stream)
             auth = "any bearer key" if server.api_key is None else "the key given with --api-key"
             print(f"Accepting: {auth}", file=stream)
+            if not server.strict:
+                print("Lenient: unknown models and parameters are accepted", file=stream)
             if rate_limits is not None:
                 print(f"Rate limits: rpm={rate_limits.rpm} tpm={rate_limits.tpm}", file=stream)
             if faults is not None:

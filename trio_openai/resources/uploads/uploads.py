@@ -200,11 +200,15 @@ class _Source:
         self._step = step
 
     def pieces(self) -> Iterator[FileInput]:
-        """The parts in order: slices of the bytes, or ranges of the file on disk."""
+        """The parts in order: slices of the bytes, or ranges of the file on disk.
+
+        Each goes as a file named ``upload`` (what the official SDK sends for a
+        part; the server ignores the name and keeps the upload's ``filename``).
+        """
         for offset in range(0, self.size, self._step):
             length = min(self._step, self.size - offset)
             if self._data is not None:
-                yield (self.filename, self._data[offset : offset + length])
+                yield ("upload", self._data[offset : offset + length])
             else:
                 assert self._path is not None
-                yield (self.filename, FileRange(self._path, offset, length))
+                yield ("upload", FileRange(self._path, offset, length))

@@ -54,8 +54,11 @@ def normalize_input(
                 )
             content = item.get("content")
             if isinstance(content, str):
-                part_type = "output_text" if role == "assistant" else "input_text"
-                item["content"] = [{"type": part_type, "text": content}]
+                part: dict[str, Any] = {"type": "input_text", "text": content}
+                if role == "assistant":
+                    part = {"type": "output_text", "text": content, "annotations": []}
+                    part["logprobs"] = []
+                item["content"] = [part]
             if role == "user":
                 prompt = text_of(item.get("content"))
         elif kind == "function_call_output":

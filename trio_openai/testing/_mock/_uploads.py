@@ -158,7 +158,8 @@ def complete(state: MockState, call: Call) -> Reply:
     entry.parts.clear()
     entry.file_id = stored.id
     entry.obj["status"] = "completed"
-    entry.obj["file"] = stored.obj()
+    # The upload's file object leaves out an unset expiry (its schema has no null).
+    entry.obj["file"] = {k: v for k, v in stored.obj().items() if v is not None}
     return Reply(entry.obj)
 
 
