@@ -103,3 +103,25 @@ def test_a_body_nested_too_deeply_is_an_invalid_line(tmp_path: Path) -> None:
     with pytest.raises(InputValidationError) as info:
         jobs.validate_jsonl(inp)
     assert [p.line for p in info.value.problems] == [2]
+
+
+async def test_the_problems_are_the_services_own(tmp_path: Path) -> None:
+    import trio_openai
+
+    body = {
+        "model": "gpt-4o-mini",
+        "messages": [{"role": "robot", "content": "x"}],
+        "temprature": 1,
+        "n": 0,
+    }
+    async with trio_openai.Client(api_key="sk-test", base_url="http://127.0.0.1:9") as client:
+        with pytest.raises(trio_openai.ValidationError) as service:
+            await client.chat.completions.create(**body)
+    inp = write_input(tmp_path / "in.jsonl", [_line("x", "/v1/chat/completions", body)])
+    with pytest.raises(InputValidationError) as batch:
+        jobs.validate_jsonl(inp)
+    ours = [(p.field, p.message) for p in batch.value.problems]
+    hint = " (send it with extra_body if the API accepts it)"  # a line has no extra_body
+    theirs = [(f"body.{p.field}", f"body.{p}".replace(hint, "")) for p in service.value.problems]
+    assert ours == theirs
+    assert len(ours) == 3

@@ -23,8 +23,9 @@ request the handler:
    ``openai-version``, ``openai-processing-ms`` and ``content-type``.
 
 The endpoints live in one module per API area (``_chat``, ``_completions``,
-``_embeddings``, ``_models``, ``_files``, ``_batches``, ``_moderations``,
-``_images``, ``_audio``, ``_responses``); deterministic content comes from
+``_embeddings``, ``_models``, ``_files``, ``_uploads``, ``_batches``,
+``_moderations``, ``_images``, ``_audio``, ``_responses``, ``_conversations``,
+``_vector_stores``, ``_fine_tuning``); deterministic content comes from
 ``_fakers``.
 
 Rules kept:
@@ -45,7 +46,8 @@ Rules kept:
 
 Options rejected: an ASGI app (the point is a dependency-free trio server that can
 misbehave at the socket level); validating every request field against the spec
-(only what clients get wrong in practice is checked); real audio or image encoders.
+(only what clients get wrong in practice is checked, plus, in strict mode, the
+names of the top-level parameters and the model); real audio or image encoders.
 """
 
 from __future__ import annotations

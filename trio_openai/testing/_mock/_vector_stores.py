@@ -10,13 +10,10 @@ While something is in progress, answers carry ``openai-poll-after-ms`` (the hint
 the official SDK's poll helpers follow). A batch is ``in_progress`` until all its
 files are done, then ``completed``; cancelling it cancels its unfinished files.
 
-Search is deterministic and simple: the text is cut into chunks of
-``max_chunk_size_tokens`` words overlapping by ``chunk_overlap_tokens`` (the
-static strategy; ``auto`` is 800/400), a chunk scores the share of the query's
-words it contains, a file the best of its chunks; files with a score above 0 and
-``ranking_options.score_threshold`` come back best first (ties by filename), at
-most ``max_num_results``, each with its matching chunks. ``filters`` compare the
-files' attributes (``eq`` ... ``nin``, ``and``/``or``).
+Search (scoring and filters in ``_vector_search``) is deterministic: files whose
+best chunk scores above 0 and ``ranking_options.score_threshold`` come back best
+first (ties by filename), at most ``max_num_results``, each with its three best
+matching chunks; ``filters`` compare the files' attributes.
 
 Rules kept: shapes as the spec's (``vector_store``, ``vector_store.file``,
 ``vector_store.files_batch``, the search and content pages); unknown ids are 404s
@@ -25,7 +22,6 @@ naming the id.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -47,6 +43,7 @@ from ._validate import (
     query_int,
     query_order,
 )
+from ._vector_search import matches, score_chunks, terms_of
 from ._wire import Call, Reply, page
 
 if TYPE_CHECKING:
@@ -75,7 +72,6 @@ __all__ = [
 
 _AUTO_CHUNKING: Final = {"max_chunk_size_tokens": 800, "chunk_overlap_tokens": 400}
 _POLL_AFTER: Final = [("openai-poll-after-ms", "20")]
-_WORD = re.compile(r"\w+")
 _STATUSES: Final = ("in_progress", "completed", "failed", "cancelled")
 
 
@@ -331,54 +327,6 @@ def _page(objs: list[dict[str, Any]], query: Mapping[str, str]) -> dict[str, Any
 # Search
 
 
-def _chunks(text: str, size: int, overlap: int) -> list[str]:
-    words = text.split()
-    if not words:
-        return []
-    step = max(1, size - overlap)
-    return [" ".join(words[i : i + size]) for i in range(0, max(1, len(words) - overlap), step)]
-
-
-def _terms(text: str) -> set[str]:
-    return {w.lower() for w in _WORD.findall(text)}
-
-
-def _compare(op: str, have: Any, want: Any) -> bool:
-    if op in ("in", "nin"):
-        found = isinstance(want, list) and have in want
-        return found if op == "in" else not found
-    if op == "eq":
-        return bool(have == want)
-    if op == "ne":
-        return bool(have != want)
-    if have is None or isinstance(have, bool) != isinstance(want, bool):
-        return False
-    try:
-        if op == "gt":
-            return bool(have > want)
-        if op == "gte":
-            return bool(have >= want)
-        if op == "lt":
-            return bool(have < want)
-        return bool(have <= want)
-    except TypeError:
-        return False
-
-
-def _matches(spec: Mapping[str, Any], attributes: Mapping[str, Any]) -> bool:
-    kind = spec.get("type")
-    if kind in ("and", "or"):
-        parts = spec.get("filters")
-        if not isinstance(parts, list):
-            raise APIError(400, "Invalid 'filters.filters': expected an array.", param="filters")
-        results = [_matches(p, attributes) for p in parts if isinstance(p, dict)]
-        return all(results) if kind == "and" else any(results)
-    if kind not in ("eq", "ne", "gt", "gte", "lt", "lte", "in", "nin"):
-        raise bad_value("filters.type", kind, ("eq", "ne", "gt", "gte", "lt", "lte", "in", "nin"))
-    key = spec.get("key")
-    return _compare(str(kind), attributes.get(str(key)), spec.get("value"))
-
-
 def search(state: MockState, call: Call) -> Reply:
     """``POST /v1/vector_stores/{vector_store_id}/search``: one page of results."""
     entry = _store(state, call.args[0])
@@ -390,12 +338,12 @@ def search(state: MockState, call: Call) -> Reply:
     if not isinstance(queries, list) or not all(isinstance(q, str) for q in queries):
         raise APIError(400, "Invalid 'query': expected a string or an array of strings.")
     if get_bool(body, "rewrite_query"):
-        queries = [" ".join(sorted(_terms(" ".join(queries))))]
+        queries = [" ".join(sorted(terms_of(" ".join(queries))))]
     limit = get_int(body, "max_num_results", 10, lo=1, hi=50) or 10
     ranking = get_dict(body, "ranking_options") or {}
     threshold = ranking.get("score_threshold", 0.0)
     filters = get_dict(body, "filters")
-    terms = _terms(" ".join(queries))
+    terms = terms_of(" ".join(queries))
     now = _now()
     results = []
     for store_file in entry.files.values():
@@ -403,19 +351,17 @@ def search(state: MockState, call: Call) -> Reply:
         if obj["status"] != "completed" or store_file.text is None:
             continue
         attributes = obj["attributes"] or {}
-        if filters is not None and not _matches(filters, attributes):
+        if filters is not None and not matches(filters, attributes):
             continue
         static = obj["chunking_strategy"]["static"]
-        scored = []
-        for chunk in _chunks(
-            store_file.text, static["max_chunk_size_tokens"], static["chunk_overlap_tokens"]
-        ):
-            score = len(terms & _terms(chunk)) / len(terms) if terms else 0.0
-            if score > 0:
-                scored.append((score, chunk))
+        scored = score_chunks(
+            store_file.text,
+            terms,
+            static["max_chunk_size_tokens"],
+            static["chunk_overlap_tokens"],
+        )
         if not scored:
             continue
-        scored.sort(key=lambda pair: -pair[0])
         best = round(scored[0][0], 4)
         if best < threshold:
             continue
