@@ -149,6 +149,9 @@ def test_parser_options_match_the_function() -> None:
             "::1",
             "--port",
             "9",
+            "--lenient",
+            "--model",
+            "m1",
         ]
     )
     assert vars(args) == {
@@ -162,4 +165,6 @@ def test_parser_options_match_the_function() -> None:
         "seed": 3,
         "latency": 0.5,
         "batch_delay": 0.1,
+        "lenient": True,
+        "models": ["m1"],
     }
