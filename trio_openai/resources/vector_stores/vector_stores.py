@@ -149,8 +149,9 @@ class VectorStores(Resource):
         **options: Unpack[CallOptions],
     ) -> PageRequest[VectorStoreSearchResponse]:
         """Search the store's chunks: ``await`` it for the page of results
-        (``.data``, and ``.search_query`` on the page's object), or ``async for``
-        over the results.
+        (``.data``: :class:`~trio_openai.types.vector_stores.VectorStoreSearchResponse`,
+        best first), or ``async for`` over the results. Like the official SDK, it
+        is one page: the results carry no cursor.
 
         Raises:
             ValidationError: every problem with the arguments, at once (before the
