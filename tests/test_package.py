@@ -37,6 +37,11 @@ SANS_IO = [
     "_resilience/_token_estimate.py",
     "testing/_faults.py",
     "testing/_ratelimit_sim.py",
+    "testing/_mock/_params.py",
+    "testing/_mock/_items.py",
+    "testing/_mock/_vector_search.py",
+    "resources/webhooks.py",
+    "jobs/_bodies.py",
 ]
 
 

@@ -40,6 +40,7 @@ from .errors import BadRequestError as BadRequestError
 from .errors import CircuitOpenError as CircuitOpenError
 from .errors import ConflictError as ConflictError
 from .errors import InternalServerError as InternalServerError
+from .errors import InvalidWebhookSignatureError as InvalidWebhookSignatureError
 from .errors import NotFoundError as NotFoundError
 from .errors import OpenAIError as OpenAIError
 from .errors import PermissionDeniedError as PermissionDeniedError
@@ -102,4 +103,5 @@ __all__ = [
     "SerializationError",
     "InsecureRequestWarning",
     "LockOrderError",
+    "InvalidWebhookSignatureError",
 ]

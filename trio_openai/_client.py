@@ -64,12 +64,17 @@ if TYPE_CHECKING:
     from .resources.batches import Batches
     from .resources.chat import Chat
     from .resources.completions import Completions
+    from .resources.conversations import Conversations
     from .resources.embeddings import Embeddings
     from .resources.files import Files
+    from .resources.fine_tuning import FineTuning
     from .resources.images import Images
     from .resources.models import Models
     from .resources.moderations import Moderations
     from .resources.responses import Responses
+    from .resources.uploads import Uploads
+    from .resources.vector_stores import VectorStores
+    from .resources.webhooks import Webhooks
 
 __all__ = ["Client", "Exchange"]
 
@@ -406,6 +411,36 @@ class Client(ClientBase):
         from .resources.responses import Responses
 
         return Responses(self)
+
+    @property
+    def uploads(self) -> Uploads:
+        from .resources.uploads import Uploads
+
+        return Uploads(self)
+
+    @property
+    def vector_stores(self) -> VectorStores:
+        from .resources.vector_stores import VectorStores
+
+        return VectorStores(self)
+
+    @property
+    def fine_tuning(self) -> FineTuning:
+        from .resources.fine_tuning import FineTuning
+
+        return FineTuning(self)
+
+    @property
+    def conversations(self) -> Conversations:
+        from .resources.conversations import Conversations
+
+        return Conversations(self)
+
+    @property
+    def webhooks(self) -> Webhooks:
+        from .resources.webhooks import Webhooks
+
+        return Webhooks(self)
 
     # -- the generic escape hatch ----------------------------------------------------
 

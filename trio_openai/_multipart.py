@@ -38,11 +38,28 @@ import trio
 from ._http._grammar import FIELD_VALUE_SENT_STR
 from .errors import Problem, ValidationError
 
-__all__ = ["FileInput", "MultipartBody", "file_part"]
+__all__ = ["FileInput", "FileRange", "MultipartBody", "file_part"]
 
 CHUNK = 256 * 1024
 
-FileContent: TypeAlias = Union[bytes, "os.PathLike[str]", str, IO[bytes]]
+
+class FileRange:
+    """``length`` bytes of the file at ``path`` from ``offset`` on: one part of a
+    large file, read from disk as it is sent (never whole), as often as the body is
+    replayed."""
+
+    __slots__ = ("length", "offset", "path")
+
+    def __init__(self, path: str | os.PathLike[str], offset: int, length: int) -> None:
+        self.path = os.fspath(path)
+        self.offset = offset
+        self.length = length
+
+    def __repr__(self) -> str:
+        return f"FileRange({self.path!r}, offset={self.offset}, length={self.length})"
+
+
+FileContent: TypeAlias = Union[bytes, "os.PathLike[str]", str, IO[bytes], FileRange]
 FileInput: TypeAlias = FileContent | tuple[str, FileContent] | tuple[str, FileContent, str]
 """A path, bytes, a binary file object, or ``(filename, content[, content_type])``."""
 
@@ -119,6 +136,12 @@ def _file_part(field: str, value: FileInput) -> tuple[str, bytes | str | IO[byte
             content_type = value[2]
             if not isinstance(content_type, str):
                 raise TypeError(f"{field}: the content type must be a str")
+    if isinstance(content, FileRange):
+        if not os.path.isfile(content.path):
+            raise FileNotFoundError(f"{field}: file {content.path!r} does not exist")
+        name = filename or os.path.basename(content.path)
+        ctype = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+        return name, content.path, content.length, content.offset, ctype
     if isinstance(content, os.PathLike):
         content = os.fspath(content)
     if isinstance(content, str):
@@ -212,7 +235,7 @@ class MultipartBody:
 class _MultipartIterator:
     """Yields the body piece by piece; opens and closes path-backed files itself."""
 
-    __slots__ = ("_file", "_own", "_part", "_parts", "_tail")
+    __slots__ = ("_file", "_left", "_own", "_part", "_parts", "_tail")
 
     def __init__(self, parts: list[_Part], tail: bytes) -> None:
         self._parts = iter(parts)
@@ -220,6 +243,7 @@ class _MultipartIterator:
         self._part: _Part | None = None
         self._file: IO[bytes] | None = None
         self._own = False
+        self._left = -1  # bytes still to read of a path-backed part (-1: to EOF)
 
     def __aiter__(self) -> _MultipartIterator:
         return self
@@ -245,13 +269,19 @@ class _MultipartIterator:
                 if isinstance(content, str):
                     self._file = open(content, "rb")  # noqa: SIM115, ASYNC230 - see module doc
                     self._own = True
+                    self._left = part.size  # what Content-Length promised, not more
+                    if part.start:
+                        self._file.seek(part.start)
                 else:
                     self._file = content
                     self._own = False
                     if part.start >= 0:
                         content.seek(part.start)
-            data = self._file.read(CHUNK)
+            left = self._left
+            data = self._file.read(CHUNK if left < 0 else min(CHUNK, left))
             if data:
+                if left >= 0:
+                    self._left = left - len(data)
                 return data
             self._finish_file()
             self._part = None
@@ -261,3 +291,4 @@ class _MultipartIterator:
         if self._own and self._file is not None:
             self._file.close()
         self._file = None
+        self._left = -1

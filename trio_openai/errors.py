@@ -108,6 +108,7 @@ __all__ = [
     "CircuitOpenError",
     "ValidationError",
     "SerializationError",
+    "InvalidWebhookSignatureError",
     "Problem",
     "CONTENT_FILTER_CODES",
     "CREDENTIAL_HEADERS",
@@ -325,6 +326,15 @@ class SerializationError(ValidationError, TypeError):
     def __init__(self, field: str, rule: str, value_repr: str | None = None) -> None:
         self.field = field
         super().__init__([Problem(field, rule, value_repr)])
+
+
+class InvalidWebhookSignatureError(OpenAIError, ValueError):
+    """A webhook request is not proven to come from OpenAI: a ``webhook-*`` header
+    is missing or malformed, its timestamp is outside the tolerance, or no
+    signature matches (``client.webhooks.unwrap`` / ``verify_signature``).
+
+    A ``ValueError``, as in the official SDK; the message says which check failed.
+    """
 
 
 class APIError(OpenAIError):

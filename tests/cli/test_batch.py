@@ -71,7 +71,7 @@ async def test_run_succeeds_with_exit_0_and_a_summary(tmp_path: Path) -> None:
 
 
 async def test_failed_lines_give_exit_1_and_json_summary(tmp_path: Path) -> None:
-    inp = write_input(tmp_path / "in.jsonl", [chat_line("a"), chat_line("b", temperature=9)])
+    inp = write_input(tmp_path / "in.jsonl", [chat_line("a"), chat_line("b", model="gpt-9")])
     out = tmp_path / "out.jsonl"
     async with open_mock_server() as server:
         done = await run("run", str(inp), "-o", str(out), "--base-url", url(server), "--json")
@@ -79,7 +79,7 @@ async def test_failed_lines_give_exit_1_and_json_summary(tmp_path: Path) -> None
     summary = json.loads(done.stdout)
     assert summary["succeeded"] == 1
     assert summary["failed"] == 1
-    assert summary["statuses"] == {"200": 1, "400": 1}
+    assert summary["statuses"] == {"200": 1, "404": 1}
     assert summary["ok"] is False
     assert done.stderr == b""  # --json: no progress bar
 

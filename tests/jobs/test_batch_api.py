@@ -40,7 +40,7 @@ def state_of(out: Path) -> dict[str, Any]:
 async def test_a_100_line_file_split_into_batches_of_30(tmp_path: Path) -> None:
     lines = [chat_line(f"q{i}") for i in range(100)]
     for i in range(5, 100, 20):
-        lines[i] = chat_line(f"q{i}", temperature=5)  # the server answers 400
+        lines[i] = chat_line(f"q{i}", model="gpt-9")  # valid, but the server answers 404
     inp = write_input(tmp_path / "in.jsonl", lines)
     out = tmp_path / "out.jsonl"
     snapshots: list[BatchProgress] = []
@@ -62,8 +62,8 @@ async def test_a_100_line_file_split_into_batches_of_30(tmp_path: Path) -> None:
     assert failed == {f"q{i}" for i in range(5, 100, 20)}
     for line in result:
         if line["custom_id"] in failed:
-            assert line["response"]["status_code"] == 400
-            assert line["response"]["body"]["error"]["param"] == "temperature"
+            assert line["response"]["status_code"] == 404
+            assert line["response"]["body"]["error"]["code"] == "model_not_found"
             assert line["error"] is None
     assert (summary.written, summary.succeeded, summary.failed, summary.missing) == (100, 95, 5, 0)
     assert not summary.ok

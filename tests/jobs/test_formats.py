@@ -19,7 +19,7 @@ from trio_openai.types.batches import BatchOutputLine
 async def test_output_lines_have_the_batch_api_shape(tmp_path: Path) -> None:
     inp = write_input(
         tmp_path / "in.jsonl",
-        [chat_line("ok"), chat_line("bad", temperature=7)],
+        [chat_line("ok"), chat_line("bad", model="gpt-9")],
     )
     out = tmp_path / "out.jsonl"
     async with open_mock_server() as server, client_for(server) as client:
@@ -34,8 +34,8 @@ async def test_output_lines_have_the_batch_api_shape(tmp_path: Path) -> None:
         assert line["error"] is None
     assert lines["ok"]["response"]["status_code"] == 200
     bad = lines["bad"]["response"]
-    assert bad["status_code"] == 400
-    assert bad["body"]["error"]["param"] == "temperature"
+    assert bad["status_code"] == 404
+    assert bad["body"]["error"]["code"] == "model_not_found"
     assert set(bad["body"]["error"]) == {"message", "type", "param", "code"}
     # The project's own Batch output type reads them.
     for r in raw:

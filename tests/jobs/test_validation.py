@@ -101,7 +101,16 @@ def test_an_empty_file_is_invalid(tmp_path: Path) -> None:
 def test_a_valid_file_is_summarized(tmp_path: Path) -> None:
     inp = write_input(
         tmp_path / "in.jsonl",
-        [chat_line("a"), chat_line("b"), chat_line("c", url="/v1/embeddings")],
+        [
+            chat_line("a"),
+            chat_line("b"),
+            {
+                "custom_id": "c",
+                "method": "POST",
+                "url": "/v1/embeddings",
+                "body": {"model": "text-embedding-3-small", "input": "c"},
+            },
+        ],
     )
     summary = jobs.validate_jsonl(inp)
     assert summary.requests == 3

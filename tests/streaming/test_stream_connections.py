@@ -180,7 +180,9 @@ async def test_abandoned_streams_leak_no_connection(
                 final = await stream.get_final_completion()
             assert final.choices[0].message.content == " word" * 22
             server.handler = sse_handler(text_chat(["ok"]))
-            async with client.chat.completions.stream(model="m", messages=MESSAGES) as stream:
+            async with client.chat.completions.stream(
+                model="gpt-4o-mini", messages=MESSAGES
+            ) as stream:
                 assert (await stream.get_final_completion()).choices[0].message.content == "ok"
             stats = client.pool.statistics()
             assert (stats.borrowed, stats.open, stats.idle) == (0, 1, 1)
@@ -188,10 +190,12 @@ async def test_abandoned_streams_leak_no_connection(
 
 def _open_unmanaged(client: trio_openai.Client, service: str) -> Awaitable[Any]:
     if service == "chat":
-        return client.chat.completions.create(model="m", messages=MESSAGES, stream=True)
+        return client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
     if service == "completions":
-        return client.completions.create(model="m", prompt="Say hi", stream=True)
-    return client.responses.create(model="m", input="Say hi", stream=True)
+        return client.completions.create(
+            model="gpt-3.5-turbo-instruct", prompt="Say hi", stream=True
+        )
+    return client.responses.create(model="gpt-4o-mini", input="Say hi", stream=True)
 
 
 @pytest.mark.parametrize("service", ["chat", "completions", "responses"])
@@ -236,7 +240,7 @@ async def test_unmanaged_streams_dropped_after_break_release_by_refcount(
                 stats = client.pool.statistics()
                 assert (stats.borrowed, stats.waiting) == (0, 0)
                 assert len(server.requests) == 200
-                reply = await client.chat.completions.create(model="m", messages=MESSAGES)
+                reply = await client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
                 assert reply.choices[0].message.content
     finally:
         gc.enable()

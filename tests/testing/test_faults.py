@@ -83,7 +83,7 @@ async def test_status_fault_429_and_custom_fields(pool: Pool) -> None:
         assert error["type"] == "requests"
         assert error["code"] == "rate_limit_exceeded"
         status, headers, body = await chat(
-            pool, server, {"model": "m", "input": "x"}, "/embeddings"
+            pool, server, {"model": "text-embedding-3-small", "input": "x"}, "/embeddings"
         )
         assert status == 400
         assert headers["x-should-retry"] == "false"
@@ -175,7 +175,7 @@ async def test_oversized_event_in_a_stream(pool: Pool) -> None:
         for event in events[:-2]:
             msgspec.json.decode(event[len(b"data: ") :])  # still valid chunks
         status, _, body = await chat(
-            pool, server, {"model": "m", "input": "x", "stream": True}, "/responses"
+            pool, server, {"model": "gpt-5.4", "input": "x", "stream": True}, "/responses"
         )
         assert max(len(e) for e in body.split(b"\n\n")) > 100_000
         assert server.stats.faults_fired == {"oversized_event": 2}

@@ -124,7 +124,7 @@ async def test_chat_answers_with_text_after_a_tool_result(
         },
         {"role": "tool", "tool_call_id": "call_1", "content": "sunny"},
     ]
-    body = {"model": "m", "messages": messages, "tools": [WEATHER_TOOL]}
+    body = {"model": "gpt-4o-mini", "messages": messages, "tools": [WEATHER_TOOL]}
     choice = (await send(pool, server, "POST", "/chat/completions", body)).json()["choices"][0]
     assert choice["finish_reason"] == "stop"
     assert choice["message"]["content"]

@@ -25,7 +25,9 @@ from trio_openai.testing._cli import (
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT")
 
 HEADERS = {"authorization": "Bearer anything", "content-type": "application/json"}
-CHAT = json.dumps({"model": "m", "messages": [{"role": "user", "content": "hi"}]}).encode()
+CHAT = json.dumps(
+    {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+).encode()
 
 
 async def start(options: str) -> tuple[trio.Process, dict[str, str], list[bytes]]:
@@ -162,6 +164,9 @@ def test_parser_options_match_the_function() -> None:
             "6",
             "--max-body-size",
             "1000",
+            "--lenient",
+            "--model",
+            "m1",
         ]
     )
     assert vars(args) == {
@@ -179,6 +184,8 @@ def test_parser_options_match_the_function() -> None:
         "head_timeout": 5.0,
         "body_timeout": 6.0,
         "max_body_size": 1000,
+        "lenient": True,
+        "models": ["m1"],
     }
 
 
@@ -198,7 +205,7 @@ def test_parser_defaults_keep_no_record_and_bound_heads_and_bodies() -> None:
 async def test_the_command_keeps_no_request_by_default() -> None:
     # 1 MB bodies with a key: nothing of them stays in the server once answered.
     out = io.StringIO()
-    big = json.dumps({"model": "m", "input": "x" * (1 << 20)}).encode()
+    big = json.dumps({"model": "text-embedding-3-small", "input": "x" * (1 << 20)}).encode()
     async with trio.open_nursery() as nursery:
         server = await nursery.start(serve_mock_server, {"port": 0}, out)
         async with Pool() as pool:

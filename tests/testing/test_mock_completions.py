@@ -26,7 +26,7 @@ async def test_legacy_completions_json_and_stream(server: MockOpenAIServer, pool
     echo = (await send(pool, server, "POST", "/completions", {**body, "echo": True})).json()
     assert echo["choices"][0]["text"] == "one" + r["choices"][0]["text"]
 
-    stream = {"model": "m", "prompt": "one", "max_tokens": 50, "stream": True}
+    stream = {"model": "gpt-3.5-turbo-instruct", "prompt": "one", "max_tokens": 50, "stream": True}
     payloads = sse_data((await send(pool, server, "POST", "/completions", stream)).content)
     assert payloads[-1] == "[DONE]"
     chunks = [msgspec.json.decode(p) for p in payloads[:-1]]
@@ -34,6 +34,6 @@ async def test_legacy_completions_json_and_stream(server: MockOpenAIServer, pool
     assert "".join(c["choices"][0]["text"] for c in chunks) == r["choices"][0]["text"]
     assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
 
-    logprobs = {"model": "m", "prompt": "one", "logprobs": 2}
+    logprobs = {"model": "gpt-3.5-turbo-instruct", "prompt": "one", "logprobs": 2}
     lp = (await send(pool, server, "POST", "/completions", logprobs)).json()["choices"][0]
     assert "".join(lp["logprobs"]["tokens"]) == lp["text"]

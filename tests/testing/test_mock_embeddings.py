@@ -54,8 +54,8 @@ async def test_embeddings_base64_is_little_endian_float32(
 
 
 async def test_embeddings_accept_token_arrays(server: MockOpenAIServer, pool: Pool) -> None:
-    one = {"model": "m", "input": [1, 2, 3]}
-    many = {"model": "m", "input": [[1, 2, 3], [4, 5]]}
+    one = {"model": "text-embedding-3-small", "input": [1, 2, 3]}
+    many = {"model": "text-embedding-3-small", "input": [[1, 2, 3], [4, 5]]}
     r1 = (await send(pool, server, "POST", "/embeddings", one)).json()
     r2 = (await send(pool, server, "POST", "/embeddings", many)).json()
     assert len(r1["data"]) == 1

@@ -136,7 +136,7 @@ async def _answers(schemas: list[dict[str, Any]]) -> list[Any]:
     async with open_mock_server() as server, Pool() as pool:
         for schema in schemas:
             body = {
-                "model": "m",
+                "model": "gpt-4o-mini",
                 "messages": [{"role": "user", "content": "fill it"}],
                 "response_format": {
                     "type": "json_schema",
@@ -154,7 +154,7 @@ async def _answers(schemas: list[dict[str, Any]]) -> list[Any]:
             out.append(msgspec.json.decode(content))
             # The same schema through a tool's parameters.
             tool = {"type": "function", "function": {"name": "t", "parameters": schema}}
-            body = {"model": "m", "messages": body["messages"], "tools": [tool]}
+            body = {"model": "gpt-4o-mini", "messages": body["messages"], "tools": [tool]}
             r = await pool.request(
                 "POST",
                 server.base_url + "/chat/completions",

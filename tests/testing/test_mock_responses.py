@@ -46,7 +46,7 @@ async def test_responses_create_retrieve_input_items_delete(
 
 
 async def test_responses_stream_typed_events(server: MockOpenAIServer, pool: Pool) -> None:
-    body = {"model": "m", "input": "Hi"}
+    body = {"model": "gpt-5.4", "input": "Hi"}
     plain = (await send(pool, server, "POST", "/responses", body)).json()
     r = await send(pool, server, "POST", "/responses", {**body, "stream": True})
     assert r.headers["content-type"].startswith("text/event-stream")
@@ -84,7 +84,7 @@ async def test_responses_stream_typed_events(server: MockOpenAIServer, pool: Poo
 
 async def test_responses_function_tools(server: MockOpenAIServer, pool: Pool) -> None:
     tool = {"type": "function", "name": "get_weather", **WEATHER_TOOL["function"]}  # type: ignore[dict-item]
-    body = {"model": "m", "input": "Weather?", "tools": [tool]}
+    body = {"model": "gpt-5.4", "input": "Weather?", "tools": [tool]}
     created = (await send(pool, server, "POST", "/responses", body)).json()
     (call,) = created["output"]
     assert call["type"] == "function_call"
@@ -103,7 +103,7 @@ async def test_responses_function_tools(server: MockOpenAIServer, pool: Pool) ->
     assert "".join(deltas) == done["arguments"] == call["arguments"]
 
     follow_up = {
-        "model": "m",
+        "model": "gpt-5.4",
         "tools": [tool],
         "input": [
             {"role": "user", "content": "Weather?"},
@@ -116,7 +116,7 @@ async def test_responses_function_tools(server: MockOpenAIServer, pool: Pool) ->
 
 async def test_responses_background_cancel() -> None:
     async with open_mock_server(background_delay=30) as server, Pool() as pool:
-        body = {"model": "m", "input": "slow", "background": True}
+        body = {"model": "gpt-5.4", "input": "slow", "background": True}
         queued = (await send(pool, server, "POST", "/responses", body)).json()
         assert queued["status"] == "queued"
         assert queued["output"] == []
@@ -126,7 +126,7 @@ async def test_responses_background_cancel() -> None:
         assert again["status"] == "cancelled"
 
         plain = (
-            await send(pool, server, "POST", "/responses", {"model": "m", "input": "x"})
+            await send(pool, server, "POST", "/responses", {"model": "gpt-5.4", "input": "x"})
         ).json()
         refused = await send(pool, server, "POST", f"/responses/{plain['id']}/cancel")
         assert refused.status == 400
@@ -134,7 +134,7 @@ async def test_responses_background_cancel() -> None:
 
 async def test_responses_background_completes() -> None:
     async with open_mock_server() as server, Pool() as pool:
-        body = {"model": "m", "input": "later", "background": True}
+        body = {"model": "gpt-5.4", "input": "later", "background": True}
         queued = (await send(pool, server, "POST", "/responses", body)).json()
         for _ in range(100):
             current = (await send(pool, server, "GET", f"/responses/{queued['id']}")).json()

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import pytest
 from _mock_helpers import AUTH, send
 
 from trio_openai.testing._mock import _batches, _chat, _files, _images, _models
+from trio_openai.testing._mock._models import catalogue
 from trio_openai.testing._mock._routes import BATCH_TARGETS, ROUTER, ROUTES, Route, Router
+from trio_openai.testing._mock._state import MockState
+from trio_openai.testing._mock._validate import APIError
+from trio_openai.testing._mock._wire import Call
+from trio_openai.testing._records import RequestRecord
 from trio_openai.types.batches import BATCH_ENDPOINTS
 
 if TYPE_CHECKING:
@@ -32,9 +38,7 @@ async def test_unknown_paths_and_methods_are_404(server: MockOpenAIServer, pool:
 
 def test_every_route_is_found_by_its_own_pattern() -> None:
     for route in ROUTES:
-        path = route.pattern.replace("{name...}", "a/b.png")
-        for name in ("model", "file_id", "batch_id", "response_id"):
-            path = path.replace("{" + name + "}", "x-1")
+        path = re.sub(r"\{\w+\}", "x-1", route.pattern.replace("{name...}", "a/b.png"))
         found = ROUTER.match(route.method, path)
         assert found is not None, route
         assert found[0] is route
@@ -83,7 +87,29 @@ def test_batch_targets_follow_the_batch_api_list_and_the_table() -> None:
         "/v1/completions",
         "/v1/moderations",
         "/v1/images/generations",
+        "/v1/images/edits",
     ]
-    assert BATCH_TARGETS["/v1/chat/completions"] is _chat.create
-    assert all(BATCH_TARGETS[url] is posts[url] for url in BATCH_TARGETS)
     assert _batches.create in {r.handler for r in ROUTES}
+
+
+def test_batch_targets_run_the_route_behind_its_strict_checks() -> None:
+    state = MockState(
+        seed=0, batch_delay=0, background_delay=0, models=catalogue(), batch_targets={}
+    )
+    record = RequestRecord("POST", "/v1/chat/completions", "", {}, b"", "req_1", None, None, 0.0)
+    good = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+    reply = BATCH_TARGETS["/v1/chat/completions"](state, Call(record, (), good, False))
+    assert reply.payload["object"] == "chat.completion"
+    with pytest.raises(APIError) as info:
+        BATCH_TARGETS["/v1/chat/completions"](state, Call(record, (), {**good, "temprature": 1}))
+    assert (
+        info.value.body["error"]["message"] == "Unrecognized request argument supplied: temprature"
+    )
+    with pytest.raises(APIError) as info:
+        BATCH_TARGETS["/v1/embeddings"](state, Call(record, (), {"model": "nope", "input": "x"}))
+    assert (info.value.status, info.value.body["error"]["code"]) == (404, "model_not_found")
+    state.strict = False
+    lenient = BATCH_TARGETS["/v1/embeddings"](
+        state, Call(record, (), {"model": "nope", "input": "x"})
+    )
+    assert lenient.payload["model"] == "nope"

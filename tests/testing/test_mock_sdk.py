@@ -101,9 +101,12 @@ async def test_chat_completions(server: MockOpenAIServer) -> None:
 
 async def test_chat_streaming_and_helpers(server: MockOpenAIServer) -> None:
     async with sdk(server) as client:
-        plain = await client.chat.completions.create(model="m", messages=MESSAGES)
+        plain = await client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
         stream = await client.chat.completions.create(
-            model="m", messages=MESSAGES, stream=True, stream_options={"include_usage": True}
+            model="gpt-4o-mini",
+            messages=MESSAGES,
+            stream=True,
+            stream_options={"include_usage": True},
         )
         text = ""
         usage = None
@@ -117,14 +120,16 @@ async def test_chat_streaming_and_helpers(server: MockOpenAIServer) -> None:
         assert usage.total_tokens == plain.usage.total_tokens
 
         async with client.chat.completions.stream(
-            model="m", messages=MESSAGES, tools=[WEATHER]
+            model="gpt-4o-mini", messages=MESSAGES, tools=[WEATHER]
         ) as helper:
             async for _ in helper:
                 pass
             final = await helper.get_final_completion()
         (call,) = final.choices[0].message.tool_calls or []
         assert call.function.name == "get_weather"
-        tools = await client.chat.completions.create(model="m", messages=MESSAGES, tools=[WEATHER])
+        tools = await client.chat.completions.create(
+            model="gpt-4o-mini", messages=MESSAGES, tools=[WEATHER]
+        )
         assert call.function.arguments == tools.choices[0].message.tool_calls[0].function.arguments
 
 
@@ -300,7 +305,7 @@ async def test_responses(server: MockOpenAIServer) -> None:
 
 async def test_background_response_cancel() -> None:
     async with open_mock_server(background_delay=60) as server, sdk(server) as client:
-        queued = await client.responses.create(model="m", input="slow", background=True)
+        queued = await client.responses.create(model="gpt-4o-mini", input="slow", background=True)
         assert queued.status == "queued"
         cancelled = await client.responses.cancel(queued.id)
         assert cancelled.status == "cancelled"
@@ -313,19 +318,19 @@ async def test_errors_map_to_sdk_exceptions(server: MockOpenAIServer) -> None:
         assert info.value.code == "invalid_api_key"
     async with sdk(server, max_retries=0) as client:
         with pytest.raises(openai.BadRequestError) as bad:
-            await client.chat.completions.create(model="m", messages=[])
+            await client.chat.completions.create(model="gpt-4o-mini", messages=[])
         assert bad.value.param == "messages"
     quota_limits = {"insufficient_quota": True}
     async with open_mock_server(rate_limits=quota_limits) as quota, sdk(quota, max_retries=0) as c:
         with pytest.raises(openai.RateLimitError) as limited:
-            await c.chat.completions.create(model="m", messages=MESSAGES)
+            await c.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
         assert limited.value.code == "insufficient_quota"
 
 
 async def test_sdk_retries_wait_for_retry_after() -> None:
     rule = FaultRule(Fault.status(429, retry_after=1), when=Schedule.first(1))
     async with open_mock_server(faults=[rule]) as server, sdk(server) as client:
-        completion = await client.chat.completions.create(model="m", messages=MESSAGES)
+        completion = await client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
         assert completion.choices[0].message.content
         first, second = server.requests
         assert first.status == 429
@@ -340,7 +345,7 @@ async def test_sdk_retries_wait_out_the_simulated_rate_limit() -> None:
     limits = RateLimitSim(rpm=1, window=1.0)  # one request per second
     async with open_mock_server(rate_limits=limits) as server, sdk(server) as client:
         for _ in range(2):
-            await client.chat.completions.create(model="m", messages=MESSAGES)
+            await client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
         statuses = [r.status for r in server.requests]
         assert statuses == [200, 429, 200]
         assert server.requests[2].received_at - server.requests[1].received_at >= 0.9

@@ -207,7 +207,11 @@ async def test_server_sends_headers_and_429_over_budget(pool: Pool) -> None:
 async def test_server_refuses_on_tokens(pool: Pool) -> None:
     async with open_mock_server(rate_limits=RateLimitSim(tpm=40)) as server:
         big = msgspec.json.encode(
-            {"model": "m", "messages": [{"role": "user", "content": "x" * 100}], "max_tokens": 5}
+            {
+                "model": "gpt-4o-mini",
+                "messages": [{"role": "user", "content": "x" * 100}],
+                "max_tokens": 5,
+            }
         )
         assert (await post_chat(pool, server, big))[0] == 200
         status, headers, body = await post_chat(pool, server, big)

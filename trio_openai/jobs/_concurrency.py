@@ -25,9 +25,15 @@ at a time.
 Rules kept
 ----------
 - Failures are outcomes: an ``Exception`` raised by ``fn`` (an ``ExceptionGroup``
-  included) becomes ``outcome.Error``. ``BaseException`` s that are not ``Exception``
-  (``trio.Cancelled``, ``KeyboardInterrupt``, ``SystemExit``) are never captured:
-  they propagate and end the whole job.
+  included) becomes ``outcome.Error``. Not so a plain (non-async) ``fn``: the first
+  call whose result cannot be awaited stops the job with a ``TypeError`` saying so,
+  raised by ``map`` (or the ``async for`` over ``as_completed``) like a broken input;
+  no other item is started. (A plain function that *returns* an awaitable, such as
+  a lambda around an async call, is fine, so this is found on the first call rather
+  than by looking at ``fn``; an async generator function is refused up front.)
+  ``BaseException`` s that are not ``Exception`` (``trio.Cancelled``,
+  ``KeyboardInterrupt``, ``SystemExit``) are never captured: they propagate and end
+  the whole job.
 - Cancellation: cancelling the caller (any enclosing cancel scope) cancels every call
   in flight at its next checkpoint and starts no more; nothing is left running.
 - ExceptionGroups: none come out of these functions in practice. The internal nursery
@@ -65,6 +71,7 @@ Options rejected
 
 from __future__ import annotations
 
+import inspect
 from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
@@ -85,6 +92,17 @@ _BUDGET: Final = 64
 """Items a worker (or the consumer) may handle without a scheduler pass."""
 
 _AsyncFn = Callable[[T], Awaitable[R]]
+
+_NOT_CALLED: Final = object()
+"""What a worker's ``call`` holds until ``async_fn`` has returned."""
+
+
+def _not_async(fn: object, returned: object) -> TypeError:
+    """The error for an ``async_fn`` that returned something that cannot be awaited."""
+    return TypeError(
+        f"async_fn must be an async function (or return an awaitable), but {fn!r} "
+        f"returned a {type(returned).__name__}; define it with `async def`"
+    )
 
 
 @dataclass(frozen=True)
@@ -224,6 +242,10 @@ class _Engine(Generic[T, R]):
     ) -> None:
         if not callable(fn):
             raise TypeError(f"async_fn must be callable, got {fn!r}")
+        if inspect.isasyncgenfunction(fn):
+            raise TypeError(
+                f"async_fn must be an async function, got the async generator function {fn!r}"
+            )
         self._fn = fn
         self._iter: Iterator[T] | None = None
         self._aiter: AsyncIterator[T] | None = None
@@ -309,13 +331,21 @@ class _Engine(Generic[T, R]):
                 item = cast("T", got)
             index = self.started
             self.started = index + 1
+            call: Any = _NOT_CALLED
             try:
                 if limiter is not None:
                     async with limiter:
-                        value = await fn(item)
+                        call = fn(item)
+                        value = await call
                 else:
-                    value = await fn(item)
+                    call = fn(item)
+                    value = await call
             except Exception as exc:  # a failure is this item's result; BaseException propagates
+                if call is not _NOT_CALLED and not inspect.isawaitable(call):
+                    # A plain function: not an item's failure but the job's. (Awaiting
+                    # its result raised at once, so no other worker has called it.)
+                    self._fail(_not_async(fn, call))
+                    return
                 result = Error(exc)
                 self.failed += 1
             else:

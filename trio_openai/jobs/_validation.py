@@ -5,10 +5,13 @@ Theory of operation
 :func:`validate_jsonl` (and the first pass of both runners) parses every non-blank
 line of INPUT with the lenient :class:`~._formats.InputLine` view and checks it: JSON,
 an object, the four fields (``custom_id`` a non-empty string, ``method`` ``POST``, a
-``url`` among the allowed endpoints, a ``body`` object), no ``stream: true``, and a
-``custom_id`` used once in the file. Every problem is collected by line number (up to
-``max_problems``) and raised together as :class:`InputValidationError`, so a user
-fixes the file in one go; a job whose input has any problem sends nothing.
+``url`` among the allowed endpoints, a ``body`` object), no ``stream: true``, a body
+the client's own request validator accepts for that ``url`` (:mod:`._bodies`: the
+check each service runs before sending; every problem of the body, each naming its
+field, ``body.temprature``, and the rule), and a ``custom_id`` used once in the file.
+Every problem is collected by line number (up to ``max_problems``) and raised
+together as :class:`InputValidationError`, so a user fixes the file in one go; a job
+whose input has any problem sends nothing.
 
 Duplicates are found with a set of the ids seen, not of the lines; their line numbers
 come from a second pass (:func:`_number_duplicates`), made only when there are
@@ -16,8 +19,9 @@ duplicates. Each pass is a :mod:`._passes` generator, so the runners validate in
 trio without starving other tasks.
 
 Rules kept: the problem ``code`` s are stable names (scripts match on them); the
-message names the field and the rule. A body is checked for ``"stream"`` only when the
-bytes contain it, so a clean file is never decoded twice.
+message names the field and the rule. A body is decoded once, to be validated (only
+when its ``url`` has a validator; otherwise only when its bytes mention
+``"stream"``), never re-encoded: the bytes sent are the bytes of the file.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from typing import Final
 import msgspec
 
 from ..errors import OpenAIError
+from ._bodies import body_problems, params_type
 from ._formats import BATCH_ENDPOINTS, InputLine, decode_input
 from ._passes import STEP, Steps, drive, iter_lines
 
@@ -57,16 +62,19 @@ class LineProblem:
         code: a stable name: ``invalid_json``, ``not_an_object``, ``missing_custom_id``,
             ``invalid_custom_id``, ``missing_method``, ``invalid_method``,
             ``missing_url``, ``unsupported_url``, ``missing_body``, ``invalid_body``,
-            ``stream_not_supported``, ``duplicate_custom_id``, ``empty_file``,
-            ``mixed_endpoints``.
+            ``stream_not_supported``, ``invalid_parameter``, ``duplicate_custom_id``,
+            ``empty_file``, ``mixed_endpoints``.
         message: what is wrong, for people.
         custom_id: the line's ``custom_id`` when it has a usable one.
+        field: for ``invalid_parameter``, the parameter's path in the line
+            (``body.messages[0].role``).
     """
 
     line: int
     code: str
     message: str
     custom_id: str | None = None
+    field: str | None = None
 
     def __str__(self) -> str:
         where = f"line {self.line}" if self.line else "file"
@@ -118,34 +126,47 @@ def _short(value: object, limit: int = 60) -> str:
 
 def _check_line(
     raw: bytes, number: int, endpoints: frozenset[str]
-) -> tuple[InputLine | None, LineProblem | None]:
-    """Parse and check one non-blank line."""
+) -> tuple[InputLine | None, list[LineProblem]]:
+    """Parse and check one non-blank line: the line, or its problems."""
     try:
         line = decode_input(raw)
     except msgspec.ValidationError:
-        return None, LineProblem(number, "not_an_object", "the line is not a JSON object")
+        return None, [LineProblem(number, "not_an_object", "the line is not a JSON object")]
     except msgspec.DecodeError as exc:
-        return None, LineProblem(number, "invalid_json", f"not valid JSON ({exc})")
+        return None, [LineProblem(number, "invalid_json", f"not valid JSON ({exc})")]
     cid = line.custom_id
     if cid is msgspec.UNSET:
-        return None, LineProblem(number, "missing_custom_id", "'custom_id' is missing")
+        return None, [LineProblem(number, "missing_custom_id", "'custom_id' is missing")]
     if not isinstance(cid, str) or not cid:
-        return None, LineProblem(
-            number,
-            "invalid_custom_id",
-            f"'custom_id' must be a non-empty string, got {_short(cid)}",
-        )
+        return None, [
+            LineProblem(
+                number,
+                "invalid_custom_id",
+                f"'custom_id' must be a non-empty string, got {_short(cid)}",
+            )
+        ]
+    problem = _check_request(line, number, cid, endpoints)
+    if problem is not None:
+        return None, [problem]
+    problems = _check_body(line, number, cid)
+    return (None, problems) if problems else (line, [])
+
+
+def _check_request(
+    line: InputLine, number: int, cid: str, endpoints: frozenset[str]
+) -> LineProblem | None:
+    """The method, the url and the body's presence and kind."""
     if line.method is msgspec.UNSET:
-        return None, LineProblem(number, "missing_method", "'method' is missing", cid)
+        return LineProblem(number, "missing_method", "'method' is missing", cid)
     if line.method != "POST":
-        return None, LineProblem(
+        return LineProblem(
             number, "invalid_method", f"'method' must be \"POST\", got {_short(line.method)}", cid
         )
     url = line.url
     if url is msgspec.UNSET:
-        return None, LineProblem(number, "missing_url", "'url' is missing", cid)
+        return LineProblem(number, "missing_url", "'url' is missing", cid)
     if not isinstance(url, str) or url not in endpoints:
-        return None, LineProblem(
+        return LineProblem(
             number,
             "unsupported_url",
             f"'url' {_short(url)} is not supported; use one of {', '.join(sorted(endpoints))}",
@@ -153,19 +174,44 @@ def _check_line(
         )
     body = line.body
     if body is msgspec.UNSET:
-        return None, LineProblem(number, "missing_body", "'body' is missing", cid)
+        return LineProblem(number, "missing_body", "'body' is missing", cid)
     if not bytes(body).lstrip().startswith(b"{"):
-        return None, LineProblem(number, "invalid_body", "'body' must be a JSON object", cid)
-    if b'"stream"' in bytes(body):
-        decoded = msgspec.json.decode(body)
-        if isinstance(decoded, dict) and decoded.get("stream") is True:
-            return None, LineProblem(
+        return LineProblem(number, "invalid_body", "'body' must be a JSON object", cid)
+    return None
+
+
+def _check_body(line: InputLine, number: int, cid: str) -> list[LineProblem]:
+    """No ``stream: true``, and every problem the service of the url would find."""
+    url: str = line.url
+    raw = bytes(line.body)  # type: ignore[arg-type]  # a Raw: _check_request saw it set
+    checked = params_type(url) is not None
+    if not checked and b'"stream"' not in raw:
+        return []
+    try:
+        body = msgspec.json.decode(raw)
+    except (msgspec.DecodeError, RecursionError):  # nested deeper than the stack allows
+        return [LineProblem(number, "invalid_body", "'body' is nested too deeply", cid)]
+    if body.get("stream") is True:
+        return [
+            LineProblem(
                 number,
                 "stream_not_supported",
                 "'body.stream' is true; batch requests cannot stream",
                 cid,
             )
-    return line, None
+        ]
+    if not checked:
+        return []
+    return [
+        LineProblem(
+            number,
+            "invalid_parameter",
+            f"body.{field}: {rule}" + ("" if shown is None else f" (got {shown})"),
+            cid,
+            f"body.{field}",
+        )
+        for field, rule, shown in body_problems(url, body)
+    ]
 
 
 def normalize_endpoints(endpoints: Iterable[str] | None) -> frozenset[str]:
@@ -223,13 +269,12 @@ def validate(name: str, allowed: frozenset[str], max_problems: int) -> Steps[Inp
     for number, raw in iter_lines(name):
         if number % STEP == 0:
             yield
-        line, problem = _check_line(raw, number, allowed)
-        if problem is not None:
-            if len(problems) < max_problems:
-                problems.append(problem)
-            else:
-                truncated = True
-            cid = problem.custom_id
+        line, found = _check_line(raw, number, allowed)
+        if found:
+            room = max_problems - len(problems)
+            problems.extend(found[:room])
+            truncated = truncated or len(found) > room
+            cid = found[0].custom_id
         else:
             assert line is not None
             cid = line.custom_id

@@ -1,19 +1,22 @@
-"""``client.images``: ``POST /images/generations`` (JSON only; no image streaming)."""
+"""``client.images``: ``POST /images/generations`` (JSON), ``/images/edits`` and
+``/images/variations`` (multipart, in ``_image_forms``); no image streaming."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._types import NOT_GIVEN, NotGiven
 from ..errors import Problem, ValidationError
 from ..types.images import ImageGenerateParams, ImagesResponse
-from ._base import Resource, build_body, encode_body
+from . import _image_forms
+from ._base import Resource, build_body, encode_body, split_options
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from .._config import Timeouts
+    from .._multipart import FileInput
     from ..types._generated.images import ImageGenerateKwargs
 
 __all__ = ["Images"]
@@ -50,3 +53,33 @@ class Images(Resource):
             extra_headers=extra_headers,
             extra_query=extra_query,
         )
+
+    async def edit(
+        self,
+        *,
+        image: FileInput | list[FileInput],
+        prompt: str,
+        mask: FileInput | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        **params: Any,
+    ) -> ImagesResponse:
+        """``POST /images/edits`` (multipart): ``image`` (a file, or a list of up to
+        16 for gpt-image models) edited as ``prompt`` says, within ``mask``; the
+        other keyword arguments are the API's (``model``, ``n``, ``size`` ...) and
+        the per-call options."""
+        options = split_options(params)
+        params["prompt"] = prompt
+        return await _image_forms.edit(self._client, image, mask, params, extra_body, options)
+
+    async def create_variation(
+        self,
+        *,
+        image: FileInput,
+        extra_body: Mapping[str, object] | None = None,
+        **params: Any,
+    ) -> ImagesResponse:
+        """``POST /images/variations`` (multipart): variations of ``image``; the other
+        keyword arguments are the API's (``model``, ``n``, ``size`` ...) and the
+        per-call options."""
+        options = split_options(params)
+        return await _image_forms.create_variation(self._client, image, params, extra_body, options)

@@ -70,6 +70,8 @@ _DEFAULTS: dict[str, Any] = {
     "head_timeout": DEFAULT_HEAD_TIMEOUT,
     "body_timeout": DEFAULT_BODY_TIMEOUT,
     "max_body_size": DEFAULT_MAX_BODY_SIZE,
+    "lenient": False,
+    "models": (),
 }
 
 
@@ -120,6 +122,20 @@ def add_mock_server_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="BYTES",
         help=f"larger request bodies get 413, unread (default {DEFAULT_MAX_BODY_SIZE})",
     )
+    parser.add_argument(
+        "--lenient",
+        action="store_true",
+        help="accept unknown models and unknown request parameters (default: refuse them "
+        "as OpenAI does, 404 model_not_found / 400 unrecognized argument)",
+    )
+    parser.add_argument(
+        "--model",
+        dest="models",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="serve this model id too (repeatable)",
+    )
 
 
 def _settings(
@@ -163,6 +179,8 @@ def mock_server_options(
         "head_timeout": _seconds(settings["head_timeout"]),
         "body_timeout": _seconds(settings["body_timeout"]),
         "max_body_size": int(settings["max_body_size"]),
+        "strict": not settings["lenient"],
+        "models": [str(m) for m in settings["models"]],
     }
 
 
@@ -206,7 +224,9 @@ def run_mock_server(
             ``seed`` (0), ``latency`` (0), ``batch_delay`` (0), ``record`` (0: keep
             no request; N: the last N, credentials redacted), ``head_timeout`` and
             ``body_timeout`` (30 s each; 0 or None: none), ``max_body_size`` (32
-            MiB). Unknown keys of a namespace are ignored.
+            MiB), ``lenient`` (False: unknown models and parameters are refused as
+            OpenAI refuses them), ``models`` (more model ids to serve). Unknown keys of
+            a namespace are ignored.
         out: where to print (stdout by default).
         **kwargs: the same options as keywords (they win over *options*).
 
@@ -286,6 +306,8 @@ async def serve_mock_server(
                 print(f"CA certificate: {ca_path}", file=stream)
             auth = "any bearer key" if server.api_key is None else "the key given with --api-key"
             print(f"Accepting: {auth}", file=stream)
+            if not server.strict:
+                print("Lenient: unknown models and parameters are accepted", file=stream)
             if rate_limits is not None:
                 print(f"Rate limits: rpm={rate_limits.rpm} tpm={rate_limits.tpm}", file=stream)
             if faults is not None:

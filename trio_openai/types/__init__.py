@@ -2,7 +2,9 @@
 
 ``import trio_openai.types`` loads the base classes only. Every area
 (``chat``, ``shared``, ``completions``, ``embeddings``, ``models``,
-``moderations``, ``files``, ``batches``, ``images``, ``audio``, ``responses``)
+``moderations``, ``files``, ``uploads``, ``batches``, ``images``, ``image_edits``,
+``audio``, ``responses``, ``conversations``, ``vector_stores``, ``fine_tuning``,
+``webhooks``)
 is imported on first use of one of its names here, through the module
 ``__getattr__``, or directly as ``trio_openai.types.<area>`` (the chat types
 with the first ``client.chat`` call). The two large areas, ``chat`` and
@@ -56,6 +58,8 @@ if TYPE_CHECKING:
     from .files import FileDeleted as FileDeleted
     from .files import FileObject as FileObject
     from .files import Upload as Upload
+    from .image_edits import ImageCreateVariationParams as ImageCreateVariationParams
+    from .image_edits import ImageEditParams as ImageEditParams
     from .images import ImageGenerateParams as ImageGenerateParams
     from .images import ImagesResponse as ImagesResponse
     from .models import Model as Model
@@ -70,6 +74,14 @@ if TYPE_CHECKING:
     from .shared import DeletedObject as DeletedObject
     from .shared import ErrorObject as ErrorObject
     from .shared import ErrorResponse as ErrorResponse
+    from .uploads import UploadCompleteParams as UploadCompleteParams
+    from .uploads import UploadCreateParams as UploadCreateParams
+    from .vector_stores import VectorStore as VectorStore
+    from .vector_stores import VectorStoreCreateParams as VectorStoreCreateParams
+    from .vector_stores import VectorStoreDeleted as VectorStoreDeleted
+    from .vector_stores import VectorStoreSearchParams as VectorStoreSearchParams
+    from .vector_stores import VectorStoreSearchResponse as VectorStoreSearchResponse
+    from .vector_stores import VectorStoreUpdateParams as VectorStoreUpdateParams
 
 # name -> area module, for the lazily imported areas.
 _LAZY: dict[str, str] = {
@@ -105,6 +117,16 @@ _LAZY: dict[str, str] = {
     "Upload": "files",
     "ImageGenerateParams": "images",
     "ImagesResponse": "images",
+    "ImageEditParams": "image_edits",
+    "ImageCreateVariationParams": "image_edits",
+    "UploadCreateParams": "uploads",
+    "UploadCompleteParams": "uploads",
+    "VectorStore": "vector_stores",
+    "VectorStoreCreateParams": "vector_stores",
+    "VectorStoreDeleted": "vector_stores",
+    "VectorStoreSearchParams": "vector_stores",
+    "VectorStoreSearchResponse": "vector_stores",
+    "VectorStoreUpdateParams": "vector_stores",
     "Model": "models",
     "ModelDeleted": "models",
     "ModerationCreateParams": "moderations",
@@ -121,13 +143,19 @@ _AREAS = frozenset(
         "batches",
         "chat",
         "completions",
+        "conversations",
         "embeddings",
         "files",
+        "fine_tuning",
+        "image_edits",
         "images",
         "models",
         "moderations",
         "responses",
         "shared",
+        "uploads",
+        "vector_stores",
+        "webhooks",
     }
 )
 

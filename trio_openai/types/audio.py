@@ -28,6 +28,8 @@ __all__ = [
     "TranscriptionVerbose",
     "TranscriptionWord",
     "Translation",
+    "TranslationCreateParams",
+    "TranslationVerbose",
 ]
 
 _Text4096 = Annotated[str, Meta(max_length=4096)]
@@ -123,3 +125,23 @@ class Translation(APIObject, kw_only=True):
     """A translation (``json``)."""
 
     text: str = ""
+
+
+class TranslationVerbose(APIObject, kw_only=True):
+    """A translation (``verbose_json``): the English text, its language and segments."""
+
+    text: str = ""
+    language: str = ""
+    duration: float = 0.0
+    segments: list[TranscriptionSegment] | None = None
+
+
+class TranslationCreateParams(RequestParams, kw_only=True):
+    """The fields of ``POST /audio/translations`` besides ``file`` (SDK field order)."""
+
+    model: str
+    prompt: str | UnsetType = UNSET
+    response_format: Literal["json", "text", "srt", "verbose_json", "vtt"] | UnsetType = UNSET
+    temperature: (
+        Annotated[float, Meta(ge=0, le=1)] | Annotated[int, Meta(ge=0, le=1)] | UnsetType
+    ) = UNSET

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .._base import Resource
 from .speech import Speech
 from .transcriptions import Transcriptions
+from .translations import Translations
 
 __all__ = ["Audio"]
 
@@ -21,3 +22,7 @@ class Audio(Resource):
     @property
     def speech(self) -> Speech:
         return Speech(self._client)
+
+    @property
+    def translations(self) -> Translations:
+        return Translations(self._client)

@@ -8,7 +8,8 @@ events and a ``speech.audio.done`` event with usage. :func:`transcriptions` read
 the uploaded file (multipart) and answers deterministic words derived from its
 bytes, in every ``response_format``; ``verbose_json`` has word and segment
 timestamps as ``timestamp_granularities[]`` asks. Whisper models report usage in
-seconds, the others in tokens.
+seconds, the others in tokens. :func:`translations` answers the same way with
+English text of its own (no usage, as the spec's translation objects have none).
 """
 
 from __future__ import annotations
@@ -20,13 +21,13 @@ from typing import TYPE_CHECKING, Any, Final
 
 from .._records import UploadedFile
 from ._fakers import count_tokens, digest, reply_tokens, wav_file
-from ._validate import APIError, bad_value, check_number, get_enum, get_str, missing
+from ._validate import APIError, bad_type, bad_value, check_number, get_enum, get_str, missing
 from ._wire import Call, Reply, sse
 
 if TYPE_CHECKING:
     from ._state import MockState
 
-__all__ = ["speech", "transcriptions"]
+__all__ = ["speech", "transcriptions", "translations"]
 
 _TYPES: Final = {
     "mp3": "audio/mpeg",
@@ -111,16 +112,8 @@ def transcriptions(state: MockState, call: Call) -> Reply:
     tokens = reply_tokens(state.seed, 0, key)
     text = "".join(tokens)
     duration = round(max(1.0, len(upload.data) / 16000), 2)
-    if fmt == "text":
-        return Reply(raw=text.encode() + b"\n", content_type="text/plain; charset=utf-8")
-    if fmt in ("srt", "vtt"):
-        end = _timestamp(duration, comma=fmt == "srt")
-        begin = _timestamp(0.0, comma=fmt == "srt")
-        if fmt == "srt":
-            doc = f"1\n{begin} --> {end}\n{text}\n\n"
-        else:
-            doc = f"WEBVTT\n\n{begin} --> {end}\n{text}\n\n"
-        return Reply(raw=doc.encode(), content_type="text/plain; charset=utf-8")
+    if fmt in _TEXT_FORMATS:
+        return _text_reply(fmt, text, duration)
     if model.startswith("whisper") or fmt == "verbose_json":
         usage: dict[str, Any] = {"type": "duration", "seconds": math.ceil(duration)}
     else:
@@ -170,6 +163,66 @@ def transcriptions(state: MockState, call: Call) -> Reply:
         ]
     out["usage"] = usage
     return Reply(out)
+
+
+_TEXT_FORMATS: Final = ("text", "srt", "vtt")
+
+
+def _text_reply(fmt: str, text: str, duration: float) -> Reply:
+    """``text``, ``srt`` or ``vtt``: the text as plain text or one subtitle cue."""
+    if fmt == "text":
+        return Reply(raw=text.encode() + b"\n", content_type="text/plain; charset=utf-8")
+    end = _timestamp(duration, comma=fmt == "srt")
+    begin = _timestamp(0.0, comma=fmt == "srt")
+    if fmt == "srt":
+        doc = f"1\n{begin} --> {end}\n{text}\n\n"
+    else:
+        doc = f"WEBVTT\n\n{begin} --> {end}\n{text}\n\n"
+    return Reply(raw=doc.encode(), content_type="text/plain; charset=utf-8")
+
+
+def translations(state: MockState, call: Call) -> Reply:
+    """``POST /v1/audio/translations``: English text in json, text, srt, vtt or
+    verbose_json (with one segment)."""
+    form = call.body
+    upload = form.get("file")
+    if not isinstance(upload, UploadedFile):
+        raise missing("file")
+    model = form.get("model")
+    if not isinstance(model, str) or not model:
+        raise missing("model")
+    fmt = form.get("response_format", "json")
+    allowed = ("json", "text", "srt", "verbose_json", "vtt")
+    if fmt not in allowed:
+        raise bad_value("response_format", fmt, allowed)
+    temperature = form.get("temperature")
+    if temperature is not None:
+        try:
+            value = float(temperature)
+        except ValueError:
+            raise bad_type("temperature", "a number", temperature) from None
+        check_number({"temperature": value}, "temperature", 0, 1)
+    key = "translate:" + hashlib.sha256(upload.data).hexdigest()
+    tokens = reply_tokens(state.seed, 0, key)
+    text = "".join(tokens)
+    duration = round(max(1.0, len(upload.data) / 16000), 2)
+    if fmt in _TEXT_FORMATS:
+        return _text_reply(fmt, text, duration)
+    if fmt == "json":
+        return Reply({"text": text})
+    segment = {
+        "id": 0,
+        "seek": 0,
+        "start": 0.0,
+        "end": duration,
+        "text": text,
+        "tokens": [50364 + i for i in range(len(tokens))],
+        "temperature": 0.0,
+        "avg_logprob": -0.25,
+        "compression_ratio": 1.2,
+        "no_speech_prob": 0.01,
+    }
+    return Reply({"language": "english", "duration": duration, "text": text, "segments": [segment]})
 
 
 def _timestamp(seconds: float, *, comma: bool) -> str:

@@ -16,6 +16,10 @@ status ``incomplete``). The answer is then:
   ``_run_background`` (in the server's nursery) moves it to ``in_progress`` and then
   to the final object after ``background_delay``, unless it is cancelled first.
 
+With ``conversation`` (an id, or ``{"id": ...}``; not together with
+``previous_response_id``) the input items and the output item are appended to
+that conversation (``_conversations``) and the response names it.
+
 Rules kept: ``previous_response_id`` must name a stored response; a running
 response has no ``usage`` field (its schema does not allow null); the response
 object echoes the request's settings as OpenAI does (``_response_object``).
@@ -24,18 +28,18 @@ object echoes the request's settings as OpenAI does (``_response_object``).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 import trio
 
 from ._choices import Choice, fragments, pick_tool, text_choice, tool_choice
-from ._fakers import count_tokens, split_text, text_of
+from ._conversations import ConversationEntry, add_items, conversation
+from ._fakers import count_tokens, split_text
+from ._items import normalize_input
 from ._state import MockState, ResponseEntry
 from ._validate import (
     APIError,
     bad_type,
-    bad_value,
     check_number,
     get_bool,
     get_dict,
@@ -60,7 +64,7 @@ def create(state: MockState, call: Call) -> Reply:
     raw_input = body.get("input")
     if raw_input is None:
         raise missing("input")
-    items, prompt, last_type = _input_items(raw_input, state.new_id)
+    items, prompt, last_type = normalize_input(raw_input, state.new_id)
     instructions = get_str(body, "instructions")
     check_number(body, "temperature", 0, 2)
     check_number(body, "top_p", 0, 1)
@@ -71,6 +75,7 @@ def create(state: MockState, call: Call) -> Reply:
             f"Previous response with id '{previous}' not found.",
             param="previous_response_id",
         )
+    thread = _conversation_of(state, body, previous)
     stream = get_bool(body, "stream") and call.allow_stream
     background = get_bool(body, "background")
     store = get_bool(body, "store", True)
@@ -136,6 +141,9 @@ def create(state: MockState, call: Call) -> Reply:
     )
     if incomplete:
         final["incomplete_details"] = {"reason": "max_output_tokens"}
+    if thread is not None:
+        final["conversation"] = {"id": thread.obj["id"]}
+        add_items(state, thread, [dict(i) for i in items] + [dict(item)])
     if background and not stream:
         queued = _response_object(
             body, response_id, created, model, status="queued", output=[], usage=None
@@ -150,6 +158,31 @@ def create(state: MockState, call: Call) -> Reply:
     if not stream:
         return Reply(final)
     return Reply(events=_events(final, item, choice, call.pad))
+
+
+def _conversation_of(
+    state: MockState, body: dict[str, Any], previous: str | None
+) -> ConversationEntry | None:
+    """The conversation named by ``conversation`` (an id or ``{"id": ...}``), if any.
+
+    Raises:
+        APIError: a malformed value, one given with ``previous_response_id``, or an
+            unknown id (404).
+    """
+    raw = body.get("conversation")
+    if raw is None:
+        return None
+    conversation_id = raw.get("id") if isinstance(raw, dict) else raw
+    if not isinstance(conversation_id, str):
+        raise bad_type("conversation", "a string or an object with an 'id'", raw)
+    if previous is not None:
+        raise APIError(
+            400,
+            "Mutually exclusive parameters: Ensure you are only providing one of: "
+            "'previous_response_id' or 'conversation'.",
+            code="mutually_exclusive_parameters",
+        )
+    return conversation(state, conversation_id)
 
 
 def _events(
@@ -326,51 +359,6 @@ def input_items(state: MockState, call: Call) -> Reply:
     if order == "desc":
         items.reverse()
     return Reply(page(items, query.get("after"), limit))
-
-
-def _input_items(
-    raw: Any, new_id: Callable[[str, int], str]
-) -> tuple[list[dict[str, Any]], str, str]:
-    """Normalize a Responses ``input``; return (items with ids, prompt text, last type)."""
-    if isinstance(raw, str):
-        only: dict[str, Any] = {
-            "id": new_id("msg_", 24),
-            "type": "message",
-            "role": "user",
-            "content": [{"type": "input_text", "text": raw}],
-        }
-        return [only], raw, "message"
-    if not isinstance(raw, list):
-        raise bad_type("input", "a string or an array of input items", raw)
-    items: list[dict[str, Any]] = []
-    prompt = ""
-    last_type = ""
-    for i, element in enumerate(raw):
-        if not isinstance(element, dict):
-            raise bad_type(f"input[{i}]", "an object", element)
-        item: dict[str, Any] = dict(element)
-        kind = item.get("type") or ("message" if "role" in item else None)
-        if kind is None:
-            raise missing(f"input[{i}].type")
-        item["type"] = kind
-        if kind == "message":
-            role = item.get("role")
-            if role not in ("user", "assistant", "system", "developer"):
-                raise bad_value(
-                    f"input[{i}].role", role, ("user", "assistant", "system", "developer")
-                )
-            content = item.get("content")
-            if isinstance(content, str):
-                part_type = "output_text" if role == "assistant" else "input_text"
-                item["content"] = [{"type": part_type, "text": content}]
-            if role == "user":
-                prompt = text_of(item.get("content"))
-        elif kind == "function_call_output":
-            prompt = text_of(item.get("output"))
-        item.setdefault("id", new_id("msg_" if kind == "message" else "item_", 24))
-        items.append(item)
-        last_type = kind
-    return items, prompt, last_type
 
 
 def _echo_tools(tools: Any) -> list[Any]:

@@ -4,14 +4,17 @@ Theory of operation: :data:`ROUTES` is the whole API surface of the mock server,
 :class:`Route` per line, in the API's own terms: the method, the path pattern as the
 API reference writes it (``/v1/files/{file_id}/content``), the endpoint function,
 the body it reads (none, JSON, multipart), whether the rate-limit simulation charges
-it, and whether it is public (served without a key or body checks: the generated
-image files). :class:`Router` compiles the table once: static paths go to a dict,
+it, whether it is public (served without a key or body checks: the generated
+image files), and what strict mode checks (:func:`check_strict`): the body
+parameters the API knows (``_params``) and whether ``model`` must be served.
+:class:`Router` compiles the table once: static paths go to a dict,
 patterns are matched segment by segment among those of the same method and length.
 A ``{name...}`` last segment takes the rest of the path.
 
 :data:`BATCH_TARGETS` maps each URL of the Batch API's endpoint list
 (``trio_openai.types.batches.BATCH_ENDPOINTS``) that the table serves with POST to
-its endpoint function: the URLs a batch line may name, and how it is run.
+its endpoint function behind the same strict checks: the URLs a batch line may
+name, and how it is run.
 
 Rules kept:
 - One source: the table is the only place that says which function answers which
@@ -28,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ...types.batches import BATCH_ENDPOINTS
 from . import (
@@ -36,19 +39,26 @@ from . import (
     _batches,
     _chat,
     _completions,
+    _conversations,
     _embeddings,
     _files,
+    _fine_tuning,
     _images,
     _models,
     _moderations,
     _responses,
+    _uploads,
+    _vector_stores,
 )
+from . import _params as P
+from ._validate import model_not_found, unknown_parameters
 
 if TYPE_CHECKING:
-    from ._state import Endpoint
+    from ._state import Endpoint, MockState
     from ._validate import BodyKind
+    from ._wire import Call, Reply
 
-__all__ = ["BATCH_TARGETS", "ROUTER", "ROUTES", "Route", "Router"]
+__all__ = ["BATCH_TARGETS", "ROUTER", "ROUTES", "Route", "Router", "check_strict"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +73,12 @@ class Route:
         body: what the endpoint reads (checked before it runs).
         rate_limited: charged by the rate-limit simulation (the model endpoints).
         public: no key and no body checks (URLs handed out to be fetched as is).
+        params: the body parameters the API knows (``_params``); in strict mode any
+            other is a 400. None: not checked (no body).
+        responses_style: refuse unknown parameters with the Responses family's
+            wording (``Unknown parameter``) rather than the Chat era's.
+        model: the body's ``model`` names a model to use; in strict mode one the
+            server does not serve is a 404 ``model_not_found``.
     """
 
     method: str
@@ -71,37 +87,212 @@ class Route:
     body: BodyKind = "none"
     rate_limited: bool = False
     public: bool = False
+    params: frozenset[str] | None = None
+    responses_style: bool = False
+    model: bool = False
+
+
+def _model(
+    pattern: str,
+    handler: Endpoint,
+    body: BodyKind,
+    params: frozenset[str],
+    *,
+    responses_style: bool = False,
+) -> Route:
+    """A POST that uses a model: rate limited, and its ``model`` checked."""
+    return Route(
+        "POST",
+        pattern,
+        handler,
+        body,
+        rate_limited=True,
+        params=params,
+        responses_style=responses_style,
+        model=True,
+    )
 
 
 ROUTES: Final[tuple[Route, ...]] = (
-    Route("POST", "/v1/chat/completions", _chat.create, "json", rate_limited=True),
-    Route("POST", "/v1/completions", _completions.create, "json", rate_limited=True),
-    Route("POST", "/v1/embeddings", _embeddings.create, "json", rate_limited=True),
-    Route("POST", "/v1/moderations", _moderations.create, "json", rate_limited=True),
+    _model("/v1/chat/completions", _chat.create, "json", P.CHAT_COMPLETIONS),
+    _model("/v1/completions", _completions.create, "json", P.COMPLETIONS),
+    _model("/v1/embeddings", _embeddings.create, "json", P.EMBEDDINGS),
+    _model("/v1/moderations", _moderations.create, "json", P.MODERATIONS),
     Route("GET", "/v1/models", _models.list_),
     Route("GET", "/v1/models/{model}", _models.retrieve),
     Route("DELETE", "/v1/models/{model}", _models.delete),
-    Route("POST", "/v1/files", _files.create, "multipart"),
+    Route("POST", "/v1/files", _files.create, "multipart", params=P.FILES),
     Route("GET", "/v1/files", _files.list_),
     Route("GET", "/v1/files/{file_id}", _files.retrieve),
     Route("DELETE", "/v1/files/{file_id}", _files.delete),
     Route("GET", "/v1/files/{file_id}/content", _files.content),
-    Route("POST", "/v1/batches", _batches.create, "json"),
+    Route("POST", "/v1/uploads", _uploads.create, "json", params=P.UPLOADS),
+    Route(
+        "POST",
+        "/v1/uploads/{upload_id}/parts",
+        _uploads.add_part,
+        "multipart",
+        params=P.UPLOAD_PARTS,
+    ),
+    Route(
+        "POST",
+        "/v1/uploads/{upload_id}/complete",
+        _uploads.complete,
+        "json",
+        params=P.UPLOAD_COMPLETE,
+    ),
+    Route("POST", "/v1/uploads/{upload_id}/cancel", _uploads.cancel),
+    Route("POST", "/v1/batches", _batches.create, "json", params=P.BATCHES),
     Route("GET", "/v1/batches", _batches.list_),
     Route("GET", "/v1/batches/{batch_id}", _batches.retrieve),
     Route("POST", "/v1/batches/{batch_id}/cancel", _batches.cancel),
-    Route("POST", "/v1/images/generations", _images.generate, "json", rate_limited=True),
-    Route("POST", "/v1/audio/speech", _audio.speech, "json", rate_limited=True),
-    Route(
-        "POST", "/v1/audio/transcriptions", _audio.transcriptions, "multipart", rate_limited=True
-    ),
-    Route("POST", "/v1/responses", _responses.create, "json", rate_limited=True),
+    _model("/v1/images/generations", _images.generate, "json", P.IMAGES_GENERATIONS),
+    _model("/v1/images/edits", _images.edit, "json_or_multipart", P.IMAGES_EDITS),
+    _model("/v1/images/variations", _images.variation, "multipart", P.IMAGES_VARIATIONS),
+    _model("/v1/audio/speech", _audio.speech, "json", P.AUDIO_SPEECH),
+    _model("/v1/audio/transcriptions", _audio.transcriptions, "multipart", P.AUDIO_TRANSCRIPTIONS),
+    _model("/v1/audio/translations", _audio.translations, "multipart", P.AUDIO_TRANSLATIONS),
+    _model("/v1/responses", _responses.create, "json", P.RESPONSES, responses_style=True),
     Route("GET", "/v1/responses/{response_id}", _responses.retrieve),
     Route("DELETE", "/v1/responses/{response_id}", _responses.delete),
     Route("POST", "/v1/responses/{response_id}/cancel", _responses.cancel),
     Route("GET", "/v1/responses/{response_id}/input_items", _responses.input_items),
+    Route(
+        "POST",
+        "/v1/conversations",
+        _conversations.create,
+        "json",
+        params=P.CONVERSATIONS,
+        responses_style=True,
+    ),
+    Route("GET", "/v1/conversations/{conversation_id}", _conversations.retrieve),
+    Route(
+        "POST",
+        "/v1/conversations/{conversation_id}",
+        _conversations.update,
+        "json",
+        params=P.CONVERSATION_UPDATE,
+        responses_style=True,
+    ),
+    Route("DELETE", "/v1/conversations/{conversation_id}", _conversations.delete),
+    Route(
+        "POST",
+        "/v1/conversations/{conversation_id}/items",
+        _conversations.items_create,
+        "json",
+        params=P.CONVERSATION_ITEMS,
+        responses_style=True,
+    ),
+    Route("GET", "/v1/conversations/{conversation_id}/items", _conversations.items_list),
+    Route(
+        "GET", "/v1/conversations/{conversation_id}/items/{item_id}", _conversations.item_retrieve
+    ),
+    Route(
+        "DELETE", "/v1/conversations/{conversation_id}/items/{item_id}", _conversations.item_delete
+    ),
+    Route("POST", "/v1/vector_stores", _vector_stores.create, "json", params=P.VECTOR_STORES),
+    Route("GET", "/v1/vector_stores", _vector_stores.list_),
+    Route("GET", "/v1/vector_stores/{vector_store_id}", _vector_stores.retrieve),
+    Route(
+        "POST",
+        "/v1/vector_stores/{vector_store_id}",
+        _vector_stores.update,
+        "json",
+        params=P.VECTOR_STORE_UPDATE,
+    ),
+    Route("DELETE", "/v1/vector_stores/{vector_store_id}", _vector_stores.delete),
+    Route(
+        "POST",
+        "/v1/vector_stores/{vector_store_id}/search",
+        _vector_stores.search,
+        "json",
+        params=P.VECTOR_STORE_SEARCH,
+    ),
+    Route(
+        "POST",
+        "/v1/vector_stores/{vector_store_id}/files",
+        _vector_stores.file_create,
+        "json",
+        params=P.VECTOR_STORE_FILES,
+    ),
+    Route("GET", "/v1/vector_stores/{vector_store_id}/files", _vector_stores.file_list),
+    Route(
+        "GET", "/v1/vector_stores/{vector_store_id}/files/{file_id}", _vector_stores.file_retrieve
+    ),
+    Route(
+        "POST",
+        "/v1/vector_stores/{vector_store_id}/files/{file_id}",
+        _vector_stores.file_update,
+        "json",
+        params=P.VECTOR_STORE_FILE_UPDATE,
+    ),
+    Route(
+        "DELETE", "/v1/vector_stores/{vector_store_id}/files/{file_id}", _vector_stores.file_delete
+    ),
+    Route(
+        "GET",
+        "/v1/vector_stores/{vector_store_id}/files/{file_id}/content",
+        _vector_stores.file_content,
+    ),
+    Route(
+        "POST",
+        "/v1/vector_stores/{vector_store_id}/file_batches",
+        _vector_stores.batch_create,
+        "json",
+        params=P.VECTOR_STORE_FILE_BATCHES,
+    ),
+    Route(
+        "GET",
+        "/v1/vector_stores/{vector_store_id}/file_batches/{batch_id}",
+        _vector_stores.batch_retrieve,
+    ),
+    Route(
+        "POST",
+        "/v1/vector_stores/{vector_store_id}/file_batches/{batch_id}/cancel",
+        _vector_stores.batch_cancel,
+    ),
+    Route(
+        "GET",
+        "/v1/vector_stores/{vector_store_id}/file_batches/{batch_id}/files",
+        _vector_stores.batch_files,
+    ),
+    Route(
+        "POST",
+        "/v1/fine_tuning/jobs",
+        _fine_tuning.create,
+        "json",
+        params=P.FINE_TUNING_JOBS,
+        model=True,
+    ),
+    Route("GET", "/v1/fine_tuning/jobs", _fine_tuning.list_),
+    Route("GET", "/v1/fine_tuning/jobs/{fine_tuning_job_id}", _fine_tuning.retrieve),
+    Route("POST", "/v1/fine_tuning/jobs/{fine_tuning_job_id}/cancel", _fine_tuning.cancel),
+    Route("POST", "/v1/fine_tuning/jobs/{fine_tuning_job_id}/pause", _fine_tuning.pause),
+    Route("POST", "/v1/fine_tuning/jobs/{fine_tuning_job_id}/resume", _fine_tuning.resume),
+    Route("GET", "/v1/fine_tuning/jobs/{fine_tuning_job_id}/events", _fine_tuning.events),
+    Route("GET", "/v1/fine_tuning/jobs/{fine_tuning_job_id}/checkpoints", _fine_tuning.checkpoints),
     Route("GET", "/images/{name...}", _images.file, public=True),
 )
+
+
+def check_strict(route: Route, body: Mapping[str, Any], state: MockState) -> None:
+    """What strict mode adds before the endpoint runs: unknown body parameters are a
+    400, an unknown ``model`` a 404 (both as OpenAI words them).
+
+    Raises:
+        APIError: the first of the two that applies; nothing when not strict.
+    """
+    if not state.strict:
+        return
+    if route.params is not None:
+        error = unknown_parameters(body, route.params, responses_style=route.responses_style)
+        if error is not None:
+            raise error
+    if route.model:
+        model = body.get("model")
+        if isinstance(model, str) and model not in state.models:
+            raise model_not_found(model)
+
 
 # A compiled pattern: its segments, None where a parameter goes.
 _Segments = tuple[str | None, ...]
@@ -163,9 +354,21 @@ class Router:
 ROUTER: Final = Router(ROUTES)
 
 
+def _checked(route: Route) -> Endpoint:
+    """The endpoint of ``route`` behind its strict checks (for batch lines, which
+    reach endpoints without the HTTP pipeline)."""
+    handler = route.handler
+
+    def endpoint(state: MockState, call: Call) -> Reply:
+        check_strict(route, call.body, state)
+        return handler(state, call)
+
+    return endpoint
+
+
 def _batch_targets(routes: Iterable[Route]) -> Mapping[str, Endpoint]:
-    posts = {r.pattern: r.handler for r in routes if r.method == "POST"}
-    return {url: posts[url] for url in BATCH_ENDPOINTS if url in posts}
+    posts = {r.pattern: r for r in routes if r.method == "POST"}
+    return {url: _checked(posts[url]) for url in BATCH_ENDPOINTS if url in posts}
 
 
 BATCH_TARGETS: Final = _batch_targets(ROUTES)

@@ -17,15 +17,17 @@ request the handler:
    ``Invalid URL (METHOD /path)`` for a request no route serves;
 4. for the model endpoints, charges the rate-limit simulation (``_ratelimit_sim``):
    ``x-ratelimit-*`` headers on every answer, 429 with ``retry-after`` when over;
-5. checks the body the route reads (content type, JSON syntax: 400s with OpenAI's
-   messages, ``_validate``) and runs the endpoint function with the
-   shared :class:`~._state.MockState`;
+5. checks the body the route reads (content type, JSON syntax: 400s
+   with OpenAI's messages, ``_validate``), in strict mode (the default) also its
+   parameter names and model (``_routes.check_strict``), and runs the endpoint
+   function with the shared :class:`~._state.MockState`;
 6. adds ``x-request-id`` (``req_<hex>``, from the seed and a counter),
    ``openai-version``, ``openai-processing-ms`` and ``content-type``.
 
 The endpoints live in one module per API area (``_chat``, ``_completions``,
-``_embeddings``, ``_models``, ``_files``, ``_batches``, ``_moderations``,
-``_images``, ``_audio``, ``_responses``); deterministic content comes from
+``_embeddings``, ``_models``, ``_files``, ``_uploads``, ``_batches``,
+``_moderations``, ``_images``, ``_audio``, ``_responses``, ``_conversations``,
+``_vector_stores``, ``_fine_tuning``); deterministic content comes from
 ``_fakers``.
 
 Rules kept:
@@ -50,7 +52,8 @@ Rules kept:
 
 Options rejected: an ASGI app (the point is a dependency-free trio server that can
 misbehave at the socket level); validating every request field against the spec
-(only what clients get wrong in practice is checked); real audio or image encoders.
+(only what clients get wrong in practice is checked, plus, in strict mode, the
+names of the top-level parameters and the model); real audio or image encoders.
 """
 
 from __future__ import annotations
@@ -78,7 +81,7 @@ from .._records import RequestRecord
 from .._request_log import DEFAULT_RECORD_LIMIT, RequestLog
 from .._tls import client_context, tls_contexts
 from . import _models
-from ._routes import BATCH_TARGETS, ROUTER
+from ._routes import BATCH_TARGETS, ROUTER, check_strict
 from ._sending import apply_late_fault, chunks_body, early_answer, events_body
 from ._state import MockState
 from ._validate import APIError, RateLimited, check_auth, check_body, not_found
@@ -162,6 +165,7 @@ class MockOpenAIServer:
         max_body_size: int,
         record_requests: bool,
         record_limit: int | None,
+        strict: bool = True,
     ) -> None:
         self.api_key = api_key
         self.faults = faults
@@ -180,6 +184,7 @@ class MockOpenAIServer:
             background_delay=background_delay,
             models=_models.catalogue(),
             batch_targets=BATCH_TARGETS,
+            strict=strict,
         )
         self._received = 0  # HTTP requests received
         self._per_path: dict[str, int] = {}
@@ -226,6 +231,16 @@ class MockOpenAIServer:
         self._max_body_size = value
         if self._http is not None:
             self._http.max_body_size = value
+
+    @property
+    def strict(self) -> bool:
+        """Refuse unknown models (404) and unknown body parameters (400) as OpenAI
+        does; set ``False`` to accept both."""
+        return self._state.strict
+
+    @strict.setter
+    def strict(self, value: bool) -> None:
+        self._state.strict = value
 
     @property
     def origin(self) -> str:
@@ -296,6 +311,11 @@ class MockOpenAIServer:
     ) -> str:
         """Store a file directly (as if uploaded); return its id."""
         return self._state.store_file(data, filename, purpose, None).id
+
+    def add_model(self, model_id: str, *, owned_by: str = "user") -> None:
+        """Serve ``model_id``: listed by ``/v1/models`` and accepted by every endpoint
+        (strict mode refuses models the server does not list)."""
+        self._state.add_model(model_id, owned_by)
 
     def file_content(self, file_id: str) -> bytes:
         """The bytes of a stored file (e.g. a batch output file).
@@ -411,6 +431,7 @@ class MockOpenAIServer:
                 # and every answer of a rate-limited endpoint carries the headers.
                 extra = self._charge(sim, record)
             body = check_body(record, route.body)
+            check_strict(route, body, state)
             reply = route.handler(state, Call(record, args, body, True, pad))
         except RateLimited as exc:
             return Reply(exc.body, status=429, headers=exc.headers), None
@@ -491,6 +512,8 @@ async def open_mock_server(
     record_limit: int | None = DEFAULT_RECORD_LIMIT,
     head_timeout: float | None = DEFAULT_HEAD_TIMEOUT,
     body_timeout: float | None = DEFAULT_BODY_TIMEOUT,
+    strict: bool = True,
+    models: Sequence[str] = (),
 ) -> AsyncIterator[MockOpenAIServer]:
     """Run a mock OpenAI API server for the duration of an ``async with`` block.
 
@@ -530,6 +553,11 @@ async def open_mock_server(
             bounded by it.
         body_timeout: seconds a request body may go without a byte; past it, 408 and
             a close. None: no limit.
+        strict: answer as OpenAI does to a model the server does not list (404
+            ``model_not_found``) and to a body parameter the API does not know (400
+            ``Unrecognized request argument supplied``); ``False`` accepts both.
+        models: more model ids to serve besides the built-in list (``owned_by:
+            "user"``); ``server.add_model`` adds one later.
 
     Yields:
         The running :class:`MockOpenAIServer`.
@@ -550,7 +578,10 @@ async def open_mock_server(
         max_body_size=max_body_size,
         record_requests=record_requests,
         record_limit=record_limit,
+        strict=strict,
     )
+    for model_id in models:
+        server.add_model(model_id)
     state = server._state
     ssl_context: ssl.SSLContext | None = None
     if tls:

@@ -84,6 +84,10 @@ class MockState:
         models: the model objects by id (fine-tuned ones may be deleted).
         models_body: the encoded model list, cached until a model is deleted.
         files, batches, responses, images: the stored objects by id.
+        uploads, vector_stores, fine_tuning_jobs, conversations: the entries of the
+            later services by id (each module defines its entry type).
+        strict: refuse unknown models (404) and unknown body parameters (400), as
+            OpenAI does; ``False`` accepts both.
         batch_targets: the endpoint function of each URL a batch line may name, in
             the Batch API's order.
         nursery: where background work runs (None when not serving).
@@ -98,6 +102,7 @@ class MockState:
         background_delay: float,
         models: dict[str, dict[str, Any]],
         batch_targets: Mapping[str, Endpoint],
+        strict: bool = True,
     ) -> None:
         self.seed = seed
         self.batch_delay = batch_delay
@@ -109,6 +114,12 @@ class MockState:
         self.batches: dict[str, dict[str, Any]] = {}
         self.responses: dict[str, ResponseEntry] = {}
         self.images: dict[str, bytes] = {}
+        # The later services keep their own entry types (defined in their modules).
+        self.uploads: dict[str, Any] = {}
+        self.vector_stores: dict[str, Any] = {}
+        self.fine_tuning_jobs: dict[str, Any] = {}
+        self.conversations: dict[str, Any] = {}
+        self.strict = strict
         self.batch_targets = batch_targets
         self.nursery: trio.Nursery | None = None
         self.errors: list[Exception] = []
@@ -148,3 +159,13 @@ class MockState:
         )
         self.files[entry.id] = entry
         return entry
+
+    def add_model(self, model_id: str, owned_by: str, created: int | None = None) -> None:
+        """Serve ``model_id`` (in ``/v1/models``, and to every endpoint's model check)."""
+        self.models[model_id] = {
+            "id": model_id,
+            "object": "model",
+            "created": int(time.time()) if created is None else created,
+            "owned_by": owned_by,
+        }
+        self.models_body = None

@@ -14,14 +14,17 @@ Rules kept:
   ``invalid_type``, ``integer_below_min_value`` ...), so clients' error handling can be
   tested against the mock.
 - Only what clients get wrong in practice is checked: required fields, types and the
-  ranges of the common parameters; an unknown field is ignored, as the API does.
+  ranges of the common parameters. Strict mode (the default) adds what the API
+  refuses before any endpoint runs: a body parameter it does not know
+  (:func:`unknown_parameters`) and a model it does not serve
+  (:func:`model_not_found`); the route table applies both.
 - Pure functions of their arguments: no clock, no server state.
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from ._wire import JSON_CT
@@ -45,14 +48,17 @@ __all__ = [
     "get_list",
     "get_str",
     "missing",
+    "model_not_found",
     "not_found",
     "query_int",
     "query_order",
     "type_name",
+    "unknown_parameters",
 ]
 
-BodyKind = Literal["none", "json", "multipart"]
-"""What an endpoint reads: no body, a JSON object, or ``multipart/form-data`` fields."""
+BodyKind = Literal["none", "json", "multipart", "json_or_multipart"]
+"""What an endpoint reads: no body, a JSON object, ``multipart/form-data`` fields, or
+either (told apart by the content type, as ``/v1/images/edits`` accepts both)."""
 
 
 class APIError(Exception):
@@ -134,6 +140,45 @@ def bad_value(name: str, value: object, allowed: Sequence[str]) -> APIError:
 
 def not_found(message: str, param: str | None = None, code: str | None = None) -> APIError:
     return APIError(404, message, param=param, code=code)
+
+
+def model_not_found(model: str) -> APIError:
+    """OpenAI's answer to a model it does not serve (or the key cannot use)."""
+    return APIError(
+        404,
+        f"The model `{model}` does not exist or you do not have access to it.",
+        code="model_not_found",
+    )
+
+
+def unknown_parameters(
+    names: Iterable[str], known: frozenset[str], *, responses_style: bool = False
+) -> APIError | None:
+    """The 400 for the body parameters among ``names`` that are not in ``known``.
+
+    A multipart name with brackets (``include[]``, ``expires_after[seconds]``) counts
+    as its base name. The Chat-era endpoints say ``Unrecognized request argument
+    supplied: X`` (``arguments ... X, Y`` for several); the Responses family says
+    ``Unknown parameter: 'X'.`` with ``code: unknown_parameter`` and the name in
+    ``param``.
+
+    Returns:
+        The error, or None when every name is known.
+    """
+    unknown: list[str] = []
+    for name in names:
+        base = name.split("[", 1)[0]
+        if base not in known and base not in unknown:
+            unknown.append(base)
+    if not unknown:
+        return None
+    if responses_style:
+        return APIError(
+            400, f"Unknown parameter: '{unknown[0]}'.", param=unknown[0], code="unknown_parameter"
+        )
+    if len(unknown) == 1:
+        return APIError(400, f"Unrecognized request argument supplied: {unknown[0]}")
+    return APIError(400, f"Unrecognized request arguments supplied: {', '.join(unknown)}")
 
 
 # --------------------------------------------------------------------------------------
@@ -352,6 +397,9 @@ def check_body(record: RequestRecord, kind: BodyKind) -> dict[str, Any]:
     Raises:
         APIError: 400 with OpenAI's message.
     """
+    if kind == "json_or_multipart":
+        multipart = record.headers.get("content-type", "").startswith("multipart/form-data")
+        kind = "multipart" if multipart else "json"
     if kind == "json":
         ctype = record.headers.get("content-type")
         if ctype is not None and ctype.split(";")[0].strip().lower() != JSON_CT:
