@@ -30,25 +30,47 @@ not decode (any of ``DECODE_ERRORS``, deep nesting included) is an
 The services (``resources/``) call these methods; the JSONL runner uses the seam
 :meth:`_exchange` / :meth:`_estimate_tokens` / :attr:`_limits_requests`, which
 keeps its calls in the same bookkeeping without a service in between.
+
+Raw responses (``with_raw_response`` / ``with_streaming_response``, see
+:mod:`._response`): :meth:`_raw_call` and :meth:`_open_streamed` run a service method
+on a *capturing view*, a copy of this view carrying a :class:`Capture` that
+:meth:`_send` reports each request and response to (or, replaying, answers the
+first request from without sending it).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from ._exchange import Exchange, stream_usage_counter, usage_of
-from ._http import InvalidRequestError
+from ._http import InvalidRequestError, TransportError
 from ._pagination import PageRequest
 from ._resilience import IDEMPOTENCY_HEADER, estimate_tokens, new_idempotency_key
+from ._response import (
+    Capture,
+    CaptureMode,
+    HeadCaptured,
+    RawAPIResponse,
+    StreamedAPIResponse,
+    StreamedResponseContext,
+)
 from ._streaming import Stream
 from ._types import NOT_GIVEN, NotGiven
-from .errors import APIResponseValidationError, Problem, ValidationError, map_error
+from .errors import (
+    APIResponseValidationError,
+    Problem,
+    ValidationError,
+    map_error,
+    map_transport_error,
+)
 from .types._base import DECODE_ERRORS, ListPage, attach_response_info, decoder_for
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from typing_extensions import Self
 
     from ._config import ClientConfig, Timeouts
     from ._exchange import ClientState
@@ -74,6 +96,7 @@ class ClientBase:
     _config: ClientConfig
     _state: ClientState
     _requests: RequestBuilder
+    _capture: Capture | None = None  # set on the capturing views of raw responses
 
     def _check_open(self) -> None:
         """Raise ``RuntimeError`` unless inside the client's ``async with`` block."""
@@ -105,6 +128,11 @@ class ClientBase:
     ) -> Attempted:
         """Build the request, run it through the orchestrator, return the outcome."""
         self._check_open()
+        capture = self._capture
+        if capture is not None:
+            held = capture.replaying()
+            if held is not None:
+                return await self._hand_over(held, method, path, stream)
         requests = self._requests
         retries = requests.max_retries(max_retries)
         timeouts = requests.timeouts(timeout)
@@ -127,12 +155,80 @@ class ClientBase:
             timeouts,
             path=path,
             max_retries=retries,
-            stream=stream,
+            stream=stream or (capture is not None and capture.head_only),
             estimated_tokens=estimated_tokens,
         )
         if 300 <= attempted.response.status < 400:
             await self._refuse_redirect(attempted, method, path, estimated_tokens)
+        if capture is not None:
+            capture.record(attempted, method, path, url, headers)  # HEAD: raises
         return attempted
+
+    async def _hand_over(self, held: Attempted, method: str, path: str, stream: bool) -> Attempted:
+        """A replayed response, for the request that would have been sent: a JSON call
+        gets its body read first (the caller may have read it already)."""
+        response = held.response
+        if not stream and not response.is_closed:
+            try:
+                await response.read()
+            except TransportError as exc:
+                with Exchange(self._state, held, method, path, 0):
+                    raise map_transport_error(exc) from exc
+        return held
+
+    # -- raw responses ---------------------------------------------------------------
+
+    def _capturing(self, capture: Capture) -> Self:
+        """A view sending through this one's state, reporting to ``capture``."""
+        view = object.__new__(type(self))
+        view.__dict__.update(self.__dict__)
+        view._capture = capture
+        return view
+
+    async def _raw_call(self, call: Callable[[ClientBase], Awaitable[T]]) -> RawAPIResponse[T]:
+        """Run ``call`` (a service method, bound to the view it is given) to its end;
+        return its result with the last request and response it made.
+
+        Raises:
+            TypeError: the method sent no request (nothing to show the response of).
+        """
+        capture = Capture(CaptureMode.RAW)
+        result = await call(self._capturing(capture))
+        if capture.attempted is None or capture.request is None:
+            raise TypeError("this method sends no request; with_raw_response cannot wrap it")
+        return RawAPIResponse(result, capture.attempted, capture.request)
+
+    def _streamed_context(
+        self, call: Callable[[ClientBase], Awaitable[object]]
+    ) -> StreamedResponseContext:
+        """``async with`` the response of ``call`` (see :meth:`_open_streamed`)."""
+        return StreamedResponseContext(lambda: self._open_streamed(call))
+
+    async def _open_streamed(
+        self, call: Callable[[ClientBase], Awaitable[object]]
+    ) -> StreamedAPIResponse:
+        """Run ``call`` up to its first response head; return that response with its
+        body unread. Its ``parse()`` runs ``call`` again, replaying the response.
+
+        Raises:
+            TypeError: the method sent no request.
+        """
+        capture = Capture(CaptureMode.HEAD)
+        try:
+            await call(self._capturing(capture))
+        except HeadCaptured:
+            pass
+        else:
+            raise TypeError("this method sends no request; with_streaming_response cannot wrap it")
+        attempted, request = capture.attempted, capture.request
+        assert attempted is not None and request is not None
+
+        async def replay(replaying: Capture) -> object:
+            return await call(self._capturing(replaying))
+
+        return StreamedAPIResponse(
+            attempted, request, self._state, replay, capture.verb, capture.path
+        )
 
     async def _refuse_redirect(
         self, attempted: Attempted, method: str, path: str, estimated: int
