@@ -36,7 +36,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "_structured",
             "_pydantic",
             "_partial_json",
-            "_chat_parsing",
+            "_parsing",
             "_checkers",
             "_validate",
             "_multipart",

@@ -27,6 +27,9 @@ from ._resilience import RetryPolicy as RetryPolicy
 from ._streaming import Stream as Stream
 from ._streaming import StreamState as StreamState
 from ._types import NOT_GIVEN as NOT_GIVEN
+from ._types import NotGiven as NotGiven
+from ._types import Omit as Omit
+from ._types import omit as omit
 from ._version import __version__ as __version__
 from .errors import APIConnectionError as APIConnectionError
 from .errors import APIError as APIError
@@ -36,8 +39,10 @@ from .errors import APITimeoutError as APITimeoutError
 from .errors import AuthenticationError as AuthenticationError
 from .errors import BadRequestError as BadRequestError
 from .errors import CircuitOpenError as CircuitOpenError
+from .errors import ContentFilterFinishReasonError as ContentFilterFinishReasonError
 from .errors import ConflictError as ConflictError
 from .errors import InternalServerError as InternalServerError
+from .errors import LengthFinishReasonError as LengthFinishReasonError
 from .errors import NotFoundError as NotFoundError
 from .errors import OpenAIError as OpenAIError
 from .errors import PermissionDeniedError as PermissionDeniedError
@@ -49,6 +54,7 @@ from .errors import ValidationError as ValidationError
 
 if TYPE_CHECKING:
     from . import jobs as jobs
+    from ._parsing import pydantic_function_tool as pydantic_function_tool
     from . import sse as sse
     from . import testing as testing
     from . import types as types
@@ -60,6 +66,10 @@ def __getattr__(name: str) -> object:
         import importlib
 
         return importlib.import_module(f"{__name__}.{name}")
+    if name == "pydantic_function_tool":  # structured output loads the chat types
+        from ._parsing import pydantic_function_tool
+
+        return pydantic_function_tool
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -67,6 +77,10 @@ __all__ = [
     "__version__",
     "Client",
     "NOT_GIVEN",
+    "NotGiven",
+    "omit",
+    "Omit",
+    "pydantic_function_tool",
     "Timeouts",
     "PoolLimits",
     "Secret",
@@ -92,6 +106,8 @@ __all__ = [
     "APITimeoutError",
     "APIResponseValidationError",
     "CircuitOpenError",
+    "LengthFinishReasonError",
+    "ContentFilterFinishReasonError",
     "ValidationError",
     "SerializationError",
 ]

@@ -341,11 +341,16 @@ class ClientBase:
     def _list(
         self,
         path: str,
-        item_type: type[T],
+        item_type: type[Any],
         query: Mapping[str, object],
         options: Mapping[str, Any],
+        wrap: Callable[[Any], T] | None = None,
     ) -> PageRequest[T]:
-        """A cursor-paginated list: await for a page, iterate for every item."""
+        """A cursor-paginated list: await for a page, iterate for every item.
+
+        ``wrap``, if given, turns each decoded item into what the caller gets (for item
+        types msgspec cannot decode into directly, such as a dict subclass).
+        """
         page_type = ListPage[item_type]  # type: ignore[valid-type]
         base_query = {k: v for k, v in query.items() if v is not None}
 
@@ -353,6 +358,8 @@ class ClientBase:
             result: ListPage[T] = await self._call(
                 "GET", path, cast_to=page_type, query=cursor_query, **options
             )
+            if wrap is not None:
+                result.data = [wrap(item) for item in result.data]
             return result
 
         return PageRequest(fetch, base_query)

@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._chat_parsing import fill_parsed, find_tool, has_parseable_input, parse_tool_arguments
+from ._parsing import fill_parsed, find_tool, has_parseable_input, parse_tool_arguments
 from ._partial_json import parse_partial
 from .errors import ContentFilterFinishReasonError, LengthFinishReasonError
 from .types.chat import (
@@ -123,7 +123,7 @@ class ChatEventBuilder:
         return completion
 
     def final(self) -> ParsedChatCompletion[Any]:
-        """The final completion, parsed (see :func:`._chat_parsing.fill_parsed`).
+        """The final completion, parsed (see :func:`._parsing.fill_parsed`).
 
         Raises:
             LengthFinishReasonError, ContentFilterFinishReasonError,

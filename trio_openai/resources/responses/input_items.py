@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
+from ...types.responses import ResponseItem
 from .._base import Resource, path_id
 
 if TYPE_CHECKING:
@@ -26,7 +27,9 @@ class InputItems(Resource):
         order: Literal["asc", "desc"] | None = None,
         include: list[str] | None = None,
         **options: Any,
-    ) -> PageRequest[dict[str, Any]]:
+    ) -> PageRequest[ResponseItem]:
+        """The input items, each a :class:`ResponseItem` (a dict whose keys also read
+        as attributes: ``item.type``, ``item.content[0].text``)."""
         query: dict[str, object] = {"after": after, "limit": limit, "order": order}
         if include:
             query["include"] = list(include)
@@ -35,4 +38,5 @@ class InputItems(Resource):
             dict,
             query,
             options,
+            wrap=ResponseItem,
         )

@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from ...._accumulate import ChatAccumulator
-from ...._chat_parsing import fill_parsed, tools_of
+from ...._parsing import fill_parsed, tools_of
 from ...._streaming import Stream, TextDeltas
 from ...._structured import OutputFormat, output_format
 from ...._types import NOT_GIVEN, NotGiven

@@ -30,6 +30,17 @@ from .errors import (
     ContentFilterFinishReasonError,
     LengthFinishReasonError,
 )
+from .types._base import attach_response_info
+from .types.responses import (
+    ParsedResponse,
+    ParsedResponseFunctionToolCall,
+    ParsedResponseOutputMessage,
+    ParsedResponseOutputText,
+    Response,
+    ResponseFunctionToolCall,
+    ResponseOutputMessage,
+    ResponseOutputText,
+)
 
 if TYPE_CHECKING:
     from .types.chat import ParsedChatCompletion
@@ -37,6 +48,7 @@ if TYPE_CHECKING:
 __all__ = [
     "TypedFunction",
     "fill_parsed",
+    "parse_response",
     "find_tool",
     "has_parseable_input",
     "parse_tool_arguments",
@@ -86,9 +98,10 @@ def tools_of(tools: object) -> list[Mapping[str, Any]]:
 
 
 def find_tool(tools: list[Mapping[str, Any]], name: str) -> Mapping[str, Any] | None:
-    """The ``function`` of the tool called ``name``, if it is given and strict."""
+    """The definition of the tool called ``name``, if it is given and strict: the
+    ``function`` of a Chat tool, the tool itself in the Responses API's flat form."""
     for tool in tools:
-        function = tool.get("function")
+        function = tool.get("function", tool)
         if isinstance(function, Mapping) and function.get("name") == name:
             if isinstance(function, TypedFunction) or function.get("strict") is True:
                 return function
@@ -123,7 +136,7 @@ def has_parseable_input(fmt: OutputFormat[Any] | None, tools: list[Mapping[str, 
     if fmt is not None:
         return True
     return any(
-        find_tool(tools, str(t.get("function", {}).get("name", ""))) is not None for t in tools
+        find_tool(tools, str(t.get("function", t).get("name", ""))) is not None for t in tools
     )
 
 
@@ -155,3 +168,41 @@ def fill_parsed(
                     tools, function.name, function.arguments
                 )
     return completion
+
+
+def parse_response(
+    response: Response, fmt: OutputFormat[Any] | None, tools: list[Mapping[str, Any]]
+) -> ParsedResponse[Any]:
+    """``response`` as a :class:`ParsedResponse`: each ``output_text`` part of its output
+    messages decoded into ``fmt`` (``parsed``), each function call of a strict tool
+    decoded (``parsed_arguments``); the request id and headers carried over.
+
+    Raises:
+        APIResponseValidationError: text or arguments do not match their type.
+    """
+    output: list[Any] = []
+    for item in response.output:
+        if isinstance(item, ResponseOutputMessage):
+            content: list[Any] = []
+            for part in item.content:
+                if isinstance(part, ResponseOutputText):
+                    parsed = None
+                    if fmt is not None and part.text:
+                        parsed = fmt.decode(part.text, what="output_text")
+                    part = ParsedResponseOutputText(**_fields(part), parsed=parsed)
+                content.append(part)
+            item = ParsedResponseOutputMessage(**{**_fields(item), "content": content})
+        elif isinstance(item, ResponseFunctionToolCall):
+            item = ParsedResponseFunctionToolCall(
+                **_fields(item),
+                parsed_arguments=parse_tool_arguments(tools, item.name, item.arguments),
+            )
+        output.append(item)
+    parsed_response: ParsedResponse[Any] = ParsedResponse(**{**_fields(response), "output": output})
+    return attach_response_info(
+        parsed_response, request_id=response.request_id, headers=response.response_headers
+    )
+
+
+def _fields(item: Any) -> dict[str, Any]:
+    return {name: getattr(item, name) for name in item.__struct_fields__}
