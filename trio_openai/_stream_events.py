@@ -199,9 +199,9 @@ class ChatEventBuilder:
 
     def _content_done(self, index: int, state: _ChoiceState, out: list[Any]) -> None:
         acc = self._acc.choices[index]
-        if acc.content and not state.content_done:
+        content = "".join(acc.content)
+        if content and not state.content_done:
             state.content_done = True
-            content = "".join(acc.content)
             parsed = None
             if self._fmt is not None and not acc.refusal:
                 parsed = self._fmt.decode(content, what=f"choice {index} content")
