@@ -39,8 +39,8 @@ from .errors import APITimeoutError as APITimeoutError
 from .errors import AuthenticationError as AuthenticationError
 from .errors import BadRequestError as BadRequestError
 from .errors import CircuitOpenError as CircuitOpenError
-from .errors import ContentFilterFinishReasonError as ContentFilterFinishReasonError
 from .errors import ConflictError as ConflictError
+from .errors import ContentFilterFinishReasonError as ContentFilterFinishReasonError
 from .errors import InternalServerError as InternalServerError
 from .errors import LengthFinishReasonError as LengthFinishReasonError
 from .errors import NotFoundError as NotFoundError
@@ -54,10 +54,10 @@ from .errors import ValidationError as ValidationError
 
 if TYPE_CHECKING:
     from . import jobs as jobs
-    from ._parsing import pydantic_function_tool as pydantic_function_tool
     from . import sse as sse
     from . import testing as testing
     from . import types as types
+    from ._parsing import pydantic_function_tool as pydantic_function_tool
 
 
 def __getattr__(name: str) -> object:

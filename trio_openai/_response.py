@@ -49,9 +49,9 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 import trio
 
 from ._exchange import Exchange
-from ._http import SENSITIVE_HEADERS, Headers
+from ._http import SENSITIVE_HEADERS, Headers, TransportError
 from ._structured import decode_as
-from .errors import OpenAIError
+from .errors import OpenAIError, map_transport_error
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -350,58 +350,30 @@ class StreamedAPIResponse(_ResponseInfo):
     async def json(self) -> object:
         return json.loads(await self.read())
 
-    async def iter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
-        """The body's pieces as they arrive (``chunk_size``: re-cut to that size)."""
+    def iter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
+        """The body's pieces as they arrive (``chunk_size``: re-cut to that size, the
+        last piece shorter). After :meth:`read`, the bytes it kept.
+
+        Raises:
+            StreamAlreadyConsumed: the body went to another ``iter_*`` already.
+        """
         response = self._attempted.response
         content = getattr(response, "_content", None)
-        if content is not None:  # read() ran first: hand out what it kept
-            pieces: AsyncIterator[bytes] = _one(content)
-        else:
+        if content is None:
             if self._consumed:
                 raise StreamAlreadyConsumed
             self._consumed = True
-            pieces = response.iter_bytes()
-        if chunk_size is None:
-            async for piece in pieces:
-                if piece:
-                    yield piece
-            return
-        buffer = bytearray()
-        async for piece in pieces:
-            buffer += piece
-            while len(buffer) >= chunk_size:
-                yield bytes(buffer[:chunk_size])
-                del buffer[:chunk_size]
-        if buffer:
-            yield bytes(buffer)
+        return _Pieces(response, content, chunk_size)
 
-    async def iter_text(self, chunk_size: int | None = None) -> AsyncIterator[str]:
+    def iter_text(self, chunk_size: int | None = None) -> AsyncIterator[str]:
         """The body decoded as UTF-8, piece by piece (a character split across pieces
         comes out whole)."""
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        async for piece in self.iter_bytes(chunk_size):
-            text = decoder.decode(piece)
-            if text:
-                yield text
-        tail = decoder.decode(b"", final=True)
-        if tail:
-            yield tail
+        return _Text(self.iter_bytes(chunk_size))
 
-    async def iter_lines(self) -> AsyncIterator[str]:
-        """The body's lines without their line endings (``\\n``, ``\\r\\n`` or ``\\r``)."""
-        pending = ""
-        async for text in self.iter_text():
-            lines = (pending + text).splitlines(keepends=True)
-            pending = ""
-            if lines and not lines[-1].endswith(("\n", "\r")):
-                pending = lines.pop()
-            elif lines and lines[-1].endswith("\r"):
-                # "\r" may be the first half of "\r\n" split across pieces.
-                pending = lines.pop()
-            for line in lines:
-                yield line.rstrip("\r\n")
-        if pending:
-            yield pending.rstrip("\r\n")
+    def iter_lines(self) -> AsyncIterator[str]:
+        """The body's lines without their line endings (``\\n``, ``\\r\\n`` or
+        ``\\r``)."""
+        return _Lines(self.iter_text())
 
     # -- the typed result ----------------------------------------------------------------
 
@@ -460,8 +432,113 @@ class StreamedAPIResponse(_ResponseInfo):
 _DEFAULT = object()
 
 
-async def _one(content: bytes) -> AsyncIterator[bytes]:
-    yield content
+class _Pieces:
+    """The body as pieces: read on demand (nothing ahead), or the bytes ``read()``
+    kept; re-cut to ``size`` when given. A plain iterator (not an async generator),
+    so one left unfinished holds nothing that must be closed."""
+
+    __slots__ = ("_buffer", "_content", "_response", "_size")
+
+    def __init__(self, response: Response, content: bytes | None, size: int | None) -> None:
+        self._response = response
+        self._content = content
+        self._size = size
+        self._buffer = bytearray()
+
+    def __aiter__(self) -> _Pieces:
+        return self
+
+    async def _next_piece(self) -> bytes:
+        content = self._content
+        if content is not None:
+            self._content = b""
+            return content
+        response = self._response
+        if response.is_closed:
+            return b""
+        try:
+            return await response.receive_chunk()
+        except TransportError as exc:
+            raise map_transport_error(exc) from exc
+
+    async def __anext__(self) -> bytes:
+        size = self._size
+        if size is None:
+            while True:
+                piece = await self._next_piece()
+                if piece:
+                    return piece
+                if self._content is not None or self._response.is_closed:
+                    raise StopAsyncIteration
+        buffer = self._buffer
+        while len(buffer) < size:
+            piece = await self._next_piece()
+            if not piece:
+                break
+            buffer += piece
+        if not buffer:
+            raise StopAsyncIteration
+        out = bytes(buffer[:size])
+        del buffer[:size]
+        return out
+
+
+class _Text:
+    __slots__ = ("_decoder", "_done", "_pieces")
+
+    def __init__(self, pieces: AsyncIterator[bytes]) -> None:
+        self._pieces = pieces
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._done = False
+
+    def __aiter__(self) -> _Text:
+        return self
+
+    async def __anext__(self) -> str:
+        while not self._done:
+            try:
+                piece = await self._pieces.__anext__()
+            except StopAsyncIteration:
+                self._done = True
+                tail = self._decoder.decode(b"", final=True)
+                if tail:
+                    return tail
+                break
+            text = self._decoder.decode(piece)
+            if text:
+                return text
+        raise StopAsyncIteration
+
+
+class _Lines:
+    __slots__ = ("_pending", "_ready", "_text")
+
+    def __init__(self, text: AsyncIterator[str]) -> None:
+        self._text = text
+        self._pending: str | None = ""  # None once the text ended
+        self._ready: list[str] = []
+
+    def __aiter__(self) -> _Lines:
+        return self
+
+    async def __anext__(self) -> str:
+        while not self._ready:
+            pending = self._pending
+            if pending is None:
+                raise StopAsyncIteration
+            try:
+                text = await self._text.__anext__()
+            except StopAsyncIteration:
+                self._pending = None
+                if pending:
+                    return pending.rstrip("\r\n")
+                raise
+            lines = (pending + text).splitlines(keepends=True)
+            # The last line may go on in the next piece ("\r" may be half of "\r\n").
+            tail = lines.pop() if lines and not lines[-1].endswith("\n") else ""
+            self._pending = tail
+            self._ready = [line.rstrip("\r\n") for line in lines]
+        return self._ready.pop(0)
 
 
 class StreamedResponseContext:

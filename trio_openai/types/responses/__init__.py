@@ -101,8 +101,8 @@ from ._response import ResponseDeleted as ResponseDeleted
 from ._response import ResponseError as ResponseError
 from ._response import ResponseFunctionToolCall as ResponseFunctionToolCall
 from ._response import ResponseIncompleteDetails as ResponseIncompleteDetails
-from ._response import ResponseItem as ResponseItem
 from ._response import ResponseInputTokensDetails as ResponseInputTokensDetails
+from ._response import ResponseItem as ResponseItem
 from ._response import ResponseLogprob as ResponseLogprob
 from ._response import ResponseOutputContent as ResponseOutputContent
 from ._response import ResponseOutputItem as ResponseOutputItem
