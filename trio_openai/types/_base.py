@@ -117,9 +117,11 @@ class WireModel(msgspec.Struct, kw_only=True, repr_omit_defaults=True):
             exclude_unset: leave out the optional fields the server did not set:
                 those left at ``None`` (msgspec keeps no record of the keys sent, so
                 an explicit ``null`` is left out as well).
-            mode, by_alias, context, round_trip, warnings, fallback,
-                serialize_as_any, exclude_computed_fields: accepted as the SDK's;
-                every value is JSON-ready already and field names are wire names.
+            by_alias: the API's names as keys (``"sexual/minors"``) rather than the
+                attribute names (``sexual_minors``); they differ for few fields.
+            mode, context, round_trip, warnings, fallback, serialize_as_any,
+                exclude_computed_fields: accepted as the SDK's; every value is
+                JSON-ready already.
         """
         return dump(
             self,
@@ -128,6 +130,7 @@ class WireModel(msgspec.Struct, kw_only=True, repr_omit_defaults=True):
             exclude_unset=exclude_unset,
             exclude_defaults=exclude_defaults,
             exclude_none=exclude_none,
+            by_alias=bool(by_alias),
         )
 
     def model_dump_json(
@@ -160,6 +163,7 @@ class WireModel(msgspec.Struct, kw_only=True, repr_omit_defaults=True):
             exclude_unset=exclude_unset,
             exclude_defaults=exclude_defaults,
             exclude_none=exclude_none,
+            by_alias=bool(by_alias),
         )
         return dump_json(data, indent=indent, ensure_ascii=ensure_ascii)
 
@@ -180,6 +184,7 @@ class WireModel(msgspec.Struct, kw_only=True, repr_omit_defaults=True):
             exclude_unset=exclude_unset,
             exclude_defaults=exclude_defaults,
             exclude_none=exclude_none,
+            by_alias=use_api_names,
         )
 
     def to_json(
@@ -195,6 +200,7 @@ class WireModel(msgspec.Struct, kw_only=True, repr_omit_defaults=True):
         """The object as JSON text, as the SDK's ``to_json``: indented by 2 spaces
         (``indent=None``: compact), only the fields that are set by default."""
         data = self.to_dict(
+            use_api_names=use_api_names,
             exclude_unset=exclude_unset,
             exclude_defaults=exclude_defaults,
             exclude_none=exclude_none,

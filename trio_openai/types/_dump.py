@@ -7,8 +7,9 @@ The SDK's results are pydantic models, and code written for it calls
 ``to_json()``. Ours are msgspec Structs; :func:`dump` gives the same output from them:
 a tree of dicts keyed by the wire names, lists, and JSON-ready leaves.
 
-Without options this is ``msgspec.to_builtins`` (in C). With options, a walk over the
-Struct fields applies them at every level, as pydantic does:
+With API names and no other option this is ``msgspec.to_builtins`` (in C). Else a
+walk over the Struct fields applies the options at every level, as pydantic does
+(lists of plain values still go to msgspec whole):
 
 - ``exclude_none``: fields whose value is ``None`` are left out;
 - ``exclude_defaults``: fields equal to their default are left out;
@@ -20,10 +21,12 @@ Struct fields applies them at every level, as pydantic does:
 - ``include`` / ``exclude``: a set of field names, or a dict mapping names to
   ``True`` or to the same kind of spec for the nested value (list items are keyed by
   index, or ``"__all__"``);
-- ``by_alias`` / ``use_api_names``: our field names are the wire names, so both
-  spellings give the same keys; ``mode`` makes no difference either, since every
-  leaf already is a JSON value (base64 text for packed vectors), except parsed
-  structured output, which becomes builtins in both modes.
+- ``by_alias`` / ``use_api_names``: keys are the API's names (``"sexual/minors"``)
+  with ``by_alias=True`` (the default of ``to_dict`` / ``to_json``), the attribute
+  names (``sexual_minors``) otherwise (the default of ``model_dump``), as in the SDK;
+  the two differ only for the few fields whose API name is not an identifier.
+- ``mode`` makes no difference: every leaf already is a JSON value (base64 text for
+  packed vectors), and parsed structured output becomes builtins in both modes.
 
 ``round_trip``, ``warnings``, ``context``, ``fallback`` and ``serialize_as_any`` are
 accepted for compatibility and change nothing. Values of a caller's own types inside a
@@ -84,11 +87,13 @@ def _walk(
     exclude: Any,
     drop_none: bool,
     drop_defaults: bool,
-    drop_unset: bool = False,
+    drop_unset: bool,
+    key: int,  # 1: the API's names as keys; else the attribute names
 ) -> Any:
     if isinstance(value, msgspec.Struct):
         out: dict[str, Any] = {}
-        for name, wire, default in _fields(type(value)):
+        for field in _fields(type(value)):
+            name, default = field[0], field[2]
             if include is not None and name not in include:
                 continue
             below_exclude = _sub(exclude, name) if exclude is not None else None
@@ -102,16 +107,19 @@ def _walk(
             if drop_defaults and default is not msgspec.NODEFAULT and _same(item, default):
                 continue
             below_include = _sub(include, name)
-            out[wire] = _walk(
+            out[field[1] if key == 1 else name] = _walk(
                 item,
                 None if below_include is True else below_include,
                 None if below_exclude is True else below_exclude,
                 drop_none,
                 drop_defaults,
                 drop_unset,
+                key,
             )
         return out
     if isinstance(value, (list, tuple)):
+        if include is None and exclude is None and not _has_containers(value):
+            return _leaf(value)  # a vector of floats, a list of str: msgspec, whole
         result = []
         for index, item in enumerate(value):
             below_exclude = _sub(exclude, index)
@@ -128,16 +136,21 @@ def _walk(
                     drop_none,
                     drop_defaults,
                     drop_unset,
+                    key,
                 )
             )
         return result
     if isinstance(value, dict):
         return {
-            key: _walk(item, None, None, drop_none, drop_defaults, drop_unset)
-            for key, item in value.items()
+            k: _walk(item, None, None, drop_none, drop_defaults, drop_unset, key)
+            for k, item in value.items()
             if not (drop_none and item is None)
         }
     return _leaf(value)
+
+
+def _has_containers(items: list[Any] | tuple[Any, ...]) -> bool:
+    return bool(items) and isinstance(items[0], (msgspec.Struct, dict, list, tuple))
 
 
 def _same(value: object, default: object) -> bool:
@@ -162,10 +175,12 @@ def dump(
     exclude_unset: bool = False,
     exclude_defaults: bool = False,
     exclude_none: bool = False,
+    by_alias: bool = True,
 ) -> dict[str, Any]:
     """``obj`` as a dict of builtins (see the module docstring for the options)."""
     if (
-        include is None
+        by_alias
+        and include is None
         and exclude is None
         and not (exclude_unset or exclude_defaults or exclude_none)
     ):
@@ -178,6 +193,7 @@ def dump(
         exclude_none,
         exclude_defaults,
         exclude_unset,
+        1 if by_alias else 2,
     )
     return walked
 

@@ -255,22 +255,11 @@ class ChatCompletions(Resource):
             APIResponseValidationError: the content did not match the type.
         """
         fmt = None
-        if isinstance(response_format, type):
-            fmt = _format(response_format)
-            params["response_format"] = fmt.response_format()
-        elif isinstance(response_format, Mapping):
+        if isinstance(response_format, Mapping):
             params["response_format"] = response_format
         elif not isinstance(response_format, NotGiven):
-            raise ValidationError(
-                [
-                    Problem(
-                        "response_format",
-                        "must be a type (Struct, dataclass, TypedDict, pydantic model) "
-                        "or a response_format dict",
-                        repr(response_format),
-                    )
-                ]
-            )
+            fmt = _format(response_format)
+            params["response_format"] = fmt.response_format()
         if "stream" in params:
             raise ValidationError(
                 [Problem("stream", "is not supported by parse(); use stream()", None)]
