@@ -24,6 +24,9 @@ from ._resilience import BreakerPolicy as BreakerPolicy
 from ._resilience import CircuitState as CircuitState
 from ._resilience import RateLimits as RateLimits
 from ._resilience import RetryPolicy as RetryPolicy
+from ._response import RawAPIResponse as RawAPIResponse
+from ._response import StreamAlreadyConsumed as StreamAlreadyConsumed
+from ._response import StreamedAPIResponse as StreamedAPIResponse
 from ._streaming import Stream as Stream
 from ._streaming import StreamState as StreamState
 from ._types import NOT_GIVEN as NOT_GIVEN
@@ -90,6 +93,9 @@ __all__ = [
     "RetryPolicy",
     "Stream",
     "StreamState",
+    "RawAPIResponse",
+    "StreamedAPIResponse",
+    "StreamAlreadyConsumed",
     "OpenAIError",
     "APIError",
     "APIStatusError",
