@@ -24,9 +24,6 @@ from ._resilience import BreakerPolicy as BreakerPolicy
 from ._resilience import CircuitState as CircuitState
 from ._resilience import RateLimits as RateLimits
 from ._resilience import RetryPolicy as RetryPolicy
-from ._response import RawAPIResponse as RawAPIResponse
-from ._response import StreamAlreadyConsumed as StreamAlreadyConsumed
-from ._response import StreamedAPIResponse as StreamedAPIResponse
 from ._streaming import Stream as Stream
 from ._streaming import StreamState as StreamState
 from ._types import NOT_GIVEN as NOT_GIVEN
@@ -61,6 +58,9 @@ if TYPE_CHECKING:
     from . import testing as testing
     from . import types as types
     from ._parsing import pydantic_function_tool as pydantic_function_tool
+    from ._response import RawAPIResponse as RawAPIResponse
+    from ._response import StreamAlreadyConsumed as StreamAlreadyConsumed
+    from ._response import StreamedAPIResponse as StreamedAPIResponse
 
 
 def __getattr__(name: str) -> object:
@@ -73,6 +73,10 @@ def __getattr__(name: str) -> object:
         from ._parsing import pydantic_function_tool
 
         return pydantic_function_tool
+    if name in ("RawAPIResponse", "StreamedAPIResponse", "StreamAlreadyConsumed"):
+        from . import _response  # raw responses load with their first use
+
+        return getattr(_response, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -48,14 +48,6 @@ from ._exchange import Exchange, stream_usage_counter, usage_of
 from ._http import InvalidRequestError, TransportError
 from ._pagination import PageRequest
 from ._resilience import IDEMPOTENCY_HEADER, estimate_tokens, new_idempotency_key
-from ._response import (
-    Capture,
-    CaptureMode,
-    HeadCaptured,
-    RawAPIResponse,
-    StreamedAPIResponse,
-    StreamedResponseContext,
-)
 from ._streaming import Stream
 from ._types import NOT_GIVEN, NotGiven
 from .errors import (
@@ -77,6 +69,7 @@ if TYPE_CHECKING:
     from ._http import Body, Response
     from ._request import RequestBuilder
     from ._resilience import Attempted
+    from ._response import Capture, RawAPIResponse, StreamedAPIResponse, StreamedResponseContext
 
 __all__ = ["ClientBase"]
 
@@ -192,6 +185,8 @@ class ClientBase:
         Raises:
             TypeError: the method sent no request (nothing to show the response of).
         """
+        from ._response import Capture, CaptureMode, RawAPIResponse  # raw calls load it
+
         capture = Capture(CaptureMode.RAW)
         result = await call(self._capturing(capture))
         if capture.attempted is None or capture.request is None:
@@ -202,6 +197,8 @@ class ClientBase:
         self, call: Callable[[ClientBase], Awaitable[object]]
     ) -> StreamedResponseContext:
         """``async with`` the response of ``call`` (see :meth:`_open_streamed`)."""
+        from ._response import StreamedResponseContext
+
         return StreamedResponseContext(lambda: self._open_streamed(call))
 
     async def _open_streamed(
@@ -213,6 +210,8 @@ class ClientBase:
         Raises:
             TypeError: the method sent no request.
         """
+        from ._response import Capture, CaptureMode, HeadCaptured, StreamedAPIResponse
+
         capture = Capture(CaptureMode.HEAD)
         try:
             await call(self._capturing(capture))

@@ -42,7 +42,6 @@ from __future__ import annotations
 import codecs
 import datetime
 import enum
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
@@ -300,6 +299,8 @@ class RawAPIResponse(_ResponseInfo, Generic[R]):
         return self.content.decode("utf-8", errors="replace")
 
     def json(self) -> object:
+        import json
+
         return json.loads(self.content)
 
 
@@ -348,6 +349,8 @@ class StreamedAPIResponse(_ResponseInfo):
         return (await self.read()).decode("utf-8", errors="replace")
 
     async def json(self) -> object:
+        import json
+
         return json.loads(await self.read())
 
     def iter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:

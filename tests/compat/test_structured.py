@@ -248,8 +248,35 @@ async def test_embedding_is_a_list_of_floats_and_base64_has_its_type(
     assert floats.data[0].embedding.tolist() == pytest.approx(vector, abs=1e-6)
 
 
+PREFIXES = [
+    '{"a": "He',
+    '{"a": 1',
+    '{"a": 1.',
+    '{"a": 1.5e-',
+    '{"a": -',
+    '{"a": tr',
+    '{"a": nul',
+    '{"a": [1, 2',
+    '{"a": [{"b": "x"}, {"b',
+    '{"a": "x\\',
+    '{"a": "\\u12',
+    '{"a": {"b": ["x", "y',
+    '[1, {"x": [true, nul',
+    '{"a": 12, "b": false}',
+]
+
+
+@pytest.mark.parametrize("prefix", PREFIXES)
+def test_partial_json_cases(prefix: str) -> None:
+    assert parse_partial(prefix) == jiter.from_json(prefix.encode(), partial_mode=True)
+
+
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
     lambda children: (
         st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4)
     ),

@@ -37,7 +37,6 @@ pydantic models by their own ``model_dump``.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -202,6 +201,8 @@ def dump_json(data: Any, *, indent: int | None = None, ensure_ascii: bool = Fals
     """``data`` (builtins) as JSON text: compact, or indented by ``indent`` spaces;
     ``ensure_ascii`` escapes every non-ASCII character as ``\\uXXXX``."""
     if ensure_ascii:
+        import json  # (rare: only this spelling needs it)
+
         separators = (",", ":") if indent is None else (",", ": ")
         return json.dumps(data, ensure_ascii=True, indent=indent, separators=separators)
     encoded = _encoder.encode(data)
