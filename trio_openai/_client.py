@@ -35,10 +35,10 @@ import msgspec
 import trio
 
 from ._client_base import ClientBase
+from ._client_state import StateSettings, account, build_state, derive_state
 from ._config import DEFAULT_BASE_URL, ClientConfig, PoolLimits, Secret, Timeouts
-from ._exchange import ClientState, Exchange
-from ._http import Pool
-from ._observe import Observer, configure_logging_from_env
+from ._exchange import Exchange
+from ._observe import configure_logging_from_env
 from ._request import RequestBuilder, encode_json
 from ._resilience import BreakerPolicy, BreakerRegistry, RateLimiter, RateLimits, RetryPolicy
 from ._types import NOT_GIVEN, NotGiven, is_given
@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 
     from typing_extensions import Self
 
-    from ._http import CertSpec, VerifySpec
+    from ._http import CertSpec, Pool, VerifySpec
     from ._observe import HookName, MetricsSnapshot
     from .resources._wrappers import WithRawResponse, WithStreamingResponse
     from .resources.audio import Audio
@@ -155,7 +155,7 @@ class Client(ClientBase):
             default_headers=tuple((default_headers or {}).items()),
             default_query=tuple((default_query or {}).items()),
         )
-        settings = _StateSettings(
+        settings = StateSettings(
             verify=verify,
             cert=cert,
             proxy=proxy,
@@ -168,7 +168,7 @@ class Client(ClientBase):
             tracing=tracing,
         )
         configure_logging_from_env()
-        self._state = _build_state(settings, self._config)
+        self._state = build_state(settings, self._config)
         self._requests = RequestBuilder(self._config, _USER_AGENT)
 
     # -- views -------------------------------------------------------------------------
@@ -262,9 +262,9 @@ class Client(ClientBase):
             if is_given(value)
         }
         state = self._state
-        other_account = _account(view_config) != _account(config)
+        other_account = account(view_config) != account(config)
         if state_changes or other_account:
-            state = _derive_state(state, view_config, state_changes, other_account)
+            state = derive_state(state, view_config, state_changes, other_account)
         view = object.__new__(Client)
         view._state = state
         view._config = view_config
@@ -549,124 +549,3 @@ def _merged(
         merged.update(added)
         return tuple(merged.items())
     return None
-
-
-def _account(config: ClientConfig) -> tuple[object, ...]:
-    """Who the server counts a request against, and which server: the rate limits it
-    reports hold for this (key, organization, project) at this origin."""
-    scheme, _, rest = config.base_url.partition("://")
-    return (config.api_key, config.organization, config.project, scheme, rest.split("/")[0])
-
-
-class _StateSettings(msgspec.Struct, frozen=True):
-    """The constructor settings a :class:`ClientState` is built from."""
-
-    verify: Any
-    cert: Any
-    proxy: str | None
-    trust_env: bool
-    limits: PoolLimits | None
-    retry_policy: RetryPolicy | None
-    breaker: BreakerPolicy | None
-    rate_limits: RateLimits | None
-    follow_server_limits: bool
-    tracing: bool | None
-
-    def pool_settings(self) -> tuple[object, ...]:
-        return (self.verify, self.cert, self.proxy, self.trust_env, self.limits)
-
-
-def _new_pool(settings: _StateSettings, config: ClientConfig) -> Pool:
-    return Pool(
-        limits=settings.limits,
-        timeouts=config.timeouts,
-        verify=settings.verify,
-        cert=settings.cert,
-        proxy=settings.proxy,
-        trust_env=settings.trust_env,
-    )
-
-
-def _new_breakers(settings: _StateSettings, observer: Observer) -> BreakerRegistry | None:
-    breaker = settings.breaker
-    if breaker is not None and not isinstance(breaker, BreakerPolicy):
-        raise TypeError(f"breaker must be a BreakerPolicy or None, got {breaker!r}")
-    if breaker is None or not breaker.enabled:
-        return None
-
-    def on_transition(origin: str, old: object, new: object, at: float) -> None:
-        if observer.has_hooks("breaker"):
-            observer.emit("breaker", (origin, old, new, at))
-
-    return BreakerRegistry(breaker, on_transition=on_transition)
-
-
-def _new_limiter(settings: _StateSettings) -> RateLimiter | None:
-    if settings.rate_limits is None and not settings.follow_server_limits:
-        return None
-    return RateLimiter(settings.rate_limits)
-
-
-def _build_state(settings: _StateSettings, config: ClientConfig) -> ClientState:
-    """A client's own state: every part new."""
-    observer = Observer(tracing=settings.tracing)
-    breakers = _new_breakers(settings, observer)
-    return ClientState(
-        pool=_new_pool(settings, config),
-        breakers=breakers,
-        limiter=_new_limiter(settings),
-        observer=observer,
-        retry_policy=_retry_policy(settings.retry_policy, config.max_retries),
-        follow_server_limits=settings.follow_server_limits,
-        settings=settings,
-    )
-
-
-def _derive_state(
-    state: ClientState,
-    config: ClientConfig,
-    changes: Mapping[str, Any],
-    other_account: bool,
-) -> ClientState:
-    """The state of a view with ``changes`` to its settings: each part shared with
-    ``state`` unless a setting it depends on changed (see ``Client.with_options``).
-    A new pool joins the lifecycle's list, so the client's ``aclose`` closes it."""
-    old = state.settings
-    assert isinstance(old, _StateSettings)
-    new = msgspec.structs.replace(old, **changes)
-    observer = state.observer if new.tracing == old.tracing else Observer(tracing=new.tracing)
-    if new.pool_settings() == old.pool_settings():
-        pool = state.pool
-    else:
-        pool = _new_pool(new, config)
-        state.life.pools.append(pool)
-    if new.breaker == old.breaker and observer is state.observer:
-        breakers = state.breakers
-    else:
-        breakers = _new_breakers(new, observer)
-    same_limits = (new.rate_limits, new.follow_server_limits) == (
-        old.rate_limits,
-        old.follow_server_limits,
-    )
-    limiter = state.limiter if same_limits and not other_account else _new_limiter(new)
-    return ClientState(
-        pool=pool,
-        breakers=breakers,
-        limiter=limiter,
-        observer=observer,
-        retry_policy=_retry_policy(new.retry_policy, config.max_retries),
-        follow_server_limits=new.follow_server_limits,
-        settings=new,
-        life=state.life,
-    )
-
-
-def _retry_policy(policy: RetryPolicy | None, max_retries: int) -> RetryPolicy:
-    """The client's retry policy: ``policy`` (or the default) with ``max_retries``."""
-    if policy is None:
-        return RetryPolicy(max_retries=max_retries)
-    if not isinstance(policy, RetryPolicy):
-        raise TypeError(f"retry_policy must be a RetryPolicy, got {type(policy).__name__}")
-    if policy.max_retries == max_retries:
-        return policy
-    return msgspec.structs.replace(policy, max_retries=max_retries)
