@@ -29,6 +29,9 @@ from ._resilience import RetryPolicy as RetryPolicy
 from ._streaming import Stream as Stream
 from ._streaming import StreamState as StreamState
 from ._types import NOT_GIVEN as NOT_GIVEN
+from ._types import NotGiven as NotGiven
+from ._types import Omit as Omit
+from ._types import omit as omit
 from ._version import __version__ as __version__
 from .errors import APIConnectionError as APIConnectionError
 from .errors import APIError as APIError
@@ -39,8 +42,10 @@ from .errors import AuthenticationError as AuthenticationError
 from .errors import BadRequestError as BadRequestError
 from .errors import CircuitOpenError as CircuitOpenError
 from .errors import ConflictError as ConflictError
+from .errors import ContentFilterFinishReasonError as ContentFilterFinishReasonError
 from .errors import InternalServerError as InternalServerError
 from .errors import InvalidWebhookSignatureError as InvalidWebhookSignatureError
+from .errors import LengthFinishReasonError as LengthFinishReasonError
 from .errors import NotFoundError as NotFoundError
 from .errors import OpenAIError as OpenAIError
 from .errors import PermissionDeniedError as PermissionDeniedError
@@ -57,6 +62,10 @@ if TYPE_CHECKING:
     from . import sse as sse
     from . import testing as testing
     from . import types as types
+    from ._parsing import pydantic_function_tool as pydantic_function_tool
+    from ._response import RawAPIResponse as RawAPIResponse
+    from ._response import StreamAlreadyConsumed as StreamAlreadyConsumed
+    from ._response import StreamedAPIResponse as StreamedAPIResponse
 
 
 def __getattr__(name: str) -> object:
@@ -65,6 +74,14 @@ def __getattr__(name: str) -> object:
         import importlib
 
         return importlib.import_module(f"{__name__}.{name}")
+    if name == "pydantic_function_tool":  # structured output loads the chat types
+        from ._parsing import pydantic_function_tool
+
+        return pydantic_function_tool
+    if name in ("RawAPIResponse", "StreamedAPIResponse", "StreamAlreadyConsumed"):
+        from . import _response  # raw responses load with their first use
+
+        return getattr(_response, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -72,6 +89,10 @@ __all__ = [
     "__version__",
     "Client",
     "NOT_GIVEN",
+    "NotGiven",
+    "omit",
+    "Omit",
+    "pydantic_function_tool",
     "Timeouts",
     "PoolLimits",
     "Secret",
@@ -81,6 +102,9 @@ __all__ = [
     "RetryPolicy",
     "Stream",
     "StreamState",
+    "RawAPIResponse",
+    "StreamedAPIResponse",
+    "StreamAlreadyConsumed",
     "OpenAIError",
     "APIError",
     "APIStatusError",
@@ -99,6 +123,8 @@ __all__ = [
     "APIResponseValidationError",
     "ResponseTooLargeError",
     "CircuitOpenError",
+    "LengthFinishReasonError",
+    "ContentFilterFinishReasonError",
     "ValidationError",
     "SerializationError",
     "InsecureRequestWarning",

@@ -172,42 +172,58 @@ class ChatAccumulator:
         acc = self.choices.get(index)
         return "".join(acc.content) if acc is not None else ""
 
-    def build(self) -> ChatCompletion:
-        """The completion the chunks so far add up to (a new object each call)."""
-        from .types.chat import (
-            ChatCompletion,
-            ChatCompletionMessage,
-            ChatCompletionMessageToolCall,
-            Choice,
-            ChoiceLogprobs,
-            Function,
-            FunctionCall,
-        )
+    def build(self, *, parsed: bool = False) -> ChatCompletion:
+        """The completion the chunks so far add up to (a new object each call).
 
+        With ``parsed``, it is built from the parsed types
+        (:class:`~trio_openai.types.chat.ParsedChatCompletion` and its parts), ready for
+        ``message.parsed`` and ``function.parsed_arguments`` to be filled in.
+        """
+        from .types import chat
+
+        # The plain or the parsed family of types (the parsed ones add fields).
+        kinds: tuple[Any, ...] = (
+            (
+                chat.ParsedChatCompletion,
+                chat.ParsedChatCompletionMessage,
+                chat.ParsedChoice,
+                chat.ParsedFunction,
+                chat.ParsedFunctionToolCall,
+            )
+            if parsed
+            else (
+                chat.ChatCompletion,
+                chat.ChatCompletionMessage,
+                chat.Choice,
+                chat.Function,
+                chat.ChatCompletionMessageToolCall,
+            )
+        )
+        completion_type, message_type, choice_type, function_type, call_type = kinds
         choices = []
         for index in sorted(self.choices):
             acc = self.choices[index]
             tool_calls = None
             if acc.tool_calls:
                 tool_calls = [
-                    ChatCompletionMessageToolCall(
+                    call_type(
                         id=call.id,
                         type=call.type,
-                        function=Function(name=call.name, arguments="".join(call.arguments)),
+                        function=function_type(name=call.name, arguments="".join(call.arguments)),
                     )
                     for _, call in sorted(acc.tool_calls.items())
                 ]
             function_call = None
             if acc.function_name is not None:
-                function_call = FunctionCall(
+                function_call = chat.FunctionCall(
                     name=acc.function_name, arguments="".join(acc.function_args)
                 )
             logprobs = None
             if acc.logprobs_content is not None or acc.logprobs_refusal is not None:
-                logprobs = ChoiceLogprobs(
+                logprobs = chat.ChoiceLogprobs(
                     content=acc.logprobs_content, refusal=acc.logprobs_refusal
                 )
-            message = ChatCompletionMessage(
+            message = message_type(
                 role=acc.role,
                 content="".join(acc.content) if acc.content else None,
                 refusal="".join(acc.refusal) if acc.refusal else None,
@@ -215,14 +231,14 @@ class ChatAccumulator:
                 function_call=function_call,
             )
             choices.append(
-                Choice(
+                choice_type(
                     index=index,
                     message=message,
                     finish_reason=acc.finish_reason,
                     logprobs=logprobs,
                 )
             )
-        return ChatCompletion(
+        result: ChatCompletion = completion_type(
             id=self.id,
             created=self.created,
             model=self.model,
@@ -231,6 +247,7 @@ class ChatAccumulator:
             service_tier=self.service_tier,
             system_fingerprint=self.system_fingerprint,
         )
+        return result
 
 
 class CompletionAccumulator:

@@ -35,6 +35,7 @@ import msgspec
 import trio
 
 from ._client_base import ClientBase
+from ._client_state import StateSettings, account, build_state, derive_state
 from ._config import (
     DEFAULT_BASE_URL,
     DEFAULT_MAX_EVENT_SIZE,
@@ -43,12 +44,12 @@ from ._config import (
     Secret,
     Timeouts,
 )
-from ._exchange import ClientState, Exchange
-from ._http import DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_READ_BUFFER_SIZE, Pool
-from ._observe import Observer, configure_logging_from_env
+from ._exchange import Exchange
+from ._http import DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_READ_BUFFER_SIZE
+from ._observe import configure_logging_from_env
 from ._request import RequestBuilder, encode_json
 from ._resilience import BreakerPolicy, BreakerRegistry, RateLimiter, RateLimits, RetryPolicy
-from ._types import NOT_GIVEN, NotGiven
+from ._types import NOT_GIVEN, NotGiven, is_given
 from ._version import __version__
 from .errors import OpenAIError
 
@@ -58,8 +59,9 @@ if TYPE_CHECKING:
 
     from typing_extensions import Self
 
-    from ._http import CertSpec, VerifySpec
+    from ._http import CertSpec, Pool, VerifySpec
     from ._observe import HookName, MetricsSnapshot
+    from .resources._wrappers import WithRawResponse, WithStreamingResponse
     from .resources.audio import Audio
     from .resources.batches import Batches
     from .resources.chat import Chat
@@ -161,12 +163,9 @@ class Client(ClientBase):
             )
         if not isinstance(key, str):
             raise TypeError(f"api_key must be a str, got {type(key).__name__}")
-        url = base_url if base_url is not None else env.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
-        if not isinstance(url, str):
-            raise TypeError(f"base_url must be a str, got {type(url).__name__}")
-        url = url.rstrip("/")
-        if not url.startswith(("http://", "https://")):
-            raise ValueError(f"base_url must start with http:// or https://, got {url!r}")
+        url = _check_base_url(
+            base_url if base_url is not None else env.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
+        )
         organization = _check_str("organization", organization) or env.get("OPENAI_ORG_ID")
         project = _check_str("project", project) or env.get("OPENAI_PROJECT_ID")
         timeouts = Timeouts.from_value(timeout)
@@ -181,38 +180,22 @@ class Client(ClientBase):
             default_query=tuple((default_query or {}).items()),
             max_event_size=max_event_size,
         )
-        if breaker is not None and not isinstance(breaker, BreakerPolicy):
-            raise TypeError(f"breaker must be a BreakerPolicy or None, got {breaker!r}")
-        configure_logging_from_env()
-        observer = Observer(tracing=tracing)
-        breakers = None
-        if breaker is not None and breaker.enabled:
-
-            def on_transition(origin: str, old: object, new: object, at: float) -> None:
-                if observer.has_hooks("breaker"):
-                    observer.emit("breaker", (origin, old, new, at))
-
-            breakers = BreakerRegistry(breaker, on_transition=on_transition)
-        limiter = (
-            RateLimiter(rate_limits) if rate_limits is not None or follow_server_limits else None
-        )
-        self._state = ClientState(
-            pool=Pool(
-                limits=limits,
-                timeouts=timeouts,
-                verify=verify,
-                cert=cert,
-                proxy=proxy,
-                trust_env=trust_env,
-                max_response_size=max_response_size,
-                read_buffer_size=read_buffer_size,
-            ),
-            breakers=breakers,
-            limiter=limiter,
-            observer=observer,
-            retry_policy=_retry_policy(retry_policy, max_retries),
+        settings = StateSettings(
+            verify=verify,
+            cert=cert,
+            proxy=proxy,
+            trust_env=trust_env,
+            limits=limits,
+            retry_policy=retry_policy,
+            breaker=breaker,
+            rate_limits=rate_limits,
+            max_response_size=max_response_size,
+            read_buffer_size=read_buffer_size,
             follow_server_limits=follow_server_limits,
+            tracing=tracing,
         )
+        configure_logging_from_env()
+        self._state = build_state(settings, self._config)
         self._requests = RequestBuilder(self._config, _USER_AGENT)
 
     # -- views -------------------------------------------------------------------------
@@ -220,32 +203,128 @@ class Client(ClientBase):
     def with_options(
         self,
         *,
-        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-        default_headers: Mapping[str, str] | NotGiven = NOT_GIVEN,
-        default_query: Mapping[str, object] | NotGiven = NOT_GIVEN,
+        api_key: str | NotGiven | None = NOT_GIVEN,
         organization: str | NotGiven | None = NOT_GIVEN,
         project: str | NotGiven | None = NOT_GIVEN,
+        base_url: str | NotGiven | None = NOT_GIVEN,
+        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        default_headers: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
+        set_default_headers: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
+        default_query: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        set_default_query: Mapping[str, object] | NotGiven | None = NOT_GIVEN,
+        verify: VerifySpec | NotGiven = NOT_GIVEN,
+        cert: CertSpec | NotGiven = NOT_GIVEN,
+        proxy: str | NotGiven | None = NOT_GIVEN,
+        trust_env: bool | NotGiven = NOT_GIVEN,
+        limits: PoolLimits | NotGiven | None = NOT_GIVEN,
+        retry_policy: RetryPolicy | NotGiven | None = NOT_GIVEN,
+        breaker: BreakerPolicy | NotGiven | None = NOT_GIVEN,
+        rate_limits: RateLimits | NotGiven | None = NOT_GIVEN,
+        follow_server_limits: bool | NotGiven = NOT_GIVEN,
+        tracing: bool | NotGiven | None = NOT_GIVEN,
+        max_response_size: int | NotGiven | None = NOT_GIVEN,
+        max_event_size: int | NotGiven = NOT_GIVEN,
+        read_buffer_size: int | NotGiven = NOT_GIVEN,
     ) -> Client:
-        """A view with some settings changed, sharing this client's pool and state."""
+        """A view of this client with some settings changed (also called ``copy``).
+
+        Takes every setting of the constructor; what is not given is kept. As in the
+        official SDK, ``default_headers`` / ``default_query`` are merged into the
+        current ones, ``set_default_headers`` / ``set_default_query`` replace them.
+        ``organization=None`` / ``project=None`` send no such header. The view opens
+        and closes with this client (it needs no ``async with`` of its own).
+
+        What the view shares:
+
+        - the connection pool, unless it changes ``verify``, ``cert``, ``proxy``,
+          ``trust_env``, ``limits``, ``max_response_size`` or ``read_buffer_size``:
+          then it has a pool of its own, closed with this
+          client's. Another ``base_url`` shares the pool (it keeps connections per
+          server);
+        - the circuit breakers (kept per server), unless it changes ``breaker``;
+        - the rate limiter, unless it changes ``rate_limits`` or
+          ``follow_server_limits``, or talks to another account or server (another
+          ``api_key``, ``organization``, ``project``, or another ``base_url``
+          origin): the limits a server reports belong to one account there, so such a
+          view follows its own (with the same ``rate_limits`` budgets, counted apart);
+        - the metrics and hooks, unless it changes ``tracing``.
+
+        Raises:
+            TypeError, ValueError: a setting of the wrong type or out of range (named).
+        """
+        config = self._config
         changes: dict[str, Any] = {}
-        if not isinstance(organization, NotGiven):
-            changes["organization"] = organization
-        if not isinstance(project, NotGiven):
-            changes["project"] = project
-        if not isinstance(timeout, NotGiven):
+        if is_given(api_key) and api_key is not None:
+            if not isinstance(api_key, str) or not api_key:
+                raise TypeError(f"api_key must be a non-empty str, got {api_key!r}")
+            changes["api_key"] = Secret(api_key)
+        if is_given(organization):
+            changes["organization"] = _check_str("organization", organization) or None
+        if is_given(project):
+            changes["project"] = _check_str("project", project) or None
+        if is_given(base_url) and base_url is not None:
+            changes["base_url"] = _check_base_url(base_url)
+        if is_given(timeout):
             changes["timeouts"] = Timeouts.from_value(timeout)
-        if not isinstance(max_retries, NotGiven):
+        if is_given(max_retries):
             changes["max_retries"] = max_retries
-        if not isinstance(default_headers, NotGiven):
-            changes["default_headers"] = tuple(default_headers.items())
-        if not isinstance(default_query, NotGiven):
-            changes["default_query"] = tuple(default_query.items())
+        if is_given(max_event_size):
+            changes["max_event_size"] = max_event_size
+        headers = _merged(config.default_headers, default_headers, set_default_headers)
+        if headers is not None:
+            changes["default_headers"] = headers
+        query = _merged(config.default_query, default_query, set_default_query)
+        if query is not None:
+            changes["default_query"] = query
+        view_config = msgspec.structs.replace(config, **changes)
+        state_changes = {
+            name: value
+            for name, value in (
+                ("verify", verify),
+                ("cert", cert),
+                ("proxy", proxy),
+                ("trust_env", trust_env),
+                ("limits", limits),
+                ("retry_policy", retry_policy),
+                ("breaker", breaker),
+                ("rate_limits", rate_limits),
+                ("follow_server_limits", follow_server_limits),
+                ("tracing", tracing),
+                ("max_response_size", max_response_size),
+                ("read_buffer_size", read_buffer_size),
+            )
+            if is_given(value)
+        }
+        state = self._state
+        other_account = account(view_config) != account(config)
+        if state_changes or other_account:
+            state = derive_state(state, view_config, state_changes, other_account)
         view = object.__new__(Client)
-        view._state = self._state
-        view._config = msgspec.structs.replace(self._config, **changes)
-        view._requests = RequestBuilder(view._config, _USER_AGENT)
+        view._state = state
+        view._config = view_config
+        view._requests = RequestBuilder(view_config, _USER_AGENT)
         return view
+
+    copy = with_options
+
+    # -- raw responses -----------------------------------------------------------------
+
+    @property
+    def with_raw_response(self) -> WithRawResponse:
+        """Every service method, returning the raw HTTP response with its result:
+        ``await client.with_raw_response.chat.completions.create(...)``."""
+        from .resources._wrappers import WithRawResponse
+
+        return WithRawResponse(self)
+
+    @property
+    def with_streaming_response(self) -> WithStreamingResponse:
+        """Every service method as ``async with`` a response whose body is not read
+        yet: ``async with client.with_streaming_response.files.content(id) as r:``."""
+        from .resources._wrappers import WithStreamingResponse
+
+        return WithStreamingResponse(self)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -283,10 +362,19 @@ class Client(ClientBase):
                 await cm.__aexit__(None, None, None)
 
     async def aclose(self) -> None:
-        """Close the shared pool; later calls raise ``RuntimeError``. Idempotent."""
+        """Close the shared pool (and the pools of views with transport settings of
+        their own); later calls raise ``RuntimeError``. Idempotent."""
         state = self._state
         state.closed = True
-        await state.pool.aclose()
+        life = state.life
+        pools = [state.pool, *(p for p in life.pools if p is not state.pool)]
+        life.pools.clear()
+        # Each close is synchronous bookkeeping plus one checkpoint: shielded, so that a
+        # cancel delivered at the first checkpoint cannot leave the other pools open.
+        with trio.CancelScope(shield=True):
+            for pool in pools:
+                await pool.aclose()
+        await trio.lowlevel.checkpoint_if_cancelled()
 
     # -- public properties ---------------------------------------------------------------
 
@@ -497,7 +585,12 @@ class Client(ClientBase):
             SerializationError: ``body`` holds a value JSON cannot encode (named,
                 e.g. ``body.items[3]``); nothing was sent.
         """
-        data = None if body is None else encode_json(body)
+        # The SDK's sentinels mean "left out" here too.
+        if not is_given(timeout):
+            timeout = NOT_GIVEN
+        if query:
+            query = {k: v for k, v in query.items() if is_given(v)}
+        data = None if body is None or not is_given(body) else encode_json(body)
         return await self._call(
             method,
             path,
@@ -511,12 +604,28 @@ class Client(ClientBase):
         )
 
 
-def _retry_policy(policy: RetryPolicy | None, max_retries: int) -> RetryPolicy:
-    """The client's retry policy: ``policy`` (or the default) with ``max_retries``."""
-    if policy is None:
-        return RetryPolicy(max_retries=max_retries)
-    if not isinstance(policy, RetryPolicy):
-        raise TypeError(f"retry_policy must be a RetryPolicy, got {type(policy).__name__}")
-    if policy.max_retries == max_retries:
-        return policy
-    return msgspec.structs.replace(policy, max_retries=max_retries)
+def _check_base_url(url: object) -> str:
+    if not isinstance(url, str):
+        raise TypeError(f"base_url must be a str, got {type(url).__name__}")
+    url = url.rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"base_url must start with http:// or https://, got {url!r}")
+    return url
+
+
+def _merged(
+    current: tuple[tuple[str, Any], ...],
+    added: Mapping[str, Any] | NotGiven | None,
+    replacing: Mapping[str, Any] | NotGiven | None,
+) -> tuple[tuple[str, Any], ...] | None:
+    """The default headers (or query) of a view: ``replacing`` them, or ``added`` to
+    them (a name given again takes the new value); ``None`` when neither is given."""
+    if is_given(replacing) and replacing is not None:
+        if is_given(added) and added is not None:
+            raise ValueError("give default_headers/default_query or their set_ form, not both")
+        return tuple(replacing.items())
+    if is_given(added) and added is not None:
+        merged = dict(current)
+        merged.update(added)
+        return tuple(merged.items())
+    return None

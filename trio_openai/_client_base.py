@@ -30,17 +30,23 @@ not decode (any of ``DECODE_ERRORS``, deep nesting included) is an
 The services (``resources/``) call these methods; the JSONL runner uses the seam
 :meth:`_exchange` / :meth:`_estimate_tokens` / :attr:`_limits_requests`, which
 keeps its calls in the same bookkeeping without a service in between.
+
+Raw responses (``with_raw_response`` / ``with_streaming_response``, see
+:mod:`._response`): :meth:`_raw_call` and :meth:`_open_streamed` run a service method
+on a *capturing view*, a copy of this view carrying a :class:`Capture` that
+:meth:`_send` reports each request and response to (or, replaying, answers the
+first request from without sending it).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
-from ._error_map import map_error
+from ._error_map import map_error, map_transport_error
 from ._exchange import Exchange, stream_usage_counter, usage_of
-from ._http import InvalidRequestError
+from ._http import InvalidRequestError, TransportError
 from ._pagination import PageRequest
 from ._resilience import IDEMPOTENCY_HEADER, estimate_tokens, new_idempotency_key
 from ._streaming import Stream
@@ -51,11 +57,14 @@ from .types._base import DECODE_ERRORS, ListPage, attach_response_info, decoder_
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from typing_extensions import Self
+
     from ._config import ClientConfig, Timeouts
     from ._exchange import ClientState
     from ._http import Body, Response
     from ._request import RequestBuilder
     from ._resilience import Attempted
+    from ._response import Capture, RawAPIResponse, StreamedAPIResponse, StreamedResponseContext
 
 __all__ = ["ClientBase"]
 
@@ -75,6 +84,7 @@ class ClientBase:
     _config: ClientConfig
     _state: ClientState
     _requests: RequestBuilder
+    _capture: Capture | None = None  # set on the capturing views of raw responses
 
     def _check_open(self) -> None:
         """Raise ``RuntimeError`` unless inside the client's ``async with`` block."""
@@ -106,6 +116,11 @@ class ClientBase:
     ) -> Attempted:
         """Build the request, run it through the orchestrator, return the outcome."""
         self._check_open()
+        capture = self._capture
+        if capture is not None:
+            held = capture.replaying()
+            if held is not None:
+                return await self._hand_over(held, method, path, stream)
         requests = self._requests
         retries = requests.max_retries(max_retries)
         timeouts = requests.timeouts(timeout)
@@ -128,12 +143,86 @@ class ClientBase:
             timeouts,
             path=path,
             max_retries=retries,
-            stream=stream,
+            stream=stream or (capture is not None and capture.head_only),
             estimated_tokens=estimated_tokens,
         )
         if 300 <= attempted.response.status < 400:
             await self._refuse_redirect(attempted, method, path, estimated_tokens)
+        if capture is not None:
+            capture.record(attempted, method, path, url, headers)  # HEAD: raises
         return attempted
+
+    async def _hand_over(self, held: Attempted, method: str, path: str, stream: bool) -> Attempted:
+        """A replayed response, for the request that would have been sent: a JSON call
+        gets its body read first (the caller may have read it already)."""
+        response = held.response
+        if not stream and not response.is_closed:
+            try:
+                await response.read()
+            except TransportError as exc:
+                with Exchange(self._state, held, method, path, 0):
+                    raise map_transport_error(exc) from exc
+        return held
+
+    # -- raw responses ---------------------------------------------------------------
+
+    def _capturing(self, capture: Capture) -> Self:
+        """A view sending through this one's state, reporting to ``capture``."""
+        view = object.__new__(type(self))
+        view.__dict__.update(self.__dict__)
+        view._capture = capture
+        return view
+
+    async def _raw_call(self, call: Callable[[ClientBase], Awaitable[T]]) -> RawAPIResponse[T]:
+        """Run ``call`` (a service method, bound to the view it is given) to its end;
+        return its result with the last request and response it made.
+
+        Raises:
+            TypeError: the method sent no request (nothing to show the response of).
+        """
+        from ._response import Capture, CaptureMode, RawAPIResponse  # raw calls load it
+
+        capture = Capture(CaptureMode.RAW)
+        result = await call(self._capturing(capture))
+        if capture.attempted is None or capture.request is None:
+            raise TypeError("this method sends no request; with_raw_response cannot wrap it")
+        return RawAPIResponse(result, capture.attempted, capture.request)
+
+    def _streamed_context(
+        self, call: Callable[[ClientBase], Awaitable[object]]
+    ) -> StreamedResponseContext:
+        """``async with`` the response of ``call`` (see :meth:`_open_streamed`)."""
+        from ._response import StreamedResponseContext
+
+        return StreamedResponseContext(lambda: self._open_streamed(call))
+
+    async def _open_streamed(
+        self, call: Callable[[ClientBase], Awaitable[object]]
+    ) -> StreamedAPIResponse:
+        """Run ``call`` up to its first response head; return that response with its
+        body unread. Its ``parse()`` runs ``call`` again, replaying the response.
+
+        Raises:
+            TypeError: the method sent no request.
+        """
+        from ._response import Capture, CaptureMode, HeadCaptured, StreamedAPIResponse
+
+        capture = Capture(CaptureMode.HEAD)
+        try:
+            await call(self._capturing(capture))
+        except HeadCaptured:
+            pass
+        else:
+            raise TypeError("this method sends no request; with_streaming_response cannot wrap it")
+        attempted, request = capture.attempted, capture.request
+        assert attempted is not None and request is not None
+
+        async def replay(replaying: Capture) -> object:
+            return await call(self._capturing(replaying))
+
+        return StreamedAPIResponse(
+            attempted, request, self._state, replay, capture.verb, capture.path
+        )
 
     async def _refuse_redirect(
         self, attempted: Attempted, method: str, path: str, estimated: int
@@ -246,11 +335,16 @@ class ClientBase:
     def _list(
         self,
         path: str,
-        item_type: type[T],
+        item_type: type[Any],
         query: Mapping[str, object],
         options: Mapping[str, Any],
+        wrap: Callable[[Any], T] | None = None,
     ) -> PageRequest[T]:
-        """A cursor-paginated list: await for a page, iterate for every item."""
+        """A cursor-paginated list: await for a page, iterate for every item.
+
+        ``wrap``, if given, turns each decoded item into what the caller gets (for item
+        types msgspec cannot decode into directly, such as a dict subclass).
+        """
         page_type = ListPage[item_type]  # type: ignore[valid-type]
         base_query = {
             k: v for k, v in query.items() if v is not None and not isinstance(v, NotGiven)
@@ -260,6 +354,8 @@ class ClientBase:
             result: ListPage[T] = await self._call(
                 "GET", path, cast_to=page_type, query=cursor_query, **options
             )
+            if wrap is not None:
+                result.data = [wrap(item) for item in result.data]
             return result
 
         return PageRequest(fetch, base_query)

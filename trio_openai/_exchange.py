@@ -48,25 +48,45 @@ if TYPE_CHECKING:
     from ._observe import Observer
     from ._resilience import Attempted, BreakerRegistry, RateLimiter, RetryPolicy
 
-__all__ = ["ClientState", "Exchange", "stream_usage_counter", "usage_of"]
+__all__ = ["ClientState", "Exchange", "Lifecycle", "stream_usage_counter", "usage_of"]
+
+
+@final
+class Lifecycle:
+    """The ``async with`` state of one client, shared by every view and every state
+    derived from it (see :class:`ClientState`).
+
+    Invariants: ``closed`` implies no new request starts; ``entered`` is set by the
+    first ``async with`` and never cleared; ``pools`` are the pools made for views
+    with their own transport settings, closed with the client's own.
+    """
+
+    __slots__ = ("closed", "entered", "pools")
+
+    def __init__(self) -> None:
+        self.entered = False
+        self.closed = False
+        self.pools: list[Pool] = []
 
 
 @final
 class ClientState:
-    """What every view of one client shares. Opened and closed once.
+    """What the views of one client share: pool, breakers, limiter, observer.
 
-    Invariants: ``closed`` implies no new request starts; ``entered`` is set by the
-    first ``async with`` and never cleared.
+    A client has one; ``with_options`` with transport or resilience settings of its
+    own (or another account or server) makes a *derived* state, which may share some
+    parts and has its own others, but always shares the :class:`Lifecycle`: it opens
+    and closes with the client.
     """
 
     __slots__ = (
         "breakers",
-        "closed",
-        "entered",
+        "life",
         "limiter",
         "observer",
         "orchestrator",
         "pool",
+        "settings",
     )
 
     def __init__(
@@ -78,6 +98,8 @@ class ClientState:
         observer: Observer,
         retry_policy: RetryPolicy,
         follow_server_limits: bool,
+        settings: object = None,
+        life: Lifecycle | None = None,
     ) -> None:
         self.pool = pool
         self.breakers = breakers
@@ -91,8 +113,24 @@ class ClientState:
             observer=observer,
             follow_server_limits=follow_server_limits,
         )
-        self.entered = False
-        self.closed = False
+        self.settings = settings  # what built it, for deriving (owned by _client)
+        self.life = life if life is not None else Lifecycle()
+
+    @property
+    def entered(self) -> bool:
+        return self.life.entered
+
+    @entered.setter
+    def entered(self, value: bool) -> None:
+        self.life.entered = value
+
+    @property
+    def closed(self) -> bool:
+        return self.life.closed
+
+    @closed.setter
+    def closed(self, value: bool) -> None:
+        self.life.closed = value
 
     def wants_token_estimate(self) -> bool:
         """Whether a token budget is in force (client TPM or server token limits)."""

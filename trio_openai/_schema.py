@@ -53,6 +53,7 @@ __all__ = [
     "function_tool_for",
     "response_format_for",
     "strict_json_schema",
+    "strict_schema_from",
     "text_format_for",
 ]
 
@@ -197,7 +198,20 @@ def strict_json_schema(tp: Any) -> dict[str, Any]:
             the message names the location.
         ValueError: the schema exceeds one of the API's size limits.
     """
-    schema: dict[str, Any] = msgspec.json.schema(tp)
+    return strict_schema_from(msgspec.json.schema(tp))
+
+
+def strict_schema_from(schema: dict[str, Any]) -> dict[str, Any]:
+    """Turn a JSON Schema with an object root into the strict subset (see
+    :func:`strict_json_schema`); ``schema`` is not modified.
+
+    This is the step shared by every source of schemas: msgspec types, and pydantic
+    models (whose ``model_json_schema()`` the structured-output layer passes here).
+
+    Raises:
+        TypeError, ValueError: as :func:`strict_json_schema`.
+    """
+    schema = dict(schema)
     raw_defs: dict[str, Any] = schema.pop("$defs", {})
     converter = _Converter(raw_defs)
     root = schema
@@ -271,7 +285,11 @@ def _schema_name(tp: Any, name: str | None) -> str:
 
 
 def response_format_for(
-    tp: Any, *, name: str | None = None, description: str | None = None
+    tp: Any,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    schema: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Return a Chat ``response_format`` asking for strict JSON shaped like ``tp``.
 
@@ -280,6 +298,9 @@ def response_format_for(
         name: The schema name (default: the type's name), cut to the allowed
             ``[a-zA-Z0-9_-]{1,64}``.
         description: Optional description of the format for the model.
+        schema: The strict schema, when the caller built it already (from a
+            pydantic model: :func:`strict_schema_from`); by default it is built
+            from ``tp``. The same holds for the two functions below.
 
     Returns:
         ``{"type": "json_schema", "json_schema": {"name", "schema", "strict": True}}``.
@@ -290,13 +311,17 @@ def response_format_for(
     json_schema: dict[str, Any] = {"name": _schema_name(tp, name)}
     if description is not None:
         json_schema["description"] = description
-    json_schema["schema"] = strict_json_schema(tp)
+    json_schema["schema"] = strict_json_schema(tp) if schema is None else schema
     json_schema["strict"] = True
     return {"type": "json_schema", "json_schema": json_schema}
 
 
 def text_format_for(
-    tp: Any, *, name: str | None = None, description: str | None = None
+    tp: Any,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    schema: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Return a Responses ``text.format`` (the flat form) for strict JSON like ``tp``.
 
@@ -309,13 +334,17 @@ def text_format_for(
     fmt: dict[str, Any] = {"type": "json_schema", "name": _schema_name(tp, name)}
     if description is not None:
         fmt["description"] = description
-    fmt["schema"] = strict_json_schema(tp)
+    fmt["schema"] = strict_json_schema(tp) if schema is None else schema
     fmt["strict"] = True
     return fmt
 
 
 def function_tool_for(
-    tp: Any, *, name: str | None = None, description: str | None = None
+    tp: Any,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    schema: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Return a strict Chat function tool whose arguments are shaped like ``tp``.
 
@@ -328,6 +357,6 @@ def function_tool_for(
     function: dict[str, Any] = {"name": _schema_name(tp, name)}
     if description is not None:
         function["description"] = description
-    function["parameters"] = strict_json_schema(tp)
+    function["parameters"] = strict_json_schema(tp) if schema is None else schema
     function["strict"] = True
     return {"type": "function", "function": function}

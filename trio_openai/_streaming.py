@@ -72,9 +72,9 @@ import contextlib
 import enum
 import gc
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Generator
 from types import TracebackType
-from typing import TYPE_CHECKING, Final, Generic, TypeVar
+from typing import TYPE_CHECKING, Final, Generic, TypeVar, final
 
 import msgspec
 import trio
@@ -90,7 +90,7 @@ if TYPE_CHECKING:
 
     from ._http import Headers, Response
 
-__all__ = ["TextDeltas", "Stream", "StreamState"]
+__all__ = ["CLOSED", "Closed", "TextDeltas", "Stream", "StreamState"]
 
 T = TypeVar("T")
 
@@ -464,12 +464,18 @@ class Stream(Generic[T]):
 
     # -- closing ---------------------------------------------------------------------
 
-    def close(self) -> None:
+    def close(self) -> Closed:
         """Close now: synchronous and idempotent. An unread body closes the connection.
 
         A task reading the stream at that moment gets ``trio.ClosedResourceError``.
+
+        Returns:
+            an already finished awaitable, so that ``await stream.close()`` (the
+            official SDK's spelling, where ``close`` is a coroutine) works too; it
+            does not checkpoint (use :meth:`aclose` for that).
         """
         self._close(StreamState.DONE)
+        return CLOSED
 
     async def aclose(self) -> None:
         """Close now (see :meth:`close`), then checkpoint. Idempotent.
@@ -525,6 +531,23 @@ class Stream(Generic[T]):
             pass
         if not self._completed:
             raise RuntimeError("the stream was closed before it completed")
+
+
+@final
+class Closed:
+    """What :meth:`Stream.close` returns: the stream is closed already, and awaiting
+    this (as code written for the official SDK does) returns at once."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[None, None, None]:
+        yield from ()
+
+    def __repr__(self) -> str:
+        return "<closed>"
+
+
+CLOSED: Final = Closed()
 
 
 class TextDeltas(Generic[T]):

@@ -106,6 +106,8 @@ __all__ = [
     "APIResponseValidationError",
     "ResponseTooLargeError",
     "CircuitOpenError",
+    "LengthFinishReasonError",
+    "ContentFilterFinishReasonError",
     "ValidationError",
     "SerializationError",
     "InvalidWebhookSignatureError",
@@ -642,6 +644,52 @@ class ResponseTooLargeError(APIResponseValidationError):
         APIError.__init__(self, message, status_code=status_code, request_id=rid, headers=view)
         self.limit = limit
         self.size = size
+
+
+class LengthFinishReasonError(OpenAIError):
+    """Structured output could not be parsed: the model hit its token limit
+    (``finish_reason == "length"``), so the JSON is cut short. Raised by
+    ``parse()`` and by parsing streams, as the official SDK does.
+
+    Attributes:
+        completion: the completion (while streaming: as accumulated so far, so
+            ``usage`` may be missing). Raise ``max_completion_tokens`` and retry.
+    """
+
+    completion: Any
+
+    def __init__(self, *, completion: Any) -> None:
+        message = "Could not parse response content as the length limit was reached"
+        usage = getattr(completion, "usage", None)
+        if usage is not None:
+            message += f" - {usage!r}"
+        super().__init__(message)
+        self.completion = completion
+        self.request_id = getattr(completion, "request_id", None)
+
+
+class ContentFilterFinishReasonError(OpenAIError):
+    """Structured output could not be parsed: the content filter stopped the model
+    (``finish_reason == "content_filter"``). Raised by ``parse()`` and by parsing
+    streams, as the official SDK does.
+
+    Attributes:
+        completion: the completion (while streaming: as accumulated so far), or
+            ``None``.
+    """
+
+    completion: Any
+
+    def __init__(self, *, completion: Any = None) -> None:
+        super().__init__(
+            "Could not parse response content as the request was rejected by the content filter"
+        )
+        self.completion = completion
+        self.request_id = getattr(completion, "request_id", None)
+
+    @property
+    def is_content_filter(self) -> bool:
+        return True
 
 
 class CircuitOpenError(APIError):

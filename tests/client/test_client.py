@@ -161,7 +161,17 @@ def test_with_options_changes_only_what_it_is_given() -> None:
     assert view._config == msgspec.structs.replace(
         client._config, organization=None, timeouts=trio_openai.Timeouts.from_value(3.0)
     )
-    assert view._state is client._state
+    # another organization is another account: the pool, breakers and metrics are
+    # shared, the rate limiter (which follows that account's reported limits) is not
+    assert (view.pool, view.breakers, view._state.observer) == (
+        client.pool,
+        client.breakers,
+        client._state.observer,
+    )
+    assert view.rate_limiter is not client.rate_limiter
+    assert view._state.life is client._state.life
+    same_account = client.with_options(timeout=3.0, max_retries=0)
+    assert same_account._state is client._state
     assert client.with_options()._config == client._config
     with pytest.raises(ValueError, match="max_retries must be >= 0"):
         client.with_options(max_retries=-1)

@@ -54,23 +54,29 @@ def test_legacy_completion_decodes() -> None:
 def test_embeddings_decode_floats_and_base64() -> None:
     values = [0.5, -1.25, 3.0]
     packed = base64.b64encode(struct.pack("<3f", *values)).decode()
-    body = json.dumps(
-        {
-            "object": "list",
-            "model": "text-embedding-3-small",
-            "data": [
-                {"object": "embedding", "index": 0, "embedding": values},
-                {"object": "embedding", "index": 1, "embedding": packed},
-            ],
-            "usage": {"prompt_tokens": 2, "total_tokens": 2},
-        }
-    ).encode()
-    result = decoder_for(embeddings.CreateEmbeddingResponse).decode(body)
-    assert result.data[0].embedding == values
-    assert result.data[1].embedding == packed
-    assert result.data[1].vector() == values
-    assert result.data[0].vector() == values
-    broken = embeddings.Embedding(embedding=base64.b64encode(b"abc").decode())
+
+    def body(embedding: object) -> bytes:
+        return json.dumps(
+            {
+                "object": "list",
+                "model": "text-embedding-3-small",
+                "data": [{"object": "embedding", "index": 0, "embedding": embedding}],
+                "usage": {"prompt_tokens": 2, "total_tokens": 2},
+            }
+        ).encode()
+
+    # floats: `embedding` is list[float] (the SDK's type), no narrowing needed
+    floats = decoder_for(embeddings.CreateEmbeddingResponse).decode(body(values))
+    assert floats.data[0].embedding == values
+    assert floats.data[0].vector() == values
+    # base64 text (an explicit encoding_format="base64") has its own type
+    text = decoder_for(embeddings.Base64EmbeddingResponse).decode(body(packed))
+    assert text.data[0].embedding == packed
+    assert text.data[0].vector() == values
+    # base64 text where floats are expected is a decode error, not a silent str
+    with pytest.raises(msgspec.ValidationError, match="Expected `array`, got `str`"):
+        decoder_for(embeddings.CreateEmbeddingResponse).decode(body(packed))
+    broken = embeddings.Base64Embedding(embedding=base64.b64encode(b"abc").decode())
     with pytest.raises(ValueError, match="float32"):
         broken.vector()
 

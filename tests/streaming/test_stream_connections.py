@@ -12,7 +12,7 @@ import gc
 import json
 import tracemalloc
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -53,14 +53,16 @@ async def _read_all(stream: trio_openai.Stream[object]) -> int:
 
 
 class _Reader:
-    """Reads a stream to its end, counting items (the count survives an exception)."""
+    """Reads a stream to its end, counting chunks (the count survives an exception):
+    the items of a chunk stream, or the ``chunk`` events of ``.stream()``."""
 
     def __init__(self) -> None:
         self.seen = 0
 
-    async def drain(self, stream: trio_openai.Stream[object]) -> None:
-        async for _ in stream:
-            self.seen += 1
+    async def drain(self, stream: AsyncIterable[object]) -> None:
+        async for item in stream:
+            if getattr(item, "type", "chunk") == "chunk":
+                self.seen += 1
 
 
 # --------------------------------------------------------------------------------------

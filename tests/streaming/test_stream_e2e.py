@@ -216,7 +216,8 @@ async def test_get_final_completion_after_partial_iteration() -> None:
             client.chat.completions.stream(model="gpt-4o-mini", messages=MESSAGES) as stream,
         ):
             first = await stream.__anext__()
-            assert first.choices[0].delta.role == "assistant"
+            assert first.type == "chunk"
+            assert first.chunk.choices[0].delta.role == "assistant"
             final = await stream.get_final_completion()
             assert final.choices[0].message.content == "xyz"
 

@@ -64,8 +64,9 @@ async def test_mock_server_drop_mid_stream_is_a_connection_error() -> None:
             ) as stream:
 
                 async def consume() -> None:
-                    async for chunk in stream:
-                        seen.append(chunk)
+                    async for event in stream:
+                        if event.type == "chunk":
+                            seen.append(event.chunk)
 
                 with pytest.raises(trio_openai.APIConnectionError):
                     await consume()

@@ -79,9 +79,9 @@ BAD_CALLS: list[tuple[str, str]] = [
         "client.chat.completions.stream(model='gpt-4o', messages=MSGS, stream=True)",
     ),
     (
-        "parse() given a dict format",
+        "parse() given a format that is neither a type nor a dict",
         "await client.chat.completions.parse(model='gpt-4o', messages=MSGS,"
-        " response_format={'type': 'json_object'})",
+        " response_format='json_object')",
     ),
     ("best_of a str", "await client.completions.create(model='m', prompt='p', best_of='3')"),
     (

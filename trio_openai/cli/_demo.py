@@ -197,14 +197,14 @@ async def _tour(args: argparse.Namespace, console: Console) -> int:
         console.rule("4. A stream cancelled midway")
         received = 0
         with trio.move_on_after(0.25 if embedded else 1.0):
-            stream = await client.chat.completions.create(
+            chunks = await client.chat.completions.create(
                 model=model,
                 messages=[{"role": "user", "content": "Tell a long story about a river."}],
                 stream=True,
                 max_completion_tokens=400,
             )
-            async with stream:
-                async for _ in stream:
+            async with chunks:
+                async for _ in chunks:
                     received += 1
         pool = client.pool.statistics()
         clean = pool.borrowed == 0 and pool.open == pool.idle

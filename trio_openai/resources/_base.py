@@ -1,14 +1,25 @@
-"""What every service shares: the client handle, body building, per-call options."""
+"""What every service shares: the client handle, body building, per-call options.
+
+The official SDK's "not given" sentinels (``NOT_GIVEN``, ``omit``) are accepted as
+the value of any argument of any service method: :class:`Resource` wraps each public
+method of its subclasses so that an argument passed as a sentinel is dropped before
+the method runs (so the method sees it as left out, and its default applies), and
+:func:`build_body` drops them from parameter dicts built any other way. A dropped
+argument is never sent. Each subclass also gets ``with_raw_response`` and
+``with_streaming_response`` (:mod:`._wrappers`).
+"""
 
 from __future__ import annotations
 
+import functools
+import inspect
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypedDict, TypeVar
 from urllib.parse import quote
 
 from .._multipart import FileInput, MultipartBody
-from .._types import NotGiven
+from .._types import NotGiven, Omit
 from .._validate import ENCODE_ERRORS, checked, serialization_error
 from ..errors import Problem, ValidationError
 from ..types._base import encode
@@ -21,12 +32,15 @@ if TYPE_CHECKING:
     from .._client_base import ClientBase
     from .._config import Timeouts
     from .._streaming import Stream
+    from ._wrappers import WithRawResponse, WithStreamingResponse
 
 __all__ = [
+    "NOT_GIVEN_TYPES",
     "CallOptions",
     "Resource",
     "StreamContext",
     "build_body",
+    "drop_not_given",
     "encode_body",
     "multipart_body",
     "path_id",
@@ -53,6 +67,19 @@ def _validation_error(problems: list[tuple[str, str, str | None]]) -> Validation
     return ValidationError([Problem(*p) for p in problems])
 
 
+NOT_GIVEN_TYPES = (NotGiven, Omit)
+"""The types of the "not given" sentinels (``NOT_GIVEN``, ``omit``)."""
+
+
+def drop_not_given(params: Mapping[str, object]) -> Mapping[str, object]:
+    """``params`` without the entries whose value is ``NOT_GIVEN`` or ``omit`` (the same
+    object when there are none, the common case)."""
+    for value in params.values():
+        if isinstance(value, NOT_GIVEN_TYPES):
+            return {k: v for k, v in params.items() if not isinstance(v, NOT_GIVEN_TYPES)}
+    return params
+
+
 def build_body(
     params_type: type[msgspec.Struct],
     params: Mapping[str, object],
@@ -60,10 +87,12 @@ def build_body(
 ) -> dict[str, Any]:
     """Validate ``params`` against ``params_type``; merge ``extra_body`` on top.
 
+    Parameters given as ``NOT_GIVEN`` or ``omit`` are left out.
+
     Raises:
         ValidationError: every problem found (field and rule each); nothing is sent.
     """
-    body = checked(params_type, params, error=_validation_error)
+    body = checked(params_type, drop_not_given(params), error=_validation_error)
     if extra_body:
         if not isinstance(extra_body, Mapping):
             raise ValidationError([Problem("extra_body", "must be a mapping", repr(extra_body))])
@@ -160,7 +189,12 @@ _SEGMENT_SAFE = "!$&'()*+,;=:@"
 """RFC 3986 ``pchar`` besides unreserved characters and percent-escapes."""
 
 
+class _Closable(Protocol):
+    def close(self) -> object: ...
+
+
 S = TypeVar("S", bound="Stream[Any]")
+C = TypeVar("C", bound=_Closable)
 T = TypeVar("T")
 
 
@@ -208,20 +242,21 @@ async def post_json_or_stream(
     )
 
 
-class StreamContext(Generic[S]):
+class StreamContext(Generic[C]):
     """``client.chat.completions.stream(...)`` and ``client.responses.stream(...)``.
 
     Entering sends the request and waits for the response head (it checkpoints);
-    leaving closes the stream (without a checkpoint, so it runs even when cancelled).
+    leaving closes the stream (its ``close()`` is synchronous, without a checkpoint,
+    so it runs even when cancelled).
     """
 
     __slots__ = ("_open", "_stream")
 
-    def __init__(self, open_stream: Callable[[], Awaitable[S]]) -> None:
+    def __init__(self, open_stream: Callable[[], Awaitable[C]]) -> None:
         self._open = open_stream
-        self._stream: S | None = None
+        self._stream: C | None = None
 
-    async def __aenter__(self) -> S:
+    async def __aenter__(self) -> C:
         self._stream = await self._open()
         return self._stream
 
@@ -235,13 +270,76 @@ class StreamContext(Generic[S]):
             self._stream.close()
 
 
+def _drops_not_given(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method``, dropping keyword arguments passed as ``NOT_GIVEN`` / ``omit``.
+
+    The cost on the common path (no sentinel) is one loop over the keyword values.
+    """
+    if inspect.iscoroutinefunction(method):
+
+        @functools.wraps(method)
+        async def call_async(self: Any, *args: Any, **kwargs: Any) -> Any:
+            for value in kwargs.values():
+                if isinstance(value, NOT_GIVEN_TYPES):
+                    kwargs = dict(drop_not_given(kwargs))
+                    break
+            return await method(self, *args, **kwargs)
+
+        call_async.__drops_not_given__ = True  # type: ignore[attr-defined]
+        return call_async
+
+    @functools.wraps(method)
+    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        for value in kwargs.values():
+            if isinstance(value, NOT_GIVEN_TYPES):
+                kwargs = dict(drop_not_given(kwargs))
+                break
+        return method(self, *args, **kwargs)
+
+    call.__drops_not_given__ = True  # type: ignore[attr-defined]
+    return call
+
+
 class Resource:
-    """A service bound to a client (cheap: one attribute)."""
+    """A service bound to a client (cheap: one attribute).
+
+    Every public method of a subclass accepts ``NOT_GIVEN`` / ``omit`` for any keyword
+    argument (see the module docstring); ``with_raw_response`` and
+    ``with_streaming_response`` give every method's raw HTTP response.
+    """
 
     __slots__ = ("_client",)
+    _is_service: ClassVar[bool] = True  # how the wrappers tell a service
 
     def __init__(self, client: ClientBase) -> None:
         self._client = client
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name, member in list(vars(cls).items()):
+            if (
+                name.startswith("_")
+                or not inspect.isfunction(member)
+                or getattr(member, "__drops_not_given__", False)
+            ):
+                continue
+            setattr(cls, name, _drops_not_given(member))
+
+    @property
+    def with_raw_response(self) -> WithRawResponse:
+        """Each method of this service, returning the raw HTTP response with the
+        result (``await ....with_raw_response.create(...)``; ``.parse()`` is the result)."""
+        from ._wrappers import WithRawResponse
+
+        return WithRawResponse(self)
+
+    @property
+    def with_streaming_response(self) -> WithStreamingResponse:
+        """Each method of this service as ``async with`` a response whose body is not
+        read yet (``iter_bytes()``, ``iter_lines()``, ``await parse()``)."""
+        from ._wrappers import WithStreamingResponse
+
+        return WithStreamingResponse(self)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {self._client!r}>"

@@ -1,4 +1,11 @@
-"""Binary responses (file content, speech audio) read on demand."""
+"""Binary responses (file content, speech audio) read on demand.
+
+The official SDK returns these bodies read whole (``HttpxBinaryResponseContent``):
+``.content``, ``.text``, ``await .aread()``, ``.aiter_bytes()``, ``await
+.astream_to_file(path)``. Here the body is streamed as it is read; the SDK's async
+names are aliases of ours, and ``content`` / ``text`` work once the body was read
+(``await response.read()`` or ``aread()``), with a clear error before.
+"""
 
 from __future__ import annotations
 
@@ -66,6 +73,40 @@ class BinaryResponse:
                 await f.write(chunk)
                 written += len(chunk)
         return written
+
+    @property
+    def content(self) -> bytes:
+        """The body, once read (``await response.read()``).
+
+        Raises:
+            RuntimeError: the body has not been read yet (it is streamed on demand).
+        """
+        try:
+            return self._response.content
+        except RuntimeError:
+            raise RuntimeError(
+                "the body is streamed, not read yet: `await response.read()` (or aread()) "
+                "first, or use iter_bytes() / write_to_file()"
+            ) from None
+
+    @property
+    def text(self) -> str:
+        """The body, once read, as UTF-8 text (see :attr:`content`)."""
+        return self.content.decode("utf-8", errors="replace")
+
+    # The official SDK's async names for the same operations.
+
+    async def aread(self) -> bytes:
+        """The same as :meth:`read`."""
+        return await self.read()
+
+    def aiter_bytes(self) -> AsyncIteratorOfBytes:
+        """The same as :meth:`iter_bytes`."""
+        return self.iter_bytes()
+
+    async def astream_to_file(self, path: str | os.PathLike[str]) -> int:
+        """The same as :meth:`write_to_file`."""
+        return await self.write_to_file(path)
 
     def close(self) -> None:
         self._response.close()

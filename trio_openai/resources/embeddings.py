@@ -9,7 +9,9 @@ then viewed as a ``memoryview`` of format ``"f"`` (no copy) and either turned in
 ``list[float]`` (the SDK's type, the default) or handed out as they are
 (``vectors="float32"``: :class:`~trio_openai.types.embeddings.Float32EmbeddingResponse`,
 readable by numpy without a copy, with no numpy dependency here). An explicit
-``encoding_format`` is sent and decoded as the caller asked.
+``encoding_format`` is sent and decoded as the caller asked: ``"float"`` into
+:class:`~trio_openai.types.embeddings.CreateEmbeddingResponse`, ``"base64"`` into
+:class:`~trio_openai.types.embeddings.Base64EmbeddingResponse` (the text untouched).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from .._types import NOT_GIVEN, NotGiven
 from ..errors import APIResponseValidationError, Problem, ValidationError
 from ..types._base import APIObject, WireModel, attach_response_info
 from ..types.embeddings import (
+    Base64EmbeddingResponse,
     CreateEmbeddingResponse,
     Embedding,
     EmbeddingCreateParams,
@@ -126,7 +129,7 @@ class Embeddings(Resource):
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
         **params: Any,
-    ) -> CreateEmbeddingResponse | Float32EmbeddingResponse:
+    ) -> CreateEmbeddingResponse | Float32EmbeddingResponse | Base64EmbeddingResponse:
         """Create embeddings.
 
         Unless ``encoding_format`` is given, the vectors are requested as base64 (a
@@ -135,7 +138,8 @@ class Embeddings(Resource):
         float32 ``memoryview`` s (:class:`Float32EmbeddingResponse`), which skips
         making one Python float per value: several times faster for large batches,
         an eighth of the memory, and readable by numpy without a copy. An explicit
-        ``encoding_format="base64"`` leaves the vectors as base64 strings.
+        ``encoding_format="base64"`` leaves the vectors as base64 strings
+        (:class:`Base64EmbeddingResponse`).
 
         Raises:
             ValidationError: bad params, or ``vectors="float32"`` with an explicit
@@ -169,9 +173,12 @@ class Embeddings(Resource):
             "estimated_tokens": client._estimate_tokens(body),
         }
         if explicit:
-            return await client._call(
-                "POST", "/embeddings", cast_to=CreateEmbeddingResponse, **options
+            cast: type[CreateEmbeddingResponse] | type[Base64EmbeddingResponse] = (
+                Base64EmbeddingResponse
+                if body.get("encoding_format") == "base64"
+                else CreateEmbeddingResponse
             )
+            return await client._call("POST", "/embeddings", cast_to=cast, **options)
         raw = await client._call("POST", "/embeddings", cast_to=_Base64EmbeddingResponse, **options)
         try:
             decoded = [_float32(item.embedding) for item in raw.data]

@@ -50,6 +50,8 @@ if TYPE_CHECKING:
     from .chat import ChatCompletionToolUnionParam as ChatCompletionToolUnionParam
     from .completions import Completion as Completion
     from .completions import CompletionCreateParams as CompletionCreateParams
+    from .embeddings import Base64Embedding as Base64Embedding
+    from .embeddings import Base64EmbeddingResponse as Base64EmbeddingResponse
     from .embeddings import CreateEmbeddingResponse as CreateEmbeddingResponse
     from .embeddings import Embedding as Embedding
     from .embeddings import EmbeddingCreateParams as EmbeddingCreateParams
@@ -107,6 +109,8 @@ _LAZY: dict[str, str] = {
     "BatchOutputLine": "batches",
     "Completion": "completions",
     "CompletionCreateParams": "completions",
+    "Base64Embedding": "embeddings",
+    "Base64EmbeddingResponse": "embeddings",
     "CreateEmbeddingResponse": "embeddings",
     "Embedding": "embeddings",
     "EmbeddingCreateParams": "embeddings",

@@ -46,6 +46,8 @@ from typing import Any, ClassVar, Generic, TypeVar, overload
 
 import msgspec
 
+from ._dump import dump, dump_json
+
 __all__ = [
     "DECODE_ERRORS",
     "APIObject",
@@ -85,18 +87,125 @@ class WireModel(msgspec.Struct, kw_only=True, repr_omit_defaults=True):
     fields can be added anywhere; ``repr`` leaves out fields at their default.
     """
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the object as plain JSON-compatible builtins.
+    # The official SDK's dump methods, same keywords (see ``types/_dump.py`` for how
+    # each one maps onto a Struct, and the few that change nothing).
 
-        Returns:
-            A ``dict`` of field names (wire spelling) to builtin values.
+    def model_dump(
+        self,
+        *,
+        mode: str = "python",
+        include: Any = None,
+        exclude: Any = None,
+        context: Any = None,
+        by_alias: bool | None = None,
+        exclude_unset: bool = False,
+        exclude_defaults: bool = False,
+        exclude_none: bool = False,
+        exclude_computed_fields: bool = False,
+        round_trip: bool = False,
+        warnings: Any = True,
+        fallback: Any = None,
+        serialize_as_any: bool = False,
+    ) -> dict[str, Any]:
+        """The object as a dict of builtins, keyed by the API's field names.
+
+        Args:
+            include, exclude: field names (a set), or a dict of names to ``True`` or
+                to a spec for the nested value.
+            exclude_none: leave out fields whose value is ``None``.
+            exclude_defaults: leave out fields equal to their default.
+            exclude_unset: leave out the optional fields the server did not set:
+                those left at ``None`` (msgspec keeps no record of the keys sent, so
+                an explicit ``null`` is left out as well).
+            by_alias: the API's names as keys (``"sexual/minors"``) rather than the
+                attribute names (``sexual_minors``); they differ for few fields.
+            mode, context, round_trip, warnings, fallback, serialize_as_any,
+                exclude_computed_fields: accepted as the SDK's; every value is
+                JSON-ready already.
         """
-        result: dict[str, Any] = msgspec.to_builtins(self)
-        return result
+        return dump(
+            self,
+            include=include,
+            exclude=exclude,
+            exclude_unset=exclude_unset,
+            exclude_defaults=exclude_defaults,
+            exclude_none=exclude_none,
+            by_alias=bool(by_alias),
+        )
 
-    def to_json(self) -> bytes:
-        """Return the object encoded as compact JSON bytes."""
-        return encoder.encode(self)
+    def model_dump_json(
+        self,
+        *,
+        indent: int | None = None,
+        ensure_ascii: bool = False,
+        include: Any = None,
+        exclude: Any = None,
+        context: Any = None,
+        by_alias: bool | None = None,
+        exclude_unset: bool = False,
+        exclude_defaults: bool = False,
+        exclude_none: bool = False,
+        exclude_computed_fields: bool = False,
+        round_trip: bool = False,
+        warnings: Any = True,
+        fallback: Any = None,
+        serialize_as_any: bool = False,
+    ) -> str:
+        """The object as JSON text: compact, or indented by ``indent`` spaces.
+
+        Same options as :meth:`model_dump`; ``ensure_ascii=True`` escapes non-ASCII
+        characters.
+        """
+        data = dump(
+            self,
+            include=include,
+            exclude=exclude,
+            exclude_unset=exclude_unset,
+            exclude_defaults=exclude_defaults,
+            exclude_none=exclude_none,
+            by_alias=bool(by_alias),
+        )
+        return dump_json(data, indent=indent, ensure_ascii=ensure_ascii)
+
+    def to_dict(
+        self,
+        *,
+        mode: str = "python",
+        use_api_names: bool = True,
+        exclude_unset: bool = True,
+        exclude_defaults: bool = False,
+        exclude_none: bool = False,
+        warnings: bool = True,
+    ) -> dict[str, Any]:
+        """The object as a dict of builtins, as the SDK's ``to_dict``: by default
+        without the optional fields left unset (see :meth:`model_dump`)."""
+        return dump(
+            self,
+            exclude_unset=exclude_unset,
+            exclude_defaults=exclude_defaults,
+            exclude_none=exclude_none,
+            by_alias=use_api_names,
+        )
+
+    def to_json(
+        self,
+        *,
+        indent: int | None = 2,
+        use_api_names: bool = True,
+        exclude_unset: bool = True,
+        exclude_defaults: bool = False,
+        exclude_none: bool = False,
+        warnings: bool = True,
+    ) -> str:
+        """The object as JSON text, as the SDK's ``to_json``: indented by 2 spaces
+        (``indent=None``: compact), only the fields that are set by default."""
+        data = self.to_dict(
+            use_api_names=use_api_names,
+            exclude_unset=exclude_unset,
+            exclude_defaults=exclude_defaults,
+            exclude_none=exclude_none,
+        )
+        return dump_json(data, indent=indent)
 
 
 class APIObject(WireModel, dict=True, repr_omit_defaults=True):

@@ -7,9 +7,12 @@ Rules kept
     * ``input`` is a non-empty string, 1..2048 strings, 1..2048 token ids or
       1..2048 non-empty token-id lists; the wire field is ``list[Any]`` (one
       array type per msgspec union) and ``ValidateAs`` names the precise union.
-    * ``embedding`` is ``list[float] | str``: with ``encoding_format="base64"``
-      the server sends a base64 string of little-endian float32 values;
-      :meth:`Embedding.vector` decodes either form.
+    * ``embedding`` is ``list[float]``, as the official SDK types it, so it needs no
+      narrowing. With an explicit ``encoding_format="base64"`` the server sends a
+      base64 string of little-endian float32 values instead; that call returns
+      :class:`Base64EmbeddingResponse`, whose items hold the string
+      (:meth:`Base64Embedding.vector` decodes it), as the SDK hands the string
+      through in that case.
     * ``embeddings.create(..., vectors="float32")`` returns
       :class:`Float32EmbeddingResponse`: the decoded float32 values stay packed
       (4 bytes a value, no Python float objects), one ``memoryview`` per vector.
@@ -26,6 +29,8 @@ from msgspec import UNSET, Meta, UnsetType, field
 from ._base import APIObject, RequestParams, ValidateAs, WireModel
 
 __all__ = [
+    "Base64Embedding",
+    "Base64EmbeddingResponse",
     "CreateEmbeddingResponse",
     "Embedding",
     "EmbeddingCreateParams",
@@ -64,23 +69,33 @@ class EmbeddingCreateParams(RequestParams, kw_only=True):
 
 
 class Embedding(WireModel, kw_only=True):
-    """One embedding; ``embedding`` is floats, or a base64 string if asked for."""
+    """One embedding vector (``encoding_format`` left unset or ``"float"``)."""
 
     index: int = 0
     object: str = "embedding"
-    embedding: list[float] | str = field(default_factory=list)
+    embedding: list[float] = field(default_factory=list)
 
     def vector(self) -> list[float]:
-        """Return the embedding as floats, decoding the base64 form if needed.
+        """The embedding as floats (the same list)."""
+        return self.embedding
+
+
+class Base64Embedding(WireModel, kw_only=True):
+    """One embedding as the server sent it for ``encoding_format="base64"``: the
+    little-endian float32 values, base64-encoded."""
+
+    index: int = 0
+    object: str = "embedding"
+    embedding: str = ""
+
+    def vector(self) -> list[float]:
+        """Return the embedding decoded to floats.
 
         Raises:
             ValueError: the base64 text is malformed or not a whole number of
                 float32 values.
         """
-        value = self.embedding
-        if isinstance(value, list):
-            return value
-        raw = base64.b64decode(value, validate=True)
+        raw = base64.b64decode(self.embedding, validate=True)
         if len(raw) % 4:
             raise ValueError("base64 embedding is not a whole number of float32 values")
         return list(struct.unpack(f"<{len(raw) // 4}f", raw))
@@ -98,6 +113,16 @@ class CreateEmbeddingResponse(APIObject, kw_only=True):
 
     object: str = "list"
     data: list[Embedding] = field(default_factory=list)
+    model: str = ""
+    usage: EmbeddingUsage | None = None
+
+
+class Base64EmbeddingResponse(APIObject, kw_only=True):
+    """What ``embeddings.create(..., encoding_format="base64")`` returns: the
+    vectors as base64 text, untouched (see :class:`Base64Embedding`)."""
+
+    object: str = "list"
+    data: list[Base64Embedding] = field(default_factory=list)
     model: str = ""
     usage: EmbeddingUsage | None = None
 

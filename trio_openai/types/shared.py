@@ -174,7 +174,7 @@ class PromptTokensDetails(WireModel, kw_only=True):
     audio_tokens: int = 0
     text_tokens: int | None = None
     image_tokens: int | None = None
-    cache_write_tokens: int = 0
+    cache_write_tokens: int | None = None
 
 
 class CompletionTokensDetails(WireModel, kw_only=True):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ...types.responses import ResponseItem
 from .._base import Resource, path_id
 
 if TYPE_CHECKING:
@@ -33,7 +34,9 @@ class InputItems(Resource):
         order: ListOrder | NotGiven | None = None,
         include: Sequence[IncludeEnum] | NotGiven | None = None,
         **options: Unpack[CallOptions],
-    ) -> PageRequest[dict[str, Any]]:
+    ) -> PageRequest[ResponseItem]:
+        """The input items, each a :class:`ResponseItem` (a dict whose keys also read
+        as attributes: ``item.type``, ``item.content[0].text``)."""
         query: dict[str, object] = {"after": after, "limit": limit, "order": order}
         if include:
             query["include"] = list(include)
@@ -42,4 +45,5 @@ class InputItems(Resource):
             dict,
             query,
             options,
+            wrap=ResponseItem,
         )

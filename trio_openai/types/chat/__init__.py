@@ -7,7 +7,9 @@ Purpose
 Layout
     ``_params`` (the create and update params, and the messages, content
     parts, tools and options they take), ``_completion`` (the completion, the
-    streamed chunk, the stored-completion objects); every public name is
+    streamed chunk, the stored-completion objects), ``_parsed`` (structured
+    output: ``message.parsed``), ``_events`` (the events of
+    ``chat.completions.stream()``); every public name is
     re-exported here, so ``trio_openai.types.chat.X`` is the path to use.
 
 Rules kept
@@ -50,6 +52,18 @@ from ._completion import Custom as Custom
 from ._completion import Function as Function
 from ._completion import FunctionCall as FunctionCall
 from ._completion import TopLogprob as TopLogprob
+from ._events import ChatCompletionStreamEvent as ChatCompletionStreamEvent
+from ._events import ChunkEvent as ChunkEvent
+from ._events import ContentDeltaEvent as ContentDeltaEvent
+from ._events import ContentDoneEvent as ContentDoneEvent
+from ._events import FunctionToolCallArgumentsDeltaEvent as FunctionToolCallArgumentsDeltaEvent
+from ._events import FunctionToolCallArgumentsDoneEvent as FunctionToolCallArgumentsDoneEvent
+from ._events import LogprobsContentDeltaEvent as LogprobsContentDeltaEvent
+from ._events import LogprobsContentDoneEvent as LogprobsContentDoneEvent
+from ._events import LogprobsRefusalDeltaEvent as LogprobsRefusalDeltaEvent
+from ._events import LogprobsRefusalDoneEvent as LogprobsRefusalDoneEvent
+from ._events import RefusalDeltaEvent as RefusalDeltaEvent
+from ._events import RefusalDoneEvent as RefusalDoneEvent
 from ._params import ChatCompletionAllowedToolChoiceParam as ChatCompletionAllowedToolChoiceParam
 from ._params import ChatCompletionAssistantMessageParam as ChatCompletionAssistantMessageParam
 from ._params import ChatCompletionAudioParam as ChatCompletionAudioParam
@@ -87,6 +101,11 @@ from ._params import ImageURL as ImageURL
 from ._params import InputAudio as InputAudio
 from ._params import ResponseFormat as ResponseFormat
 from ._params import WebSearchOptions as WebSearchOptions
+from ._parsed import ParsedChatCompletion as ParsedChatCompletion
+from ._parsed import ParsedChatCompletionMessage as ParsedChatCompletionMessage
+from ._parsed import ParsedChoice as ParsedChoice
+from ._parsed import ParsedFunction as ParsedFunction
+from ._parsed import ParsedFunctionToolCall as ParsedFunctionToolCall
 
 __all__ = [
     # request: content parts
@@ -140,4 +159,23 @@ __all__ = [
     "ChoiceDeltaFunctionCall",
     "ChatCompletionDeleted",
     "ChatCompletionStoreMessage",
+    # parsed (structured output)
+    "ParsedChatCompletion",
+    "ParsedChoice",
+    "ParsedChatCompletionMessage",
+    "ParsedFunctionToolCall",
+    "ParsedFunction",
+    # the events of chat.completions.stream()
+    "ChatCompletionStreamEvent",
+    "ChunkEvent",
+    "ContentDeltaEvent",
+    "ContentDoneEvent",
+    "RefusalDeltaEvent",
+    "RefusalDoneEvent",
+    "FunctionToolCallArgumentsDeltaEvent",
+    "FunctionToolCallArgumentsDoneEvent",
+    "LogprobsContentDeltaEvent",
+    "LogprobsContentDoneEvent",
+    "LogprobsRefusalDeltaEvent",
+    "LogprobsRefusalDoneEvent",
 ]

@@ -87,6 +87,10 @@ from ._params import ResponsePromptParam as ResponsePromptParam
 from ._params import ResponsesServiceTier as ResponsesServiceTier
 from ._params import ResponseTextConfigParam as ResponseTextConfigParam
 from ._params import ResponseToolParam as ResponseToolParam
+from ._parsed import ParsedResponse as ParsedResponse
+from ._parsed import ParsedResponseFunctionToolCall as ParsedResponseFunctionToolCall
+from ._parsed import ParsedResponseOutputMessage as ParsedResponseOutputMessage
+from ._parsed import ParsedResponseOutputText as ParsedResponseOutputText
 from ._response import OUTPUT_CONTENT as OUTPUT_CONTENT
 from ._response import OUTPUT_ITEMS as OUTPUT_ITEMS
 from ._response import ReasoningContent as ReasoningContent
@@ -98,6 +102,7 @@ from ._response import ResponseError as ResponseError
 from ._response import ResponseFunctionToolCall as ResponseFunctionToolCall
 from ._response import ResponseIncompleteDetails as ResponseIncompleteDetails
 from ._response import ResponseInputTokensDetails as ResponseInputTokensDetails
+from ._response import ResponseItem as ResponseItem
 from ._response import ResponseLogprob as ResponseLogprob
 from ._response import ResponseOutputContent as ResponseOutputContent
 from ._response import ResponseOutputItem as ResponseOutputItem
@@ -152,6 +157,12 @@ __all__ = [
     "UnknownResponseContent",
     "OUTPUT_ITEMS",
     "OUTPUT_CONTENT",
+    "ResponseItem",
+    # parsed (structured output)
+    "ParsedResponse",
+    "ParsedResponseOutputMessage",
+    "ParsedResponseOutputText",
+    "ParsedResponseFunctionToolCall",
     # stream events
     "ResponseStreamEvent",
     "STREAM_EVENTS",

@@ -165,6 +165,30 @@ class UnknownResponseOutputItem(UnknownObject):
         return value if isinstance(value, str) else None
 
 
+class ResponseItem(dict[str, Any]):
+    """An item of a stored response's input (``responses.input_items.list``): the JSON
+    object as sent back, whose keys also read as attributes, as the SDK's typed items
+    do (``item.type``, ``item.role``, ``item.content[0].text``); nested objects read the
+    same way. Unknown keys are kept; a missing one is an ``AttributeError``."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            value = self[name]
+        except KeyError:
+            raise AttributeError(f"{type(self).__name__} has no field {name!r}") from None
+        return _attribute_view(value)
+
+
+def _attribute_view(value: Any) -> Any:
+    if type(value) is dict:
+        return ResponseItem(value)
+    if type(value) is list:
+        return [_attribute_view(v) for v in value]
+    return value
+
+
 ResponseOutputItem = (
     ResponseOutputMessage
     | ResponseFunctionToolCall

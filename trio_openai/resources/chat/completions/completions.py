@@ -8,9 +8,13 @@ nothing sent on error), then either decodes the JSON answer into a
 :class:`~trio_openai.types.chat.ChatCompletion` or, with ``stream=True``, returns a
 :class:`ChatCompletionStream` once the response head is in. The stream folds every
 chunk it hands out into the final completion (:class:`~trio_openai._accumulate.ChatAccumulator`),
-however it is read. ``stream()`` is the same call as an ``async with`` block;
-``parse()`` sends a strict JSON schema built from a type and decodes each choice's
-content into it (:class:`ParsedChatCompletion`).
+however it is read. ``stream()`` is the same call as an ``async with`` block yielding
+the official SDK's events (:class:`~._event_stream.ChatCompletionEventStream`:
+``content.delta``, ``content.done`` ...). ``parse()`` sends a strict JSON schema built
+from a type (a msgspec Struct, dataclass, TypedDict or pydantic model) and decodes each
+choice's content into it (``choices[i].message.parsed`` of a
+:class:`~trio_openai.types.chat.ParsedChatCompletion`); ``stream(response_format=T)``
+parses while streaming.
 
 The stored-completion endpoints (``store=True``: list, retrieve, update, delete) sit
 on the same URL collection; the messages of one stored completion are the
@@ -20,22 +24,22 @@ sub-service :attr:`ChatCompletions.messages` (:mod:`.messages`).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
-
-import msgspec
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from ...._accumulate import ChatAccumulator
-from ...._schema import response_format_for
+from ...._parsing import fill_parsed, tools_of
 from ...._streaming import Stream, TextDeltas
+from ...._structured import OutputFormat, output_format
 from ...._types import NOT_GIVEN, NotGiven
-from ....errors import APIResponseValidationError, Problem, ValidationError
-from ....types._base import DECODE_ERRORS, attach_response_info, decoder_for
+from ....errors import Problem, ValidationError
+from ....types._base import attach_response_info, decoder_for
 from ....types.chat import (
     ChatCompletion,
     ChatCompletionChunk,
     ChatCompletionCreateParams,
     ChatCompletionDeleted,
     ChatCompletionUpdateParams,
+    ParsedChatCompletion,
 )
 from ..._base import (
     Resource,
@@ -45,6 +49,7 @@ from ..._base import (
     path_id,
     post_json_or_stream,
 )
+from ._event_stream import ChatCompletionEventStream
 from .messages import Messages
 
 if TYPE_CHECKING:
@@ -56,7 +61,12 @@ if TYPE_CHECKING:
     from ....types._generated.shared import ListOrder, Metadata
     from ..._base import CallOptions
 
-__all__ = ["ChatCompletionStream", "ChatCompletions", "ParsedChatCompletion"]
+__all__ = [
+    "ChatCompletionEventStream",
+    "ChatCompletionStream",
+    "ChatCompletions",
+    "ParsedChatCompletion",
+]
 
 T = TypeVar("T")
 
@@ -116,19 +126,12 @@ class ChatCompletionStream(Stream[ChatCompletionChunk]):
         return self._acc.text(0)
 
 
-class ParsedChatCompletion(ChatCompletion, Generic[T], kw_only=True):
-    """A chat completion whose message content was decoded into a type.
-
-    ``parsed`` holds the decoded value of each choice (``None`` where the model
-    refused; ``refusal`` on the message says why), in choice order.
-    """
-
-    parsed: list[T | None] = msgspec.field(default_factory=list)
-
-    @property
-    def output_parsed(self) -> T | None:
-        """The parsed value of the first choice."""
-        return self.parsed[0] if self.parsed else None
+def _format(response_format: object) -> OutputFormat[Any]:
+    """The output format of a ``response_format`` type, or a ValidationError."""
+    try:
+        return output_format(response_format)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError([Problem("response_format", str(exc), None)]) from None
 
 
 class ChatCompletions(Resource):
@@ -222,34 +225,49 @@ class ChatCompletions(Resource):
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
         **params: Unpack[ChatCompletionCreateKwargs],
-    ) -> StreamContext[ChatCompletionStream]:
-        """``async with client.chat.completions.stream(...) as stream:``.
+    ) -> StreamContext[ChatCompletionEventStream[Any]]:
+        """``async with client.chat.completions.stream(...) as stream:``, yielding the
+        official SDK's events (:class:`ChatCompletionEventStream`).
 
-        Same arguments as :meth:`create` (``stream=True`` implied). Leaving the block
-        closes the stream; a stream read to its end returned its connection already.
+        Same arguments as :meth:`create` (``stream=True`` implied); a
+        ``response_format`` type (Struct, dataclass, TypedDict, pydantic model) is
+        sent as its strict schema and parsed while streaming (``content.done`` has
+        ``parsed``; ``get_final_completion()`` returns ``message.parsed``). Leaving the
+        block closes the stream; a stream read to its end returned its connection.
+
+        Raises:
+            ValidationError: ``stream`` was given, or the format type is not supported.
         """
-        if "stream" in params:
+        values: dict[str, Any] = dict(params)  # (a format type is replaced below)
+        if "stream" in values:
             raise ValidationError(
                 [Problem("stream", "is implied by .stream(); leave it out", None)]
             )
+        fmt = None
+        response_format = values.get("response_format")
+        if isinstance(response_format, type):
+            fmt = _format(response_format)
+            values["response_format"] = fmt.response_format()
+        tools = tools_of(values.get("tools"))
 
-        async def open_stream() -> ChatCompletionStream:
-            return await self.create(
+        async def open_stream() -> ChatCompletionEventStream[Any]:
+            chunks = await self.create(
                 stream=True,
                 timeout=timeout,
                 max_retries=max_retries,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
-                **params,
+                **values,
             )
+            return ChatCompletionEventStream(chunks, fmt, tools)
 
         return StreamContext(open_stream)
 
     async def parse(
         self,
         *,
-        response_format: type[T],
+        response_format: type[T] | Mapping[str, object] | NotGiven = NOT_GIVEN,
         timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -257,26 +275,35 @@ class ChatCompletions(Resource):
         extra_body: Mapping[str, object] | None = None,
         **params: Unpack[ChatCompletionParseKwargs],
     ) -> ParsedChatCompletion[T]:
-        """Structured output: the content of each choice decoded into ``response_format``.
+        """Structured output: each choice's content decoded into ``response_format``.
 
-        ``response_format`` is a msgspec Struct (or dataclass / TypedDict); its strict
-        JSON schema is sent, and the reply is decoded into it. A refusal leaves
-        ``parsed`` ``None`` for that choice, with ``message.refusal`` set.
+        ``response_format`` is a msgspec Struct, dataclass, TypedDict or (with
+        pydantic installed) a pydantic model; its strict JSON schema is sent, and
+        each message's content is decoded into it (``choices[i].message.parsed``;
+        ``None`` where the model refused, with ``message.refusal`` set). Strict
+        function tools get ``function.parsed_arguments``. A ``response_format`` dict
+        is sent as is and nothing is decoded.
 
         Raises:
-            APIResponseValidationError: the content did not match the schema.
+            ValidationError: bad arguments (an unsupported type, named); nothing sent.
+            LengthFinishReasonError: a choice stopped at the token limit.
+            ContentFilterFinishReasonError: a choice was stopped by the content filter.
+            APIResponseValidationError: the content did not match the type.
         """
-        if not isinstance(response_format, type):
+        values: dict[str, Any] = dict(params)
+        fmt = None
+        if isinstance(response_format, Mapping):
+            values["response_format"] = response_format
+        elif not isinstance(response_format, NotGiven):
+            fmt = _format(response_format)
+            values["response_format"] = fmt.response_format()
+        if "stream" in values:
             raise ValidationError(
-                [Problem("response_format", "must be a Struct, dataclass or TypedDict type", None)]
+                [Problem("stream", "is not supported by parse(); use stream()", None)]
             )
-        try:
-            values = {**params, "response_format": response_format_for(response_format)}
-        except TypeError as exc:
-            raise ValidationError([Problem("response_format", str(exc), None)]) from None
         body = build_body(ChatCompletionCreateParams, values, extra_body)
         client = self._client
-        completion = await client._call(
+        completion: ParsedChatCompletion[T] = await client._call(
             "POST",
             "/chat/completions",
             json=encode_body(body, extra_body),
@@ -287,25 +314,7 @@ class ChatCompletions(Resource):
             extra_query=extra_query,
             estimated_tokens=client._estimate_tokens(body),
         )
-        decoder = decoder_for(response_format)
-        parsed: list[Any] = []
-        for choice in completion.choices:
-            content = choice.message.content
-            if choice.message.refusal or content is None:
-                parsed.append(None)
-                continue
-            try:
-                parsed.append(decoder.decode(content))
-            except DECODE_ERRORS as exc:
-                raise APIResponseValidationError(
-                    f"choice {choice.index} content does not match "
-                    f"{response_format.__name__}: {exc}",
-                    status_code=200,
-                    headers=completion.response_headers,
-                    body=content[:4096],
-                ) from exc
-        completion.parsed = parsed
-        return completion
+        return fill_parsed(completion, fmt, tools_of(values.get("tools")))
 
     # -- stored completions (store=True) ------------------------------------------------
 
