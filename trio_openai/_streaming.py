@@ -24,7 +24,10 @@ States (a table, as in h11; the methods below obey it)::
 - A body that ends before its end marker is a cut stream: :class:`APIConnectionError`,
   never a silent end. So is a connection that breaks mid-stream; a read that waits
   longer than the read timeout raises :class:`APITimeoutError` (``phase="read"``). The
-  timeout is between bytes: a stream lives as long as bytes keep coming.
+  timeout is between bytes: a stream lives as long as bytes keep coming. One exception:
+  a chat or completion body whose HTTP framing ended cleanly after every choice had its
+  ``finish_reason`` is whole (:meth:`Stream._whole_without_marker`), because some
+  compatible servers never send ``[DONE]``.
 - An error inside the stream (a ``data`` object with a top-level ``"error"``, or an
   ``event: error`` / ``{"type": "error"}`` event) raises the mapped
   :class:`~trio_openai.errors.APIError` carrying the request id.
@@ -322,6 +325,15 @@ class Stream(Generic[T]):
             else:
                 raise RuntimeError("the stream failed earlier; its error was raised then")
 
+    def _whole_without_marker(self) -> bool:
+        """Whether a body that ended cleanly without its end marker held the whole answer.
+
+        By default it never did: the stream is cut. Chat and completion streams say yes
+        once every choice they saw has its ``finish_reason`` (servers that never send
+        ``[DONE]`` end so); only a usage chunk that might have followed is then missing.
+        """
+        return False
+
     def _usage_carrier(self, item: T) -> object | None:
         """The object whose ``usage`` ``item`` reports, or ``None`` if it reports none.
 
@@ -409,7 +421,12 @@ class Stream(Generic[T]):
                 self._response.close()
             self._index = 0
             return
-        # The body ended (the connection is back in the pool) without an end marker.
+        # The body ended (the connection is back in the pool) without an end marker:
+        # a whole answer if the items say so (see _whole_without_marker), else cut.
+        if self._whole_without_marker():
+            self._complete()
+            self._close(StreamState.DONE)
+            return
         self._close(StreamState.ERRORED)
         if self._on_cut is not None:
             self._on_cut()
