@@ -56,7 +56,7 @@ misbehave at the socket level); validating every request field against the spec
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
@@ -78,6 +78,8 @@ from .._records import RequestRecord
 from .._request_log import DEFAULT_RECORD_LIMIT, RequestLog
 from .._tls import client_context, tls_contexts
 from . import _models
+from ._azure import AzureMode, content_filter_results
+from ._quirks import apply_quirks, quirk_set
 from ._routes import BATCH_TARGETS, ROUTER
 from ._sending import apply_late_fault, chunks_body, early_answer, events_body
 from ._state import MockState
@@ -144,6 +146,9 @@ class MockOpenAIServer:
         stream_interval: seconds between SSE events (0: no pause).
         max_body_size: a request declaring a larger body gets 413 (before it is read)
             and its connection is closed; may be changed any time.
+        azure: the :class:`AzureMode` of a server playing Azure OpenAI (None: OpenAI).
+        quirks: the quirks of compatible servers it plays (a frozenset of names; see
+            ``open_mock_server(quirks=)``); may be replaced any time.
         ca: the ``trustme.CA`` of a TLS server (None without TLS).
         http: the underlying :class:`HTTPServer` (connection statistics, options).
     """
@@ -162,8 +167,12 @@ class MockOpenAIServer:
         max_body_size: int,
         record_requests: bool,
         record_limit: int | None,
+        azure: AzureMode | None = None,
+        quirks: frozenset[str] = frozenset(),
     ) -> None:
         self.api_key = api_key
+        self.azure = azure
+        self.quirks = quirks
         self.faults = faults
         self.rate_limits = rate_limits
         self.latency = latency
@@ -311,6 +320,9 @@ class MockOpenAIServer:
         start = trio.current_time()
         # The record keeps credentials redacted: the key is checked on the request.
         authorization = next((v for k, v in request.headers if k == "authorization"), None)
+        api_key = None
+        if self.azure is not None:
+            api_key = next((v for k, v in request.headers if k == "api-key"), None)
         record = self._record(request)
         plan = self.faults
         selection = plan.select(record) if plan is not None else None
@@ -329,7 +341,8 @@ class MockOpenAIServer:
         if self.latency > 0:
             await trio.sleep(self.latency)
         pad = outcome.size if outcome is not None and outcome.kind == "oversized_event" else 0
-        reply, extra = self._serve(record, pad, authorization)
+        reply, extra = self._serve(record, pad, authorization, api_key)
+        reply = apply_quirks(self.quirks, record, reply)
         response = self._respond(record, reply, extra, start)
         if outcome is not None and apply_late_fault(outcome, reply, response, self.stream_interval):
             self._fired(outcome.kind)
@@ -388,16 +401,26 @@ class MockOpenAIServer:
         return trickle
 
     def _serve(
-        self, record: RequestRecord, pad: int, authorization: str | None
+        self, record: RequestRecord, pad: int, authorization: str | None, api_key: str | None
     ) -> tuple[Reply, list[tuple[str, str]] | None]:
         """Everything after the faults: route, auth, rate limits, body checks, endpoint."""
         state = self._state
-        found = ROUTER.match(record.method, record.path)
+        path, model = record.path, None
+        azure = self.azure
+        if azure is not None:  # Azure's front door: credential, api-version, path
+            try:
+                path, model = azure.admit(
+                    record, authorization=authorization, api_key=api_key, expected_key=self.api_key
+                )
+            except APIError as exc:
+                return Reply(exc.body, status=exc.status), None
+        found = ROUTER.match(record.method, path)
         if found is not None and found[0].public:
             route, args = found
             return route.handler(state, Call(record, args)), None
         try:
-            check_auth(authorization, self.api_key)
+            if azure is None:
+                check_auth(authorization, self.api_key)
             if found is None:
                 raise not_found(f"Invalid URL ({record.method} {record.path})")
         except APIError as exc:
@@ -411,7 +434,11 @@ class MockOpenAIServer:
                 # and every answer of a rate-limited endpoint carries the headers.
                 extra = self._charge(sim, record)
             body = check_body(record, route.body)
+            if model is not None:  # Azure: the deployment decides the model
+                body = {**body, "model": model}
             reply = route.handler(state, Call(record, args, body, True, pad))
+            if azure is not None and azure.content_filter:
+                reply.payload = content_filter_results(reply.payload)
         except RateLimited as exc:
             return Reply(exc.body, status=429, headers=exc.headers), None
         except APIError as exc:
@@ -491,6 +518,8 @@ async def open_mock_server(
     record_limit: int | None = DEFAULT_RECORD_LIMIT,
     head_timeout: float | None = DEFAULT_HEAD_TIMEOUT,
     body_timeout: float | None = DEFAULT_BODY_TIMEOUT,
+    azure: AzureMode | bool = False,
+    quirks: str | Iterable[str] | None = None,
 ) -> AsyncIterator[MockOpenAIServer]:
     """Run a mock OpenAI API server for the duration of an ``async with`` block.
 
@@ -530,13 +559,22 @@ async def open_mock_server(
             bounded by it.
         body_timeout: seconds a request body may go without a byte; past it, 408 and
             a close. None: no limit.
+        azure: play an Azure OpenAI resource (``True``, or an :class:`AzureMode` with
+            its versions, deployments and tokens): paths under ``/openai`` (the model
+            endpoints under ``/openai/deployments/{name}``), an ``api-version`` query,
+            an ``api-key`` header (``api_key``) or an Entra ID bearer token.
+            ``server.origin`` is then the ``azure_endpoint`` and ``server.base_url``
+            ends in ``/openai``.
+        quirks: answer as an OpenAI-compatible server does: a preset (``"litellm"``,
+            ``"vllm"``, ``"ollama"``, ``"llama.cpp"``) or quirk names (see
+            ``trio_openai.testing.QUIRKS``).
 
     Yields:
         The running :class:`MockOpenAIServer`.
 
     Raises:
         OSError: the address could not be bound.
-        TypeError, ValueError: a malformed ``faults`` or ``rate_limits``.
+        TypeError, ValueError: a malformed ``faults``, ``rate_limits`` or ``quirks``.
     """
     server = MockOpenAIServer(
         api_key=api_key,
@@ -550,6 +588,8 @@ async def open_mock_server(
         max_body_size=max_body_size,
         record_requests=record_requests,
         record_limit=record_limit,
+        azure=AzureMode() if azure is True else (azure or None),
+        quirks=quirk_set(quirks),
     )
     state = server._state
     ssl_context: ssl.SSLContext | None = None
@@ -572,7 +612,7 @@ async def open_mock_server(
                 ) as http:
                     server._http = http
                     state.origin = http.base_url
-                    server.base_url = http.base_url + "/v1"
+                    server.base_url = http.base_url + ("/v1" if server.azure is None else "/openai")
                     yield server
             finally:
                 state.nursery = None
