@@ -40,7 +40,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("resilience and streaming", ("_resilience", "_streaming", "_accumulate", "_pagination")),
     ("services", ("resources",)),
-    ("client", ("_request", "_exchange", "_client_base", "_client")),
+    ("client", ("_request", "_exchange", "_client_base", "_client", "_azure")),
     ("public surface", ("__init__",)),
     ("jobs", ("jobs",)),
     ("testing", ("testing",)),

@@ -71,12 +71,12 @@ if TYPE_CHECKING:
     from .resources.moderations import Moderations
     from .resources.responses import Responses
 
-__all__ = ["Client", "Exchange"]
+__all__ = ["USER_AGENT", "Client", "Exchange"]
 
 T = TypeVar("T")
 
 _DEFAULT_BREAKER: Final = BreakerPolicy()
-_USER_AGENT: Final = (
+USER_AGENT: Final = (
     f"trio-openai/{__version__} (Python {sys.version.split()[0]}; trio {trio.__version__})"
 )
 
@@ -208,7 +208,11 @@ class Client(ClientBase):
             retry_policy=_retry_policy(retry_policy, max_retries),
             follow_server_limits=follow_server_limits,
         )
-        self._requests = RequestBuilder(self._config, _USER_AGENT)
+        self._requests = self._builder(self._config)
+
+    def _builder(self, config: ClientConfig) -> RequestBuilder:
+        """The request builder of a view with ``config`` (a subclass adds its hooks)."""
+        return RequestBuilder(config, USER_AGENT)
 
     # -- views -------------------------------------------------------------------------
 
@@ -221,7 +225,7 @@ class Client(ClientBase):
         default_query: Mapping[str, object] | NotGiven = NOT_GIVEN,
         organization: str | NotGiven | None = NOT_GIVEN,
         project: str | NotGiven | None = NOT_GIVEN,
-    ) -> Client:
+    ) -> Self:
         """A view with some settings changed, sharing this client's pool and state."""
         changes: dict[str, Any] = {}
         if not isinstance(organization, NotGiven):
@@ -236,10 +240,13 @@ class Client(ClientBase):
             changes["default_headers"] = tuple(default_headers.items())
         if not isinstance(default_query, NotGiven):
             changes["default_query"] = tuple(default_query.items())
-        view = object.__new__(Client)
-        view._state = self._state
+        view = object.__new__(type(self))
+        # The shared state and whatever a subclass keeps (routes, credentials); the
+        # `async with` block stays the original's.
+        view.__dict__.update(self.__dict__)
+        view.__dict__.pop("_lifetime", None)
         view._config = msgspec.structs.replace(self._config, **changes)
-        view._requests = RequestBuilder(view._config, _USER_AGENT)
+        view._requests = view._builder(view._config)
         return view
 
     # -- lifecycle -----------------------------------------------------------------------
