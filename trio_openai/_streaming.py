@@ -24,10 +24,9 @@ States (a table, as in h11; the methods below obey it)::
 - A body that ends before its end marker is a cut stream: :class:`APIConnectionError`,
   never a silent end. So is a connection that breaks mid-stream; a read that waits
   longer than the read timeout raises :class:`APITimeoutError` (``phase="read"``). The
-  timeout is between bytes: a stream lives as long as bytes keep coming. One exception:
-  a chat or completion body whose HTTP framing ended cleanly after every choice had its
-  ``finish_reason`` is whole (:meth:`Stream._whole_without_marker`), because some
-  compatible servers never send ``[DONE]``.
+  timeout is between bytes: a stream lives as long as bytes keep coming. Except: a chat
+  or completion body that ended cleanly after every choice's ``finish_reason`` is whole
+  (some compatible servers never send ``[DONE]``; :meth:`Stream._whole_without_marker`).
 - An error inside the stream (a ``data`` object with a top-level ``"error"``, or an
   ``event: error`` / ``{"type": "error"}`` event) raises the mapped
   :class:`~trio_openai.errors.APIError` carrying the request id.
@@ -326,12 +325,8 @@ class Stream(Generic[T]):
                 raise RuntimeError("the stream failed earlier; its error was raised then")
 
     def _whole_without_marker(self) -> bool:
-        """Whether a body that ended cleanly without its end marker held the whole answer.
-
-        By default it never did: the stream is cut. Chat and completion streams say yes
-        once every choice they saw has its ``finish_reason`` (servers that never send
-        ``[DONE]`` end so); only a usage chunk that might have followed is then missing.
-        """
+        """Whether a body that ended cleanly without its end marker held the whole
+        answer: never, here; chat and completion streams override it."""
         return False
 
     def _usage_carrier(self, item: T) -> object | None:

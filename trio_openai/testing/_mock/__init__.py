@@ -14,6 +14,9 @@ Layers, lowest first (a module imports only from the ones above it in this list)
   (``/v1/chat/completions``), ``_completions``, ``_embeddings``, ``_moderations``,
   ``_models``, ``_files``, ``_batches``, ``_images``, ``_audio``, ``_responses``;
 - ``_routes``: the route table (method + path pattern -> endpoint function);
+- ``_azure``: the Azure OpenAI mode (deployment paths, ``api-version``, Azure's
+  credentials and errors), checked before the route table;
+- ``_quirks``: the quirks of OpenAI-compatible servers, applied to an answer;
 - ``_sending``: paced bodies and the faults that change them;
 - ``_server``: the request pipeline, :class:`MockOpenAIServer` and
   :func:`open_mock_server`.

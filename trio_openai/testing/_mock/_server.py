@@ -146,9 +146,8 @@ class MockOpenAIServer:
         stream_interval: seconds between SSE events (0: no pause).
         max_body_size: a request declaring a larger body gets 413 (before it is read)
             and its connection is closed; may be changed any time.
-        azure: the :class:`AzureMode` of a server playing Azure OpenAI (None: OpenAI).
-        quirks: the quirks of compatible servers it plays (a frozenset of names; see
-            ``open_mock_server(quirks=)``); may be replaced any time.
+        azure: the :class:`AzureMode` of a server playing Azure OpenAI, or None.
+        quirks: the compatible-server quirks it plays (names); may be replaced.
         ca: the ``trustme.CA`` of a TLS server (None without TLS).
         http: the underlying :class:`HTTPServer` (connection statistics, options).
     """
@@ -559,15 +558,11 @@ async def open_mock_server(
             bounded by it.
         body_timeout: seconds a request body may go without a byte; past it, 408 and
             a close. None: no limit.
-        azure: play an Azure OpenAI resource (``True``, or an :class:`AzureMode` with
-            its versions, deployments and tokens): paths under ``/openai`` (the model
-            endpoints under ``/openai/deployments/{name}``), an ``api-version`` query,
-            an ``api-key`` header (``api_key``) or an Entra ID bearer token.
-            ``server.origin`` is then the ``azure_endpoint`` and ``server.base_url``
-            ends in ``/openai``.
-        quirks: answer as an OpenAI-compatible server does: a preset (``"litellm"``,
-            ``"vllm"``, ``"ollama"``, ``"llama.cpp"``) or quirk names (see
-            ``trio_openai.testing.QUIRKS``).
+        azure: play an Azure OpenAI resource (``True`` or an :class:`AzureMode`; see
+            ``_azure``): ``server.origin`` is the ``azure_endpoint``, ``base_url`` ends
+            in ``/openai``, the ``api-key`` header carries ``api_key``.
+        quirks: answer as a compatible server does: a preset (``"litellm"``,
+            ``"vllm"``, ``"ollama"``, ``"llama.cpp"``) or names from ``QUIRKS``.
 
     Yields:
         The running :class:`MockOpenAIServer`.
