@@ -8,8 +8,9 @@ connection, resilience built in, and fast::
             model="gpt-4o-mini", messages=[{"role": "user", "content": "Hello"}]
         )
 
-``import trio_openai`` loads the client and its errors; the rest (the chat types,
-``trio_openai.jobs``, ``trio_openai.testing``, every other type) loads on first use.
+``import trio_openai`` loads the client and its errors; the rest (``AzureClient``, the
+chat types, ``trio_openai.jobs``, ``trio_openai.testing``, every other type) loads on
+first use.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ if TYPE_CHECKING:
     from . import sse as sse
     from . import testing as testing
     from . import types as types
+    from ._azure import AzureClient as AzureClient
     from ._parsing import pydantic_function_tool as pydantic_function_tool
     from ._response import RawAPIResponse as RawAPIResponse
     from ._response import StreamAlreadyConsumed as StreamAlreadyConsumed
@@ -82,12 +84,17 @@ def __getattr__(name: str) -> object:
         from . import _response  # raw responses load with their first use
 
         return getattr(_response, name)
+    if name == "AzureClient":
+        from ._azure import AzureClient
+
+        return AzureClient
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [
     "__version__",
     "Client",
+    "AzureClient",
     "NOT_GIVEN",
     "NotGiven",
     "omit",

@@ -167,6 +167,12 @@ class ChatAccumulator:
             if d.function_call.arguments:
                 acc.function_args.append(d.function_call.arguments)
 
+    def finished(self) -> bool:
+        """Whether a choice has arrived and every one has its ``finish_reason``."""
+        return bool(self.choices) and all(
+            c.finish_reason is not None for c in self.choices.values()
+        )
+
     def text(self, index: int = 0) -> str:
         """The text of choice ``index`` so far."""
         acc = self.choices.get(index)
@@ -306,6 +312,10 @@ class CompletionAccumulator:
                     part = getattr(lp, name)
                     if part:
                         lists.setdefault(name, []).extend(part)
+
+    def finished(self) -> bool:
+        """Whether a choice has arrived and every one has its ``finish_reason``."""
+        return bool(self.finish) and all(f is not None for f in self.finish.values())
 
     def build(self) -> Completion:
         """The completion the chunks so far add up to."""

@@ -78,12 +78,12 @@ if TYPE_CHECKING:
     from .resources.vector_stores import VectorStores
     from .resources.webhooks import Webhooks
 
-__all__ = ["Client", "Exchange"]
+__all__ = ["USER_AGENT", "Client", "Exchange"]
 
 T = TypeVar("T")
 
 _DEFAULT_BREAKER: Final = BreakerPolicy()
-_USER_AGENT: Final = (
+USER_AGENT: Final = (
     f"trio-openai/{__version__} (Python {sys.version.split()[0]}; trio {trio.__version__})"
 )
 
@@ -196,7 +196,11 @@ class Client(ClientBase):
         )
         configure_logging_from_env()
         self._state = build_state(settings, self._config)
-        self._requests = RequestBuilder(self._config, _USER_AGENT)
+        self._requests = self._builder(self._config)
+
+    def _builder(self, config: ClientConfig) -> RequestBuilder:
+        """The request builder of a view with ``config`` (a subclass adds its hooks)."""
+        return RequestBuilder(config, USER_AGENT)
 
     # -- views -------------------------------------------------------------------------
 
@@ -226,7 +230,7 @@ class Client(ClientBase):
         max_response_size: int | NotGiven | None = NOT_GIVEN,
         max_event_size: int | NotGiven = NOT_GIVEN,
         read_buffer_size: int | NotGiven = NOT_GIVEN,
-    ) -> Client:
+    ) -> Self:
         """A view of this client with some settings changed (also called ``copy``).
 
         Takes every setting of the constructor; what is not given is kept. As in the
@@ -300,10 +304,14 @@ class Client(ClientBase):
         other_account = account(view_config) != account(config)
         if state_changes or other_account:
             state = derive_state(state, view_config, state_changes, other_account)
-        view = object.__new__(Client)
+        view = object.__new__(type(self))
+        # The shared state and whatever a subclass keeps (routes, credentials); the
+        # `async with` block stays the original's.
+        view.__dict__.update(self.__dict__)
+        view.__dict__.pop("_lifetime", None)
         view._state = state
         view._config = view_config
-        view._requests = RequestBuilder(view_config, _USER_AGENT)
+        view._requests = view._builder(view_config)
         return view
 
     copy = with_options

@@ -11,6 +11,7 @@ see (construction, views, the ``async with`` block, services, public properties)
 Every call goes the same way::
 
     _send     check open -> retries, time limits, URL, headers (RequestBuilder)
+              -> a per-call credential header, when the view fetches one
               -> pool.prepare (a bad request is a ValidationError, nothing sent)
               -> orchestrator.send (breaker, limiter, pool, retries) -> Attempted
               -> a 3xx answer is an UnexpectedRedirectError (never followed)
@@ -27,6 +28,13 @@ not decode (any of ``DECODE_ERRORS``, deep nesting included) is an
     _stream   _call_raw, wrapped in a Stream whose usage is counted by its hook
     _list     _call per page, behind a PageRequest
 
+Per-call credentials: a view whose credential changes over time (an Azure client's
+Entra ID token) sets ``_credentials`` to a :class:`CallCredentials`. ``_send`` then
+adds the header it gives to each request that does not already carry ``Authorization``
+or ``api-key`` (a caller's own header wins), and tells it when the server refused the
+credential (401), so that the next call fetches a fresh one. Nothing is held across
+the send: the credential is fetched before the orchestrator's breaker and limiter.
+
 The services (``resources/``) call these methods; the JSONL runner uses the seam
 :meth:`_exchange` / :meth:`_estimate_tokens` / :attr:`_limits_requests`, which
 keeps its calls in the same bookkeeping without a service in between.
@@ -42,7 +50,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Awaitable, Mapping
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar
 
 from ._error_map import map_error, map_transport_error
 from ._exchange import Exchange, stream_usage_counter, usage_of
@@ -51,7 +59,7 @@ from ._pagination import PageRequest
 from ._resilience import IDEMPOTENCY_HEADER, estimate_tokens, new_idempotency_key
 from ._streaming import Stream
 from ._types import NOT_GIVEN, NotGiven
-from .errors import APIResponseValidationError, Problem, ValidationError
+from .errors import APIResponseValidationError, AuthenticationError, Problem, ValidationError
 from .types._base import DECODE_ERRORS, ListPage, attach_response_info, decoder_for
 
 if TYPE_CHECKING:
@@ -66,13 +74,28 @@ if TYPE_CHECKING:
     from ._resilience import Attempted
     from ._response import Capture, RawAPIResponse, StreamedAPIResponse, StreamedResponseContext
 
-__all__ = ["ClientBase"]
+__all__ = ["CallCredentials", "ClientBase"]
 
 T = TypeVar("T")
 S = TypeVar("S", bound=Stream[Any])
 
 _REDIRECT_BODY_LIMIT = 64 * 1024
 """Bytes of a redirect's body read for its error (a page saying where to go)."""
+
+
+_CREDENTIAL_HEADERS = frozenset({"authorization", "api-key"})
+
+
+class CallCredentials(Protocol):
+    """A credential fetched per call (see the module docstring)."""
+
+    async def header(self) -> tuple[str, str]:
+        """The header to send, e.g. ``("Authorization", "Bearer <token>")``."""
+        ...
+
+    def rejected(self) -> None:
+        """The server answered 401 to a request that carried :meth:`header`."""
+        ...
 
 
 class ClientBase:
@@ -85,6 +108,8 @@ class ClientBase:
     _state: ClientState
     _requests: RequestBuilder
     _capture: Capture | None = None  # set on the capturing views of raw responses
+    # A credential fetched per call, or None: the builder's headers carry the key.
+    _credentials: CallCredentials | None = None
 
     def _check_open(self) -> None:
         """Raise ``RuntimeError`` unless inside the client's ``async with`` block."""
@@ -124,7 +149,8 @@ class ClientBase:
         requests = self._requests
         retries = requests.max_retries(max_retries)
         timeouts = requests.timeouts(timeout)
-        url = requests.url(path, query, extra_query)
+        body: Body = json if json is not None else content
+        url = requests.url(path, query, extra_query, body)
         headers = requests.headers(
             method,
             json=json is not None,
@@ -132,20 +158,31 @@ class ClientBase:
             accept=accept,
             extra_headers=extra_headers,
         )
-        body: Body = json if json is not None else content
+        credentials = self._credentials
+        if credentials is not None and not any(
+            name.lower() in _CREDENTIAL_HEADERS for name, _ in headers
+        ):
+            headers = [*headers, await credentials.header()]
+        else:
+            credentials = None  # the request carries the caller's own credential
         state = self._state
         try:
             prepared = state.pool.prepare(method, url, headers, body)
         except InvalidRequestError as exc:
             raise ValidationError([Problem("request", str(exc), None)]) from None
-        attempted = await state.orchestrator.send(
-            prepared,
-            timeouts,
-            path=path,
-            max_retries=retries,
-            stream=stream or (capture is not None and capture.head_only),
-            estimated_tokens=estimated_tokens,
-        )
+        try:
+            attempted = await state.orchestrator.send(
+                prepared,
+                timeouts,
+                path=path,
+                max_retries=retries,
+                stream=stream or (capture is not None and capture.head_only),
+                estimated_tokens=estimated_tokens,
+            )
+        except AuthenticationError:
+            if credentials is not None:
+                credentials.rejected()
+            raise
         if 300 <= attempted.response.status < 400:
             await self._refuse_redirect(attempted, method, path, estimated_tokens)
         if capture is not None:

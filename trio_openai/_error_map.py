@@ -72,7 +72,8 @@ def map_error(
     :class:`UnexpectedRedirectError`, naming the ``Location``; others get
     ``APIStatusError`` itself). The body is decoded as JSON when it is; an OpenAI error
     body ``{"error": {"message", "type", "param", "code"}}`` fills those attributes and
-    ``body`` is the inner object. Other JSON is kept as decoded; anything else as text.
+    ``body`` is the inner object; so does that object at the top level, marked
+    ``"object": "error"`` (vLLM). Other JSON is kept as decoded; anything else as text.
     The message reads ``Error code: 429 - <server message> (type: ...; code: ...;
     request id: req_...)``.
 
@@ -99,6 +100,8 @@ def map_error(
     param: str | None = None
     if isinstance(decoded, dict):
         inner = decoded.get("error")
+        if not isinstance(inner, dict) and decoded.get("object") == "error":
+            inner = decoded  # vLLM's form: the error object itself, at the top level
         if isinstance(inner, dict):
             payload = inner
             message = server_message(inner.get("message"))

@@ -204,13 +204,28 @@ class Exchange:
 def stream_usage_counter(state: ClientState, estimated: int) -> Callable[[object], None]:
     """The ``on_usage`` hook of one stream: feed the usage its items report to the
     metrics and, when ``estimated`` tokens were reserved, to the rate limiter, as a
-    non-streaming call's usage is."""
+    non-streaming call's usage is.
+
+    A stream's usage is a running total, not a per-item amount: OpenAI reports it once
+    (the usage chunk), but some servers report the total so far on every chunk (vLLM's
+    ``continuous_usage_stats``) or on a chunk that also carries a choice. So each report
+    adds only what it grew by since the last one, and corrects the limiter from the
+    previous total; a stream counts its usage once however often it is reported.
+    """
+    counted = [0, 0, estimated]  # tokens in, tokens out, tokens the limiter holds
 
     def on_usage(carrier: object) -> None:
         tokens_in, tokens_out = usage_of(carrier)
-        state.observer.metrics.add_tokens(tokens_in, tokens_out)
+        grew_in = max(0, tokens_in - counted[0])
+        grew_out = max(0, tokens_out - counted[1])
+        if grew_in or grew_out:
+            state.observer.metrics.add_tokens(grew_in, grew_out)
+            counted[0] += grew_in
+            counted[1] += grew_out
         if estimated and state.limiter is not None:
-            state.limiter.record_usage(estimated, tokens_in + tokens_out)
+            total = counted[0] + counted[1]
+            state.limiter.record_usage(counted[2], total)
+            counted[2] = total
 
     return on_usage
 

@@ -179,13 +179,15 @@ def _file_part(field: str, value: FileInput) -> tuple[str, bytes | str | IO[byte
 class MultipartBody:
     """A streaming ``multipart/form-data`` body (replayable when its files can seek)."""
 
-    __slots__ = ("_parts", "_tail", "boundary", "content_length", "replayable")
+    __slots__ = ("_parts", "_tail", "boundary", "content_length", "fields", "replayable")
 
     def __init__(
         self,
         fields: Iterable[tuple[str, str]],
         files: Iterable[tuple[str, FileInput]],
     ) -> None:
+        fields = tuple(fields)
+        self.fields = fields  # the text fields, as given (a URL may depend on them)
         self.boundary = secrets.token_hex(16)
         b = self.boundary.encode("ascii")
         parts: list[_Part] = []

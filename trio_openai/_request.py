@@ -26,6 +26,12 @@ where it is (``body.foo[2]``; the services name ``extra_body.foo[2]`` through
 :func:`serialization_error`), found by :func:`~trio_openai._validate.unencodable`
 only once encoding failed, so a good body costs one encode.
 
+Two hooks let a client for another deployment of the API reuse all of this (the Azure
+client, :mod:`._azure`): ``auth`` replaces the ``Authorization: Bearer <key>`` header
+with the credential headers it gives (none, when a token is fetched per call), and
+``route`` maps an API path and the request's body to the URL to send it to (Azure puts
+the model endpoints under a deployment named by the body's ``model``).
+
 Rules kept: nothing here awaits or touches a socket, and a bad option raises before
 anything is sent. Options rejected: rebuilding the base headers per call (they only
 change with the view), and a header ``dict`` (the order and the duplicates a
@@ -34,7 +40,7 @@ caller gives in ``default_headers`` are kept as given).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Final, final
 
 from ._config import ClientConfig, Timeouts
@@ -45,9 +51,14 @@ from ._types import NotGiven
 from ._validate import encode_json
 from .errors import Problem, ValidationError
 
-__all__ = ["JSON_TYPE", "RequestBuilder", "encode_json"]
+__all__ = ["JSON_TYPE", "RequestBuilder", "Route", "encode_json"]
 
 JSON_TYPE: Final = "application/json"
+
+#: ``route(path, body) -> url``: the URL (no query) of an API path such as
+#: ``"/chat/completions"`` for a request with ``body`` (JSON bytes, a multipart body, or
+#: None). It may raise :class:`~trio_openai.errors.ValidationError` (nothing is sent).
+Route = Callable[[str, object], str]
 
 
 @final
@@ -57,17 +68,26 @@ class RequestBuilder:
     Args:
         config: the view's configuration.
         user_agent: the ``User-Agent`` header value.
+        auth: the credential headers every request carries; None:
+            ``Authorization: Bearer <config.api_key>``.
+        route: where a path goes (see :data:`Route`); None: ``base_url`` + path.
     """
 
-    __slots__ = ("_config", "_headers", "_json_headers")
+    __slots__ = ("_config", "_headers", "_json_headers", "_route")
 
-    def __init__(self, config: ClientConfig, user_agent: str) -> None:
+    def __init__(
+        self,
+        config: ClientConfig,
+        user_agent: str,
+        *,
+        auth: Sequence[tuple[str, str]] | None = None,
+        route: Route | None = None,
+    ) -> None:
         self._config = config
-        headers = [
-            ("Authorization", f"Bearer {config.api_key.get_secret_value()}"),
-            ("Accept", JSON_TYPE),
-            ("User-Agent", user_agent),
-        ]
+        self._route = route
+        if auth is None:
+            auth = [("Authorization", f"Bearer {config.api_key.get_secret_value()}")]
+        headers = [*auth, ("Accept", JSON_TYPE), ("User-Agent", user_agent)]
         if config.organization:
             headers.append(("OpenAI-Organization", config.organization))
         if config.project:
@@ -86,16 +106,23 @@ class RequestBuilder:
         path: str,
         query: Mapping[str, object] | None = None,
         extra_query: Mapping[str, object] | None = None,
+        body: object = None,
     ) -> str:
         """The full URL of ``path`` with the default, call and extra query parameters.
+
+        ``body`` is the request's body, which only a ``route`` hook reads.
 
         Raises:
             InvalidRequestError: ``path`` is not a non-empty str.
             TypeError: a query value the bracket scheme cannot encode.
+            ValidationError: the ``route`` hook refused the request.
         """
         if not isinstance(path, str) or not path:
             raise InvalidRequestError(f"path must be a non-empty str, got {path!r}")
-        url = f"{self._config.base_url}/{path.lstrip('/')}"
+        if self._route is None:
+            url = f"{self._config.base_url}/{path.lstrip('/')}"
+        else:
+            url = self._route("/" + path.lstrip("/"), body)
         default = self._config.default_query
         if query or extra_query or default:
             pairs: list[tuple[str, object]] = list(default)

@@ -24,7 +24,9 @@ States (a table, as in h11; the methods below obey it)::
 - A body that ends before its end marker is a cut stream: :class:`APIConnectionError`,
   never a silent end. So is a connection that breaks mid-stream; a read that waits
   longer than the read timeout raises :class:`APITimeoutError` (``phase="read"``). The
-  timeout is between bytes: a stream lives as long as bytes keep coming.
+  timeout is between bytes: a stream lives as long as bytes keep coming. Except: a chat
+  or completion body that ended cleanly after every choice's ``finish_reason`` is whole
+  (some compatible servers never send ``[DONE]``; :meth:`Stream._whole_without_marker`).
 - An error inside the stream (a ``data`` object with a top-level ``"error"``, or an
   ``event: error`` / ``{"type": "error"}`` event) raises the mapped
   :class:`~trio_openai.errors.APIError` carrying the request id.
@@ -317,6 +319,11 @@ class Stream(Generic[T]):
             else:
                 raise RuntimeError("the stream failed earlier; its error was raised then")
 
+    def _whole_without_marker(self) -> bool:
+        """Whether a body that ended cleanly without its end marker held the whole
+        answer: never, here; chat and completion streams override it."""
+        return False
+
     def _usage_carrier(self, item: T) -> object | None:
         """The object whose ``usage`` ``item`` reports, or ``None`` if it reports none.
 
@@ -404,7 +411,12 @@ class Stream(Generic[T]):
                 self._response.close()
             self._index = 0
             return
-        # The body ended (the connection is back in the pool) without an end marker.
+        # The body ended (the connection is back in the pool) without an end marker:
+        # a whole answer if the items say so (see _whole_without_marker), else cut.
+        if self._whole_without_marker():
+            self._complete()
+            self._close(StreamState.DONE)
+            return
         self._close(StreamState.ERRORED)
         if self._on_cut is not None:
             self._on_cut()

@@ -43,6 +43,10 @@ class CompletionStream(Stream[Completion]):
         super().__init__(*args, accumulate=acc.add, **kwargs)
         self._acc = acc
 
+    def _whole_without_marker(self) -> bool:
+        # A body that ended cleanly without [DONE] is whole once every choice finished.
+        return self._acc.finished()
+
     async def get_final_completion(self) -> Completion:
         """Read the rest of the stream; return the completion it adds up to.
 

@@ -12,6 +12,13 @@ readable by numpy without a copy, with no numpy dependency here). An explicit
 ``encoding_format`` is sent and decoded as the caller asked: ``"float"`` into
 :class:`~trio_openai.types.embeddings.CreateEmbeddingResponse`, ``"base64"`` into
 :class:`~trio_openai.types.embeddings.Base64EmbeddingResponse` (the text untouched).
+
+Rule kept: a server that ignores ``encoding_format`` and answers JSON floats
+(LiteLLM's proxy, Ollama, llama.cpp's server and others) works the same. The wire
+type is ``bytes | list[float]``: msgspec picks the branch by the JSON type (a string
+is base64, an array is floats), so an array is never misread as base64 (which would
+silently give a quarter of the values). Floats go to the caller as they came
+(``list``), or packed once into float32 (``vectors="float32"``).
 """
 
 from __future__ import annotations
@@ -58,13 +65,21 @@ def _floats(raw: bytes) -> list[float]:
     return _as_list(_float32(raw))
 
 
+def _to_list(value: bytes | list[float]) -> list[float]:
+    """The floats of one wire embedding: base64 bytes decoded, a float list as it is."""
+    return value if isinstance(value, list) else _floats(value)
+
+
 def _as_list(vector: Float32Vector) -> list[float]:
     floats: list[float] = vector.tolist()  # type: ignore[assignment]
     return floats
 
 
-def _float32(raw: bytes) -> Float32Vector:
-    """Little-endian float32 bytes as a memoryview of format ``"f"`` (no copy here)."""
+def _float32(raw: bytes | list[float]) -> Float32Vector:
+    """Little-endian float32 bytes as a memoryview of format ``"f"`` (no copy here);
+    a list of floats (a server that ignored ``encoding_format``) packed once."""
+    if isinstance(raw, list):
+        return memoryview(array.array("f", raw))
     if len(raw) % 4:
         raise ValueError("base64 embedding is not a whole number of float32 values")
     if sys.byteorder == "little":
@@ -76,11 +91,12 @@ def _float32(raw: bytes) -> Float32Vector:
 
 
 class _Base64Embedding(WireModel, kw_only=True):
-    """What arrives when we asked for base64: msgspec decodes the base64 in C."""
+    """What arrives when we asked for base64: msgspec decodes the base64 in C. A
+    server that ignored the request sends floats (a JSON array) instead."""
 
     index: int = 0
     object: str = "embedding"
-    embedding: bytes = b""
+    embedding: bytes | list[float] = b""
 
 
 class _Base64EmbeddingResponse(APIObject, kw_only=True):
@@ -88,6 +104,28 @@ class _Base64EmbeddingResponse(APIObject, kw_only=True):
     data: list[_Base64Embedding] = msgspec.field(default_factory=list)
     model: str = ""
     usage: EmbeddingUsage | None = None
+
+
+def _convert(
+    raw: _Base64EmbeddingResponse, vectors: Literal["list", "float32"]
+) -> CreateEmbeddingResponse | Float32EmbeddingResponse:
+    """The caller's form of a base64-asked answer (either wire form of each vector).
+
+    Raises:
+        ValueError: a base64 vector that is not a whole number of float32 values.
+    """
+    if vectors == "float32":
+        packed = [
+            Float32Embedding(index=i.index, object=i.object, embedding=_float32(i.embedding))
+            for i in raw.data
+        ]
+        return Float32EmbeddingResponse(
+            object=raw.object, data=packed, model=raw.model, usage=raw.usage
+        )
+    lists = [
+        Embedding(index=i.index, object=i.object, embedding=_to_list(i.embedding)) for i in raw.data
+    ]
+    return CreateEmbeddingResponse(object=raw.object, data=lists, model=raw.model, usage=raw.usage)
 
 
 class Embeddings(Resource):
@@ -181,25 +219,9 @@ class Embeddings(Resource):
             return await client._call("POST", "/embeddings", cast_to=cast, **options)
         raw = await client._call("POST", "/embeddings", cast_to=_Base64EmbeddingResponse, **options)
         try:
-            decoded = [_float32(item.embedding) for item in raw.data]
+            result = _convert(raw, vectors)
         except ValueError as exc:
             raise APIResponseValidationError(
                 str(exc), status_code=200, headers=raw.response_headers
             ) from exc
-        items = zip(raw.data, decoded, strict=True)
-        result: CreateEmbeddingResponse | Float32EmbeddingResponse
-        if vectors == "float32":
-            packed = [
-                Float32Embedding(index=i.index, object=i.object, embedding=v) for i, v in items
-            ]
-            result = Float32EmbeddingResponse(
-                object=raw.object, data=packed, model=raw.model, usage=raw.usage
-            )
-        else:
-            lists = [
-                Embedding(index=i.index, object=i.object, embedding=_as_list(v)) for i, v in items
-            ]
-            result = CreateEmbeddingResponse(
-                object=raw.object, data=lists, model=raw.model, usage=raw.usage
-            )
         return attach_response_info(result, request_id=raw.request_id, headers=raw.response_headers)

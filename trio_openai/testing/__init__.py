@@ -20,6 +20,9 @@ from ._http_messages import (
     echo_handler,
 )
 from ._http_server import HTTPServer, ServerStatistics, open_http_server
+from ._mock._azure import AzureMode
+from ._mock._quirks import PRESETS as QUIRK_PRESETS
+from ._mock._quirks import QUIRKS
 from ._mock._server import MockOpenAIServer, MockStats, open_mock_server
 from ._proxy_server import ConnectProxy, ProxyStatistics, open_connect_proxy
 from ._ratelimit_sim import RateDecision, RateLimitSim, estimate_tokens, format_go_duration
@@ -56,6 +59,9 @@ __all__ = [
     "MockStats",
     "RequestRecord",
     "UploadedFile",
+    "AzureMode",
+    "QUIRKS",
+    "QUIRK_PRESETS",
     # fault plans
     "Fault",
     "FaultPlan",

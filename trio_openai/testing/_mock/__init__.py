@@ -19,6 +19,9 @@ Layers, lowest first (a module imports only from the ones above it in this list)
 - ``_params``: the body parameters the API knows per endpoint (strict mode);
 - ``_routes``: the route table (method + path pattern -> endpoint function) and the
   strict checks of each route;
+- ``_azure``: the Azure OpenAI mode (deployment paths, ``api-version``, Azure's
+  credentials and errors), checked before the route table;
+- ``_quirks``: the quirks of OpenAI-compatible servers, applied to an answer;
 - ``_sending``: paced bodies and the faults that change them;
 - ``_server``: the request pipeline, :class:`MockOpenAIServer` and
   :func:`open_mock_server`.

@@ -59,7 +59,7 @@ names of the top-level parameters and the model); real audio or image encoders.
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
@@ -81,6 +81,8 @@ from .._records import RequestRecord
 from .._request_log import DEFAULT_RECORD_LIMIT, RequestLog
 from .._tls import client_context, tls_contexts
 from . import _models
+from ._azure import AzureMode, content_filter_results
+from ._quirks import apply_quirks, quirk_set
 from ._routes import BATCH_TARGETS, ROUTER, check_strict
 from ._sending import apply_late_fault, chunks_body, early_answer, events_body
 from ._state import MockState
@@ -147,6 +149,8 @@ class MockOpenAIServer:
         stream_interval: seconds between SSE events (0: no pause).
         max_body_size: a request declaring a larger body gets 413 (before it is read)
             and its connection is closed; may be changed any time.
+        azure: the :class:`AzureMode` of a server playing Azure OpenAI, or None.
+        quirks: the compatible-server quirks it plays (names); may be replaced.
         ca: the ``trustme.CA`` of a TLS server (None without TLS).
         http: the underlying :class:`HTTPServer` (connection statistics, options).
     """
@@ -166,8 +170,12 @@ class MockOpenAIServer:
         record_requests: bool,
         record_limit: int | None,
         strict: bool = True,
+        azure: AzureMode | None = None,
+        quirks: frozenset[str] = frozenset(),
     ) -> None:
         self.api_key = api_key
+        self.azure = azure
+        self.quirks = quirks
         self.faults = faults
         self.rate_limits = rate_limits
         self.latency = latency
@@ -331,6 +339,9 @@ class MockOpenAIServer:
         start = trio.current_time()
         # The record keeps credentials redacted: the key is checked on the request.
         authorization = next((v for k, v in request.headers if k == "authorization"), None)
+        api_key = None
+        if self.azure is not None:
+            api_key = next((v for k, v in request.headers if k == "api-key"), None)
         record = self._record(request)
         plan = self.faults
         selection = plan.select(record) if plan is not None else None
@@ -349,7 +360,8 @@ class MockOpenAIServer:
         if self.latency > 0:
             await trio.sleep(self.latency)
         pad = outcome.size if outcome is not None and outcome.kind == "oversized_event" else 0
-        reply, extra = self._serve(record, pad, authorization)
+        reply, extra = self._serve(record, pad, authorization, api_key)
+        reply = apply_quirks(self.quirks, record, reply)
         response = self._respond(record, reply, extra, start)
         if outcome is not None and apply_late_fault(outcome, reply, response, self.stream_interval):
             self._fired(outcome.kind)
@@ -408,16 +420,26 @@ class MockOpenAIServer:
         return trickle
 
     def _serve(
-        self, record: RequestRecord, pad: int, authorization: str | None
+        self, record: RequestRecord, pad: int, authorization: str | None, api_key: str | None
     ) -> tuple[Reply, list[tuple[str, str]] | None]:
         """Everything after the faults: route, auth, rate limits, body checks, endpoint."""
         state = self._state
-        found = ROUTER.match(record.method, record.path)
+        path, model = record.path, None
+        azure = self.azure
+        if azure is not None:  # Azure's front door: credential, api-version, path
+            try:
+                path, model = azure.admit(
+                    record, authorization=authorization, api_key=api_key, expected_key=self.api_key
+                )
+            except APIError as exc:
+                return Reply(exc.body, status=exc.status), None
+        found = ROUTER.match(record.method, path)
         if found is not None and found[0].public:
             route, args = found
             return route.handler(state, Call(record, args)), None
         try:
-            check_auth(authorization, self.api_key)
+            if azure is None:
+                check_auth(authorization, self.api_key)
             if found is None:
                 raise not_found(f"Invalid URL ({record.method} {record.path})")
         except APIError as exc:
@@ -431,8 +453,15 @@ class MockOpenAIServer:
                 # and every answer of a rate-limited endpoint carries the headers.
                 extra = self._charge(sim, record)
             body = check_body(record, route.body)
-            check_strict(route, body, state)
+            if model is not None:  # Azure: the deployment decides the model
+                body = {**body, "model": model}
+                # A deployment's name is the user's choice: only parameters are checked.
+                check_strict(route, {k: v for k, v in body.items() if k != "model"}, state)
+            else:
+                check_strict(route, body, state)
             reply = route.handler(state, Call(record, args, body, True, pad))
+            if azure is not None and azure.content_filter:
+                reply.payload = content_filter_results(reply.payload)
         except RateLimited as exc:
             return Reply(exc.body, status=429, headers=exc.headers), None
         except APIError as exc:
@@ -514,6 +543,8 @@ async def open_mock_server(
     body_timeout: float | None = DEFAULT_BODY_TIMEOUT,
     strict: bool = True,
     models: Sequence[str] = (),
+    azure: AzureMode | bool = False,
+    quirks: str | Iterable[str] | None = None,
 ) -> AsyncIterator[MockOpenAIServer]:
     """Run a mock OpenAI API server for the duration of an ``async with`` block.
 
@@ -558,13 +589,18 @@ async def open_mock_server(
             ``Unrecognized request argument supplied``); ``False`` accepts both.
         models: more model ids to serve besides the built-in list (``owned_by:
             "user"``); ``server.add_model`` adds one later.
+        azure: play an Azure OpenAI resource (``True`` or an :class:`AzureMode`; see
+            ``_azure``): ``server.origin`` is the ``azure_endpoint``, ``base_url`` ends
+            in ``/openai``, the ``api-key`` header carries ``api_key``.
+        quirks: answer as a compatible server does: a preset (``"litellm"``,
+            ``"vllm"``, ``"ollama"``, ``"llama.cpp"``) or names from ``QUIRKS``.
 
     Yields:
         The running :class:`MockOpenAIServer`.
 
     Raises:
         OSError: the address could not be bound.
-        TypeError, ValueError: a malformed ``faults`` or ``rate_limits``.
+        TypeError, ValueError: a malformed ``faults``, ``rate_limits`` or ``quirks``.
     """
     server = MockOpenAIServer(
         api_key=api_key,
@@ -579,6 +615,8 @@ async def open_mock_server(
         record_requests=record_requests,
         record_limit=record_limit,
         strict=strict,
+        azure=AzureMode() if azure is True else (azure or None),
+        quirks=quirk_set(quirks),
     )
     for model_id in models:
         server.add_model(model_id)
@@ -603,7 +641,7 @@ async def open_mock_server(
                 ) as http:
                     server._http = http
                     state.origin = http.base_url
-                    server.base_url = http.base_url + "/v1"
+                    server.base_url = http.base_url + ("/v1" if server.azure is None else "/openai")
                     yield server
             finally:
                 state.nursery = None

@@ -155,9 +155,12 @@ class Choice(WireModel, kw_only=True):
 
 
 class ChatCompletion(APIObject, kw_only=True):
-    """``object: "chat.completion"``."""
+    """``object: "chat.completion"``.
 
-    id: str
+    ``id`` defaults to ``""``: some OpenAI-compatible servers leave it out.
+    """
+
+    id: str = ""
     object: str = "chat.completion"
     created: int = 0
     model: str = ""

@@ -269,9 +269,12 @@ class ResponseTextConfig(WireModel, kw_only=True):
 
 
 class Response(APIObject, kw_only=True):
-    """``object: "response"``."""
+    """``object: "response"``.
 
-    id: str
+    ``id`` defaults to ``""``: some OpenAI-compatible servers leave it out.
+    """
+
+    id: str = ""
     object: str = "response"
     created_at: float = 0.0
     status: str | None = None
