@@ -69,6 +69,7 @@ if TYPE_CHECKING:
     from .resources.images import Images
     from .resources.models import Models
     from .resources.moderations import Moderations
+    from .resources.realtime import Realtime
     from .resources.responses import Responses
 
 __all__ = ["Client", "Exchange"]
@@ -406,6 +407,13 @@ class Client(ClientBase):
         from .resources.responses import Responses
 
         return Responses(self)
+
+    @property
+    def realtime(self) -> Realtime:
+        """Realtime sessions over a WebSocket: ``async with client.realtime.connect(...)``."""
+        from .resources.realtime import Realtime
+
+        return Realtime(self)
 
     # -- the generic escape hatch ----------------------------------------------------
 

@@ -27,6 +27,10 @@ not decode (any of ``DECODE_ERRORS``, deep nesting included) is an
     _stream   _call_raw, wrapped in a Stream whose usage is counted by its hook
     _list     _call per page, behind a PageRequest
 
+A call that leaves HTTP (the Realtime API's WebSocket) takes the same URL and
+headers from :meth:`_upgrade_target` and a connection of its own, not pooled, from
+:meth:`_open_stream` (TCP, proxy tunnel and TLS with the client's settings).
+
 The services (``resources/``) call these methods; the JSONL runner uses the seam
 :meth:`_exchange` / :meth:`_estimate_tokens` / :attr:`_limits_requests`, which
 keeps its calls in the same bookkeeping without a service in between.
@@ -36,19 +40,27 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, TypeVar
 
 from ._exchange import Exchange, stream_usage_counter, usage_of
-from ._http import InvalidRequestError
+from ._http import InvalidRequestError, TransportError
 from ._pagination import PageRequest
 from ._resilience import IDEMPOTENCY_HEADER, estimate_tokens, new_idempotency_key
 from ._streaming import Stream
 from ._types import NOT_GIVEN, NotGiven
-from .errors import APIResponseValidationError, Problem, ValidationError, map_error
+from .errors import (
+    APIResponseValidationError,
+    Problem,
+    ValidationError,
+    map_error,
+    map_transport_error,
+)
 from .types._base import DECODE_ERRORS, ListPage, attach_response_info, decoder_for
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    import trio
 
     from ._config import ClientConfig, Timeouts
     from ._exchange import ClientState
@@ -56,13 +68,32 @@ if TYPE_CHECKING:
     from ._request import RequestBuilder
     from ._resilience import Attempted
 
-__all__ = ["ClientBase"]
+__all__ = ["ClientBase", "UpgradeTarget"]
 
 T = TypeVar("T")
 S = TypeVar("S", bound=Stream[Any])
 
 _REDIRECT_BODY_LIMIT = 64 * 1024
 """Bytes of a redirect's body read for its error (a page saying where to go)."""
+
+
+class UpgradeTarget(NamedTuple):
+    """What a request that upgrades its connection (a WebSocket) takes from a view.
+
+    Attributes:
+        url: the ``http(s)://`` URL, query included, built as for every call.
+        headers: every call's headers (credentials, organization, project, default
+            and extra headers), without ``Accept``.
+        timeouts: the call's time limits.
+        max_message_size: the largest message to accept (``max_event_size``).
+        read_size: the most bytes asked of the socket in one read.
+    """
+
+    url: str
+    headers: list[tuple[str, str]]
+    timeouts: Timeouts
+    max_message_size: int
+    read_size: int
 
 
 class ClientBase:
@@ -239,6 +270,58 @@ class ClientBase:
     def _wants_token_estimate(self) -> bool:
         """Whether a token budget is in force (client TPM or server token limits)."""
         return self._state.wants_token_estimate()
+
+    # -- the seam for protocols that leave HTTP (Realtime over WebSocket) -------------
+
+    def _upgrade_target(
+        self,
+        path: str,
+        *,
+        query: Mapping[str, object] | None = None,
+        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+    ) -> UpgradeTarget:
+        """The URL, headers and limits of a request that upgrades its connection.
+
+        Raises:
+            RuntimeError: outside the client's ``async with`` block.
+            ValidationError: a bad ``timeout`` or path; nothing is sent.
+        """
+        self._check_open()
+        requests = self._requests
+        timeouts = requests.timeouts(timeout)
+        try:
+            url = requests.url(path, query, extra_query)
+        except InvalidRequestError as exc:
+            raise ValidationError([Problem("request", str(exc), None)]) from None
+        headers = [
+            pair
+            for pair in requests.headers("GET", json=False, extra_headers=extra_headers)
+            if pair[0] != "Accept"
+        ]
+        return UpgradeTarget(
+            url,
+            headers,
+            timeouts,
+            self._config.max_event_size,
+            self._state.pool.read_buffer_size,
+        )
+
+    async def _open_stream(self, url: str, timeouts: Timeouts, deadline: float) -> trio.abc.Stream:
+        """A new connection to ``url``'s origin, not pooled: the caller owns the stream.
+
+        Raises:
+            APIConnectionError: it could not be made (``phase`` says where).
+            APITimeoutError: the connect (or total) limit, or ``deadline``, passed.
+            ValidationError: a bad URL; nothing is sent.
+        """
+        try:
+            return await self._state.pool.open_stream(url, timeouts, deadline)
+        except InvalidRequestError as exc:
+            raise ValidationError([Problem("request", str(exc), None)]) from None
+        except TransportError as exc:
+            raise map_transport_error(exc) from exc
 
     # -- pages, raw bodies, streams ----------------------------------------------------
 

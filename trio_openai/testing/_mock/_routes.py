@@ -41,6 +41,7 @@ from . import (
     _images,
     _models,
     _moderations,
+    _realtime,
     _responses,
 )
 
@@ -100,6 +101,7 @@ ROUTES: Final[tuple[Route, ...]] = (
     Route("DELETE", "/v1/responses/{response_id}", _responses.delete),
     Route("POST", "/v1/responses/{response_id}/cancel", _responses.cancel),
     Route("GET", "/v1/responses/{response_id}/input_items", _responses.input_items),
+    Route("GET", "/v1/realtime", _realtime.connect, rate_limited=True),
     Route("GET", "/images/{name...}", _images.file, public=True),
 )
 

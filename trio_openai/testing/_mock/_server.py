@@ -55,6 +55,7 @@ misbehave at the socket level); validating every request field against the spec
 
 from __future__ import annotations
 
+import functools
 import ssl
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -460,6 +461,9 @@ class MockOpenAIServer:
             headers += reply.headers
         if extra:
             headers += extra
+        if reply.upgrade is not None:  # a WebSocket: the head, then the socket is its
+            upgrade = functools.partial(reply.upgrade, self.stream_interval)
+            return Response(status, headers[1:], upgrade=upgrade)  # (no content-type)
         body: bytes | AsyncIterable[bytes]
         if reply.events is not None:
             body = events_body(reply.events, self.stream_interval)
