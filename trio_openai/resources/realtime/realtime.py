@@ -59,7 +59,13 @@ from trio_websocket import ConnectionRejected, wrap_client_stream
 from ..._compat import BaseExceptionGroup
 from ..._http import ReadTimeout, TotalTimeout
 from ..._types import NOT_GIVEN, NotGiven
-from ...errors import APIConnectionError, Problem, ValidationError, map_transport_error
+from ...errors import (
+    APIConnectionError,
+    APIError,
+    Problem,
+    ValidationError,
+    map_transport_error,
+)
 from .._base import Resource
 from ._connection import RealtimeConnection
 from ._target import rejection_error, websocket_target, websocket_url
@@ -203,13 +209,11 @@ class RealtimeConnectionManager:
             # replaces the cancellation it caused here.
             nursery.cancel_scope.cancel()
             try:
-                rejected = await _exit_nursery(lifetime)
+                failure = await _exit_nursery(lifetime)
             finally:
                 await trio.aclose_forcefully(stream)
-            if rejected is not None:
-                raise rejection_error(rejected.status_code, rejected.headers, rejected.body) from (
-                    rejected
-                )
+            if failure is not None:
+                raise failure from failure.__cause__
             raise
         self._lifetime = (lifetime, nursery)
         self._connection = RealtimeConnection(
@@ -281,16 +285,41 @@ class RealtimeConnectionManager:
             await cm.__aexit__(None, None, None)
 
 
-async def _exit_nursery(lifetime: AbstractAsyncContextManager[trio.Nursery]) -> Any:
-    """Leave the (cancelled) nursery of a failed handshake; return the reader task's
-    ``ConnectionRejected`` if that is why it failed, else ``None``."""
+async def _exit_nursery(
+    lifetime: AbstractAsyncContextManager[trio.Nursery],
+) -> APIError | None:
+    """Leave the (cancelled) nursery of a failed handshake; return the error that
+    replaces the handshake's own when the reader task failed: a refusal as the
+    status error, anything else (an invalid upgrade answer) as a connection error.
+    The reader's exception is the returned error's ``__cause__``."""
     try:
         await lifetime.__aexit__(None, None, None)
     except BaseExceptionGroup as group:
-        matched, rest = group.split(ConnectionRejected)
-        if matched is None or rest is not None:
-            raise
-        return matched.exceptions[0]
+        _, fatal = group.split(Exception)
+        if fatal is not None:
+            raise  # KeyboardInterrupt and the like go on as they are
+        rejected = _first(group.split(ConnectionRejected)[0])
+        error: APIError
+        if isinstance(rejected, ConnectionRejected):
+            error = rejection_error(rejected.status_code, rejected.headers, rejected.body)
+            error.__cause__ = rejected
+        else:
+            error = APIConnectionError(
+                "Connection error: the WebSocket handshake failed (the answer was not a "
+                "valid upgrade)",
+                phase="read",
+            )
+            error.__cause__ = group
+        return error
+    return None
+
+
+def _first(group: BaseExceptionGroup[Any] | None) -> BaseException | None:
+    while group is not None:
+        first: BaseException = group.exceptions[0]
+        if not isinstance(first, BaseExceptionGroup):
+            return first
+        group = first
     return None
 
 
