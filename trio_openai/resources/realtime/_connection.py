@@ -26,7 +26,10 @@ stream (a connection in an unknown state is never reused).
 
 Closing: :meth:`aclose` sends a close frame and waits for the server's, shielded
 from cancellation and bounded by ``close_timeout``; then the socket is closed
-whatever happened. It is idempotent.
+whatever happened. Under cancellation (a scope around the ``async with`` was
+cancelled) the reader task is cancelled too, so nobody would take the server's
+answer: the socket is closed at once, as a cancelled HTTP call closes its
+connection. It is idempotent.
 
 Rules kept: ``trio.Cancelled`` is never caught to continue; cancelling a ``recv``
 loses nothing (the message stays in the channel).
@@ -237,11 +240,16 @@ class RealtimeConnection:
 
     async def aclose(self, code: int = 1000, reason: str | None = None) -> None:
         """Close the session: a close frame, the server's answer (within
-        ``close_timeout``), then the socket. Shielded from cancellation; idempotent."""
+        ``close_timeout``), then the socket; shielded from cancellation. Called while
+        the caller is being cancelled, it closes the socket at once: the reader task,
+        which would take the server's answer, is being cancelled with it. Idempotent.
+        """
+        graceful = not self._aborted and trio.current_effective_deadline() > trio.current_time()
         self._closed_by_us = True
         with trio.CancelScope(shield=True):
-            with trio.move_on_after(self._close_timeout):
-                await self._ws.aclose(code, reason)
+            if graceful:
+                with trio.move_on_after(self._close_timeout):
+                    await self._ws.aclose(code, reason)
             await trio.aclose_forcefully(self._stream)
 
     async def _abort(self) -> None:

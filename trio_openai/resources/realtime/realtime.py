@@ -35,9 +35,12 @@ call: a refused handshake is the :class:`~trio_openai.APIStatusError` of its sta
 session is not idempotent (the caller decides).
 
 Leaving closes the session (close frame, the server's answer within
-``close_timeout``, then the socket; shielded and bounded), then the nursery. No task
-outlives the block, whatever ends it: an exception, a cancellation at any await, or
-the end of the block. A cancelled or failed entry closes what it opened.
+``close_timeout``, then the socket; shielded and bounded; under cancellation the
+socket at once), then the nursery. No task outlives the block, whatever ends it: an
+exception, a cancellation at any await, or the end of the block. A cancelled or
+failed entry closes what it opened. The reader task runs shielded from the caller's
+cancellation (the manager cancels it after closing), so a cancellation landing in
+the middle of a close cannot leave the close waiting for a frame nobody reads.
 
 Options rejected:
 - Pooling WebSocket connections: a session is stateful; it is one connection.
@@ -50,7 +53,7 @@ Options rejected:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final, cast
 
 import trio
@@ -178,6 +181,7 @@ class RealtimeConnectionManager:
         self._lifetime: tuple[AbstractAsyncContextManager[trio.Nursery], trio.Nursery] | None
         self._lifetime = None
         self._connection: RealtimeConnection | None = None
+        self._reader: _ShieldedReader | None = None
 
     async def __aenter__(self) -> RealtimeConnection:
         if self._entered:
@@ -201,12 +205,14 @@ class RealtimeConnectionManager:
         except BaseException:
             await trio.aclose_forcefully(stream)
             raise
+        reader = _ShieldedReader(nursery)
         try:
-            ws = await self._handshake(nursery, watched, target, deadline)
+            ws = await self._handshake(reader, watched, target, deadline)
         except BaseException:
             # Close what was opened (leave the nursery first: inside its cancelled
             # scope every await would raise); a refusal raised by the reader task
             # replaces the cancellation it caused here.
+            reader.scope.cancel()
             nursery.cancel_scope.cancel()
             try:
                 failure = await _exit_nursery(lifetime)
@@ -216,6 +222,7 @@ class RealtimeConnectionManager:
                 raise failure from failure.__cause__
             raise
         self._lifetime = (lifetime, nursery)
+        self._reader = reader
         self._connection = RealtimeConnection(
             ws,
             stream,
@@ -227,7 +234,7 @@ class RealtimeConnectionManager:
 
     async def _handshake(
         self,
-        nursery: trio.Nursery,
+        reader: _ShieldedReader,
         watched: _WatchedStream,
         target: UpgradeTarget,
         deadline: float,
@@ -245,7 +252,7 @@ class RealtimeConnectionManager:
             try:
                 # trio-websocket's type names its own stream classes; any Stream works.
                 return await wrap_client_stream(
-                    nursery,
+                    cast("trio.Nursery", reader),
                     cast("trio.SocketStream", watched),
                     host,
                     resource,
@@ -279,6 +286,8 @@ class RealtimeConnectionManager:
             if self._connection is not None:
                 await self._connection.aclose()
         finally:
+            if self._reader is not None:
+                self._reader.scope.cancel()
             nursery.cancel_scope.cancel()
             # The block's own exception is not handed to the nursery: it goes on as
             # itself, never wrapped in an exception group.
@@ -321,6 +330,29 @@ def _first(group: BaseExceptionGroup[Any] | None) -> BaseException | None:
             return first
         group = first
     return None
+
+
+class _ShieldedReader:
+    """What trio-websocket gets as its nursery: it starts the reader task there, in a
+    cancel scope shielded from the caller's cancellation and cancelled by the manager
+    once the connection is closed. So a cancellation that lands while the connection
+    closes cannot kill the task that takes the server's close frame (the close would
+    then wait out ``close_timeout``)."""
+
+    __slots__ = ("_nursery", "scope")
+
+    def __init__(self, nursery: trio.Nursery) -> None:
+        self._nursery = nursery
+        self.scope = trio.CancelScope(shield=True)
+
+    def start_soon(self, fn: Callable[..., Awaitable[object]], *args: object) -> None:
+        scope = self.scope
+
+        async def shielded() -> None:
+            with scope:
+                await fn(*args)
+
+        self._nursery.start_soon(shielded)
 
 
 class _WatchedStream(trio.abc.Stream):
