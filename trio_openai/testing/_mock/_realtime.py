@@ -59,6 +59,8 @@ _FORMAT: Final = {"type": "audio/pcm", "rate": SAMPLE_RATE}
 
 Event = dict[str, Any]
 Answer = Event | Iterator[Event]  # one event, or a response's events (paced)
+# (the socket shell, ``_realtime_ws``, spells the same two types: it must not import
+# this module, which imports it when a session starts)
 
 
 def connect(state: MockState, call: Call) -> Reply:
@@ -156,9 +158,10 @@ class RealtimeSession:
     def _event(self, type_: str, **fields: Any) -> Event:
         return {"type": type_, "event_id": self._state.new_id("event_", 10), **fields}
 
-    def _error(
+    def error_event(
         self, message: str, *, code: str | None = None, param: str | None = None, about: Any = None
     ) -> Event:
+        """An ``error`` event (``about``: the id of the client event it answers)."""
         error = {
             "type": "invalid_request_error",
             "code": code,
@@ -175,12 +178,12 @@ class RealtimeSession:
     def receive(self, event: object) -> list[Answer]:
         """The answers to one client event (an ``error`` event for a bad one)."""
         if not isinstance(event, dict):
-            return [self._error("The event must be a JSON object.", code="invalid_type")]
+            return [self.error_event("The event must be a JSON object.", code="invalid_type")]
         kind = event.get("type")
         handler = _HANDLERS.get(kind) if isinstance(kind, str) else None
         if handler is None:
             return [
-                self._error(
+                self.error_event(
                     f"Invalid value: {kind!r}. Supported values are: {', '.join(_HANDLERS)}.",
                     code="invalid_value",
                     param="type",
@@ -192,7 +195,7 @@ class RealtimeSession:
         except APIError as exc:
             body = exc.body["error"]
             return [
-                self._error(
+                self.error_event(
                     body["message"],
                     code=body["code"],
                     param=body["param"],

@@ -25,21 +25,27 @@ that are not JSON get an ``error`` event, and the session goes on.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final, TypeAlias
+from collections.abc import Iterator
+from typing import Any, Final, Protocol, TypeAlias
 
 import msgspec
 import trio
 from wsproto.connection import Connection, ConnectionType
 from wsproto.events import BytesMessage, CloseConnection, Ping, TextMessage
 
-from ._realtime import Answer, Event
+Event: TypeAlias = dict[str, Any]
+Answer: TypeAlias = Event | Iterator[Event]  # one event, or a response's events (paced)
 
-if TYPE_CHECKING:
-    from collections.abc import Iterator
 
-    from ._realtime import RealtimeSession
+class Session(Protocol):
+    """What the socket runs (``_realtime.RealtimeSession``)."""
 
-__all__ = ["MAX_MESSAGE_SIZE", "serve_session"]
+    def opening(self) -> list[Answer]: ...
+    def receive(self, event: object) -> list[Answer]: ...
+    def error_event(self, message: str, *, code: str | None = None) -> Event: ...
+
+
+__all__ = ["MAX_MESSAGE_SIZE", "Answer", "Event", "Session", "serve_session"]
 
 MAX_MESSAGE_SIZE: Final = 32 * 1024 * 1024
 _OUTBOX: Final = 16
@@ -53,7 +59,7 @@ _Item: TypeAlias = Answer | bytes | None
 
 
 async def serve_session(
-    stream: trio.abc.Stream, rest: bytes, session: RealtimeSession, interval: float
+    stream: trio.abc.Stream, rest: bytes, session: Session, interval: float
 ) -> None:
     """Run one Realtime session on ``stream`` until it closes (never raises but
     ``Cancelled``)."""
@@ -66,7 +72,7 @@ async def serve_session(
 
 class _Socket:
     def __init__(
-        self, stream: trio.abc.Stream, rest: bytes, session: RealtimeSession, interval: float
+        self, stream: trio.abc.Stream, rest: bytes, session: Session, interval: float
     ) -> None:
         self._stream = stream
         self._ws = Connection(ConnectionType.SERVER, trailing_data=rest)
@@ -120,7 +126,7 @@ class _Socket:
         try:
             event = _decode(message)
         except msgspec.DecodeError:
-            return [session._error("The message is not valid JSON.", code="invalid_json")]
+            return [session.error_event("The message is not valid JSON.", code="invalid_json")]
         return session.receive(event)
 
     async def _close(
