@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 import trio
 import trio.testing
-from _realtime_peer import open_peer
+from _realtime_peer import open_peer, open_slow_closing_peer
 
 import trio_openai
 from trio_openai import Timeouts
@@ -191,3 +191,27 @@ async def test_leaving_the_block_with_an_error_closes_cleanly(
     await server.http.wait_connections_closed()
     assert conn is not None
     assert conn.closed and conn.close_code == 1000
+
+
+async def test_a_cancellation_during_the_close_does_not_stall_it() -> None:
+    # The close waits for the server's close frame; a cancellation landing then must
+    # not take down the task that reads it (else the close waits out close_timeout).
+    async with (
+        open_slow_closing_peer(close_delay=0.2) as base_url,
+        trio_openai.Client(api_key="sk-test", base_url=base_url) as client,
+    ):
+        start = trio.current_time()
+        with trio.CancelScope() as outer:
+
+            async def cancel_during_close(closing: trio.Event) -> None:
+                await closing.wait()
+                await trio.sleep(0.05)
+                outer.cancel()
+
+            async with trio.open_nursery() as nursery:
+                closing = trio.Event()
+                nursery.start_soon(cancel_during_close, closing)
+                async with client.realtime.connect(model="m", close_timeout=8) as conn:
+                    closing.set()
+        assert trio.current_time() - start < 4  # the peer's 0.2 s, not close_timeout
+        assert conn.close_code == 1000  # the close handshake completed
