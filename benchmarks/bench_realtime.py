@@ -169,7 +169,7 @@ def _ours(queue: int) -> Runner:
 
 
 async def run_floor(base_url: str, n: int) -> float:
-    from trio_websocket import ConnectionClosed, open_websocket_url
+    from trio_websocket import ConnectionClosed, wrap_client_stream
 
     counts = {"text": 0, "audio": 0}
 
@@ -180,16 +180,24 @@ async def run_floor(base_url: str, n: int) -> float:
         counts["audio"] += len(event["delta"])
 
     handlers = {"response.output_text.delta": on_text, "response.output_audio.delta": on_audio}
-    url = base_url.replace("http://", "ws://") + "/realtime?model=m"
+    host, _, rest = base_url.removeprefix("http://").partition("/")
     received = 0
     start = 0.0
-    async with open_websocket_url(
-        url,
-        extra_headers=[(b"Authorization", b"Bearer sk-bench")],
-        message_queue_size=QUEUE,
-        max_message_size=MAX_MESSAGE,
-        receive_buffer_size=READ_SIZE,
-    ) as ws:
+    # The stream is ours to close: trio-websocket leaves a client socket open when
+    # the server closes first (as this peer does).
+    address, _, port = host.partition(":")
+    stream = await trio.open_tcp_stream(address, int(port))
+    async with stream, trio.open_nursery() as nursery:
+        ws = await wrap_client_stream(
+            nursery,
+            stream,
+            host,
+            f"/{rest}/realtime?model=m",
+            extra_headers=[(b"Authorization", b"Bearer sk-bench")],
+            message_queue_size=QUEUE,
+            max_message_size=MAX_MESSAGE,
+            receive_buffer_size=READ_SIZE,
+        )
         while True:
             try:
                 message = await ws.get_message()
@@ -203,6 +211,8 @@ async def run_floor(base_url: str, n: int) -> float:
                 handler(event)
             received += 1
         elapsed = time.perf_counter() - start
+        await ws.aclose()
+        nursery.cancel_scope.cancel()
     assert received == n, received
     return (n - 1) / elapsed
 
