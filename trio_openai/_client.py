@@ -73,6 +73,7 @@ if TYPE_CHECKING:
     from .resources.images import Images
     from .resources.models import Models
     from .resources.moderations import Moderations
+    from .resources.realtime import Realtime
     from .resources.responses import Responses
     from .resources.uploads import Uploads
     from .resources.vector_stores import VectorStores
@@ -537,6 +538,13 @@ class Client(ClientBase):
         from .resources.webhooks import Webhooks
 
         return Webhooks(self)
+
+    @property
+    def realtime(self) -> Realtime:
+        """Realtime sessions over a WebSocket: ``async with client.realtime.connect(...)``."""
+        from .resources.realtime import Realtime
+
+        return Realtime(self)
 
     # -- the generic escape hatch ----------------------------------------------------
 

@@ -35,6 +35,10 @@ or ``api-key`` (a caller's own header wins), and tells it when the server refuse
 credential (401), so that the next call fetches a fresh one. Nothing is held across
 the send: the credential is fetched before the orchestrator's breaker and limiter.
 
+A call that leaves HTTP (the Realtime API's WebSocket) takes the same URL and
+headers from :meth:`_upgrade_target` and a connection of its own, not pooled, from
+:meth:`_open_stream` (TCP, proxy tunnel and TLS with the client's settings).
+
 The services (``resources/``) call these methods; the JSONL runner uses the seam
 :meth:`_exchange` / :meth:`_estimate_tokens` / :attr:`_limits_requests`, which
 keeps its calls in the same bookkeeping without a service in between.
@@ -50,7 +54,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Awaitable, Mapping
-from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, Protocol, TypeVar
 
 from ._error_map import map_error, map_transport_error
 from ._exchange import Exchange, stream_usage_counter, usage_of
@@ -65,6 +69,7 @@ from .types._base import DECODE_ERRORS, ListPage, attach_response_info, decoder_
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    import trio
     from typing_extensions import Self
 
     from ._config import ClientConfig, Timeouts
@@ -74,7 +79,7 @@ if TYPE_CHECKING:
     from ._resilience import Attempted
     from ._response import Capture, RawAPIResponse, StreamedAPIResponse, StreamedResponseContext
 
-__all__ = ["CallCredentials", "ClientBase"]
+__all__ = ["CallCredentials", "ClientBase", "UpgradeTarget"]
 
 T = TypeVar("T")
 S = TypeVar("S", bound=Stream[Any])
@@ -96,6 +101,25 @@ class CallCredentials(Protocol):
     def rejected(self) -> None:
         """The server answered 401 to a request that carried :meth:`header`."""
         ...
+
+
+class UpgradeTarget(NamedTuple):
+    """What a request that upgrades its connection (a WebSocket) takes from a view.
+
+    Attributes:
+        url: the ``http(s)://`` URL, query included, built as for every call.
+        headers: every call's headers (credentials, organization, project, default
+            and extra headers), without ``Accept``.
+        timeouts: the call's time limits.
+        max_message_size: the largest message to accept (``max_event_size``).
+        read_size: the most bytes asked of the socket in one read.
+    """
+
+    url: str
+    headers: list[tuple[str, str]]
+    timeouts: Timeouts
+    max_message_size: int
+    read_size: int
 
 
 class ClientBase:
@@ -366,6 +390,58 @@ class ClientBase:
     def _wants_token_estimate(self) -> bool:
         """Whether a token budget is in force (client TPM or server token limits)."""
         return self._state.wants_token_estimate()
+
+    # -- the seam for protocols that leave HTTP (Realtime over WebSocket) -------------
+
+    def _upgrade_target(
+        self,
+        path: str,
+        *,
+        query: Mapping[str, object] | None = None,
+        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+    ) -> UpgradeTarget:
+        """The URL, headers and limits of a request that upgrades its connection.
+
+        Raises:
+            RuntimeError: outside the client's ``async with`` block.
+            ValidationError: a bad ``timeout`` or path; nothing is sent.
+        """
+        self._check_open()
+        requests = self._requests
+        timeouts = requests.timeouts(timeout)
+        try:
+            url = requests.url(path, query, extra_query)
+        except InvalidRequestError as exc:
+            raise ValidationError([Problem("request", str(exc), None)]) from None
+        headers = [
+            pair
+            for pair in requests.headers("GET", json=False, extra_headers=extra_headers)
+            if pair[0] != "Accept"
+        ]
+        return UpgradeTarget(
+            url,
+            headers,
+            timeouts,
+            self._config.max_event_size,
+            self._state.pool.read_buffer_size,
+        )
+
+    async def _open_stream(self, url: str, timeouts: Timeouts, deadline: float) -> trio.abc.Stream:
+        """A new connection to ``url``'s origin, not pooled: the caller owns the stream.
+
+        Raises:
+            APIConnectionError: it could not be made (``phase`` says where).
+            APITimeoutError: the connect (or total) limit, or ``deadline``, passed.
+            ValidationError: a bad URL; nothing is sent.
+        """
+        try:
+            return await self._state.pool.open_stream(url, timeouts, deadline)
+        except InvalidRequestError as exc:
+            raise ValidationError([Problem("request", str(exc), None)]) from None
+        except TransportError as exc:
+            raise map_transport_error(exc) from exc
 
     # -- pages, raw bodies, streams ----------------------------------------------------
 

@@ -505,9 +505,53 @@ class Pool:
         self._created += 1
         return conn, False
 
+    async def open_stream(
+        self, url: str, timeouts: Timeouts | None = None, deadline: float = _INF
+    ) -> trio.abc.Stream:
+        """A new connection to ``url``'s origin for a protocol other than HTTP/1.1
+        requests (a WebSocket upgrade): TCP, the proxy tunnel and TLS exactly as for a
+        request (the same SSL context, keepalive and connect limit), but not pooled and
+        not counted in :meth:`statistics`. The caller owns the stream and closes it.
+
+        Args:
+            url: an ``http://`` or ``https://`` URL; only its origin is used.
+            timeouts: the ``connect`` (and ``total``) limits; the pool's by default.
+            deadline: an absolute trio time the connect must also end by.
+
+        Raises:
+            InvalidRequestError: a bad URL.
+            ConnectError, TLSError, ProxyError: the connection could not be made.
+            ConnectTimeout, TotalTimeout: it took too long.
+            RuntimeError: the pool is closed.
+        """
+        prepared = self.prepare("GET", url, None, None)
+        limits = timeouts if timeouts is not None else self.timeouts
+        if limits.total is not None:
+            deadline = min(deadline, trio.current_time() + limits.total)
+        # A raw stream through a proxy is always a CONNECT tunnel (a forwarding proxy
+        # only relays whole HTTP requests).
+        return await self._open_stream(prepared, limits, deadline, tunnel_http=True)
+
     async def _connect(
         self, prepared: PreparedRequest, timeouts: Timeouts, deadline: float
     ) -> HTTPConnection:
+        stream = await self._open_stream(prepared, timeouts, deadline)
+        return HTTPConnection(
+            stream,
+            prepared.origin,
+            max_response_head=self._limits.max_response_head,
+            now=trio.current_time(),
+            read_size=self.read_buffer_size,
+        )
+
+    async def _open_stream(
+        self,
+        prepared: PreparedRequest,
+        timeouts: Timeouts,
+        deadline: float,
+        *,
+        tunnel_http: bool = False,
+    ) -> trio.abc.Stream:
         scheme, host, port = prepared.origin
         proxy = prepared.proxy
         with PhaseScope(deadline, timeouts.total, ConnectTimeout, timeouts.connect):
@@ -520,7 +564,7 @@ class Pool:
             try:
                 self._tune_socket(tcp.socket)
                 stream: trio.abc.Stream = tcp
-                if proxy is not None and scheme == "https":
+                if proxy is not None and (scheme == "https" or tunnel_http):
                     await open_tunnel(
                         tcp, host, port, proxy, max_head=self._limits.max_response_head
                     )
@@ -541,13 +585,7 @@ class Pool:
             except BaseException:
                 tcp.socket.close()
                 raise
-            return HTTPConnection(
-                stream,
-                prepared.origin,
-                max_response_head=self._limits.max_response_head,
-                now=trio.current_time(),
-                read_size=self.read_buffer_size,
-            )
+            return stream
 
     def _tune_socket(self, sock: trio.socket.SocketType) -> None:
         idle = self._limits.tcp_keepalive

@@ -8,7 +8,9 @@ against that server, cheaply (few, short requests).
 The tour: one completion; a streamed answer printed as it arrives; many concurrent
 requests under a bounded limit that complete despite injected 429s and 500s (retries
 visible in the metrics); a stream cancelled midway with the connection pool shown
-clean; and a failing endpoint that opens the circuit breaker.
+clean; a failing endpoint that opens the circuit breaker; and a Realtime session
+over a WebSocket whose text deltas round-trip (the last two against the embedded
+server only: they inject failures, and a Realtime session costs audio-model prices).
 
 Text from the server (completions, request ids, error messages) is printed through
 :func:`~trio_openai.jobs._terminal.printable` and never read as ``rich`` markup, so a
@@ -238,8 +240,48 @@ async def _tour(args: argparse.Namespace, console: Console) -> int:
             for i, text in enumerate(outcomes, 1):
                 console.print(f"  call {i}: {text}")
             ok = ok and outcomes[-1].startswith("fast-fail")
+            console.rule("6. A Realtime session over a WebSocket")
+            ok = await realtime_round_trip(client, console) and ok
         console.rule("done" if ok else "done, with problems")
     return 0 if ok else 1
+
+
+async def realtime_round_trip(client: Client, console: Console) -> bool:
+    """Step 6: a Realtime session: a text turn round-trips, printed as it arrives.
+
+    Returns whether the deltas added up to the final text of ``response.done``.
+    """
+    from trio_openai.types import realtime as rt
+
+    deltas: list[str] = []
+    final = ""
+    async with client.realtime.connect(model="gpt-realtime") as conn:
+        await conn.session.update(session={"type": "realtime", "output_modalities": ["text"]})
+        await conn.conversation.item.create(
+            item={
+                "type": "message",
+                "role": "user",
+                "content": [{"type": "input_text", "text": "Say hello over a WebSocket."}],
+            }
+        )
+        await conn.response.create()
+        async for event in conn:
+            if isinstance(event, rt.ResponseTextDeltaEvent):
+                deltas.append(event.delta)
+                console.print(printable(event.delta), end="", soft_wrap=True, markup=False)
+            elif isinstance(event, rt.RealtimeErrorEvent):
+                console.print(f"\nerror event: {printable(event.error.message)}", markup=False)
+                return False
+            elif isinstance(event, rt.ResponseDoneEvent):
+                final = event.response.output_text
+                usage = event.response.usage
+                tokens = usage.total_tokens if usage is not None else "?"
+                console.print(
+                    f"\n[dim]{len(deltas)} deltas over {printable(conn.url)}; "
+                    f"{tokens} tokens; closed cleanly on leaving[/dim]"
+                )
+                break
+    return bool(deltas) and "".join(deltas) == final
 
 
 def run_demo(args: argparse.Namespace) -> int:

@@ -155,7 +155,7 @@ class ServerConnection:
                 self._server.requests.append(request)
             limit = self._server.max_requests_per_connection
             last = limit is not None and self.served >= limit
-            if await self._respond(stream, request, keep_alive, last):
+            if await self._respond(stream, request, keep_alive, last, buffer):
                 await self._close(stream)
 
     # -- reading requests ---------------------------------------------------------------
@@ -292,9 +292,18 @@ class ServerConnection:
     # -- answering ----------------------------------------------------------------------
 
     async def _respond(
-        self, stream: trio.abc.Stream, request: Request, keep_alive: bool, last: bool
+        self,
+        stream: trio.abc.Stream,
+        request: Request,
+        keep_alive: bool,
+        last: bool,
+        buffer: bytearray,
     ) -> bool:
-        """Run the handler and send its answer; return whether to close afterwards."""
+        """Run the handler and send its answer; return whether to close afterwards.
+
+        A 101 answer with an ``upgrade`` takes the connection over (``buffer`` holds
+        what the client sent past the request); the connection ends with it.
+        """
         fields: list[bytes] = []
         result: Response | Misbehaviour
         if self._server.fault is not None:
@@ -317,6 +326,12 @@ class ServerConnection:
                 fields = _HANDLER_FAILED_FIELDS
         if isinstance(result, Misbehaviour):
             await self._misbehave(stream, result)
+        if result.upgrade is not None and result.status == 101:
+            await stream.send_all(b"".join([status_line(101), *fields, b"\r\n"]))
+            rest = bytes(buffer)
+            buffer.clear()
+            await result.upgrade(stream, rest)
+            raise _Stop
         return await self._send_response(stream, request, result, fields, keep_alive, last)
 
     async def _send_response(

@@ -16,8 +16,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import msgspec
+
+if TYPE_CHECKING:
+    import trio
 
 __all__ = [
     "CloseWithoutResponse",
@@ -27,6 +31,7 @@ __all__ = [
     "Reset",
     "Response",
     "Stall",
+    "Upgrade",
     "canned_handler",
     "echo_handler",
 ]
@@ -119,6 +124,10 @@ class Response:
         stall_after_head: send the head, then never send the body (the connection stays
             open until the client closes it). For a stall after some body bytes, use an
             async iterable that sleeps forever after yielding them.
+        upgrade: with status 101, the connection leaves HTTP: the server sends the head
+            (no body, no framing headers) and awaits ``upgrade(stream, rest)``, ``rest``
+            being the bytes already received past the request; the connection is
+            closed when it returns (a WebSocket, for the Realtime API).
     """
 
     status: int = 200
@@ -128,6 +137,11 @@ class Response:
     close: bool = False
     trickle: float | None = None
     stall_after_head: bool = False
+    upgrade: Upgrade | None = None
+
+
+Upgrade = Callable[["trio.abc.Stream", bytes], Awaitable[None]]
+"""What takes over an upgraded connection: ``await upgrade(stream, rest)``."""
 
 
 Handler = Callable[[Request], Awaitable[Response | Misbehaviour]]

@@ -144,11 +144,12 @@ def encode_fields(response: Response) -> list[bytes]:
     """Check a handler's status and headers; return the header lines, encoded.
 
     Raises:
-        ValueError: a status that is not final, or a header that is not valid HTTP
-            (a name outside the token grammar, a value with CR, LF or NUL, or
-            characters beyond Latin-1).
+        ValueError: a status that is not final (but 101 with ``upgrade``), or a header
+            that is not valid HTTP (a name outside the token grammar, a value with CR,
+            LF or NUL, or characters beyond Latin-1).
     """
-    if not 200 <= response.status <= 999:
+    upgrading = response.status == 101 and response.upgrade is not None
+    if not (200 <= response.status <= 999 or upgrading):
         raise ValueError(f"Response.status must be a final status (200-999), not {response.status}")
     fields = []
     for name, value in response.headers:

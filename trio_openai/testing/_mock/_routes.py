@@ -46,6 +46,7 @@ from . import (
     _images,
     _models,
     _moderations,
+    _realtime,
     _responses,
     _uploads,
     _vector_stores,
@@ -271,6 +272,7 @@ ROUTES: Final[tuple[Route, ...]] = (
     Route("POST", "/v1/fine_tuning/jobs/{fine_tuning_job_id}/resume", _fine_tuning.resume),
     Route("GET", "/v1/fine_tuning/jobs/{fine_tuning_job_id}/events", _fine_tuning.events),
     Route("GET", "/v1/fine_tuning/jobs/{fine_tuning_job_id}/checkpoints", _fine_tuning.checkpoints),
+    Route("GET", "/v1/realtime", _realtime.connect, rate_limited=True),
     Route("GET", "/images/{name...}", _images.file, public=True),
 )
 

@@ -58,6 +58,7 @@ names of the top-level parameters and the model); real audio or image encoders.
 
 from __future__ import annotations
 
+import functools
 import ssl
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -510,6 +511,9 @@ class MockOpenAIServer:
             headers += reply.headers
         if extra:
             headers += extra
+        if reply.upgrade is not None:  # a WebSocket: the head, then the socket is its
+            upgrade = functools.partial(reply.upgrade, self.stream_interval)
+            return Response(status, headers[1:], upgrade=upgrade)  # (no content-type)
         body: bytes | AsyncIterable[bytes]
         if reply.events is not None:
             body = events_body(reply.events, self.stream_interval)

@@ -15,10 +15,14 @@ Rules kept: one JSON encoder and decoder (msgspec's); no I/O, no clock.
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
+
+if TYPE_CHECKING:
+    import trio
 
 from .._records import RequestRecord, UploadedFile
 
@@ -69,6 +73,9 @@ class Reply:
     events: list[bytes] | None = None  # SSE events, framed
     chunks: list[bytes] | None = None  # a non-SSE body sent chunked
     headers: list[tuple[str, str]] | None = None
+    # status 101: takes the connection over: (the server's stream_interval, stream,
+    # bytes past the head) -> None (the Realtime WebSocket)
+    upgrade: Callable[[float, trio.abc.Stream, bytes], Awaitable[None]] | None = None
 
 
 def sse(obj: Any) -> bytes:
