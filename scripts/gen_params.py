@@ -82,6 +82,7 @@ class Kwargs:
     method: str
     exclude: tuple[str, ...] = ()
     base: str | None = None
+    media: str | None = None  # the request body's media type, when it has several
 
 
 @dataclass(frozen=True)
@@ -93,11 +94,11 @@ class Alias:
     locate: Callable[[Spec], Schema]
 
 
-def body(path: str, method: str) -> Callable[[Spec], Schema]:
+def body(path: str, method: str, media: str | None = None) -> Callable[[Spec], Schema]:
     def locate(spec: Spec) -> Schema:
         content = spec["paths"][path][method]["requestBody"]["content"]
-        (media,) = content.values()
-        schema: Schema = media["schema"]
+        (found,) = content.values() if media is None else (content[media],)
+        schema: Schema = found["schema"]
         return schema
 
     return locate
@@ -163,6 +164,22 @@ KWARGS: tuple[Kwargs, ...] = (
     Kwargs("moderations", "ModerationCreateKwargs", "/moderations", "post"),
     Kwargs("batches", "BatchCreateKwargs", "/batches", "post"),
     Kwargs("audio", "SpeechCreateKwargs", "/audio/speech", "post"),
+    # Multipart: the files are explicit parameters (``FileInput``), so is an edit's prompt.
+    Kwargs(
+        "images",
+        "ImageEditKwargs",
+        "/images/edits",
+        "post",
+        exclude=("image", "mask", "prompt", "stream", "partial_images"),
+        media="multipart/form-data",
+    ),
+    Kwargs(
+        "images",
+        "ImageCreateVariationKwargs",
+        "/images/variations",
+        "post",
+        exclude=("image",),
+    ),
 )
 
 ALIASES: tuple[Alias, ...] = (
@@ -179,6 +196,46 @@ ALIASES: tuple[Alias, ...] = (
         prop("CreateTranscriptionRequest", "timestamp_granularities", "[]"),
     ),
     Alias("responses", None, component("IncludeEnum")),
+    # ``conversations.create`` / ``conversations.items.create`` take Responses input items.
+    Alias("responses", None, component("InputItem")),
+    Alias(
+        "audio", "TranslationResponseFormat", prop("CreateTranslationRequest", "response_format")
+    ),
+    Alias("uploads", "UploadPurpose", prop("CreateUploadRequest", "purpose")),
+    Alias("vector_stores", None, component("VectorStoreExpirationAfter")),
+    Alias("vector_stores", None, component("ChunkingStrategyRequestParam")),
+    Alias("vector_stores", None, component("VectorStoreFileAttributes")),
+    Alias(
+        "vector_stores",
+        "VectorStoreSearchFilters",
+        prop("VectorStoreSearchRequest", "filters"),
+    ),
+    Alias(
+        "vector_stores",
+        "VectorStoreSearchRankingOptions",
+        prop("VectorStoreSearchRequest", "ranking_options"),
+    ),
+    Alias(
+        "vector_stores",
+        "VectorStoreFileBatchFile",
+        prop("CreateVectorStoreFileBatchRequest", "files", "[]"),
+    ),
+    Alias(
+        "vector_stores",
+        "VectorStoreFileStatusFilter",
+        query("/vector_stores/{vector_store_id}/files", "get", "filter"),
+    ),
+    Alias(
+        "fine_tuning",
+        "FineTuningHyperparameters",
+        prop("CreateFineTuningJobRequest", "hyperparameters"),
+    ),
+    Alias(
+        "fine_tuning",
+        "FineTuningIntegration",
+        prop("CreateFineTuningJobRequest", "integrations", "[]"),
+    ),
+    Alias("fine_tuning", None, component("FineTuneMethod")),
 )
 
 # -- rendering ---------------------------------------------------------------------------
@@ -446,7 +503,7 @@ class Generator:
     # -- roots ----------------------------------------------------------------------------------
 
     def kwargs(self, spec_row: Kwargs) -> None:
-        schema = body(spec_row.path, spec_row.method)(self.spec)
+        schema = body(spec_row.path, spec_row.method, spec_row.media)(self.spec)
         self.taken.add(spec_row.name)
         named = Named(
             spec_row.name,
@@ -484,7 +541,7 @@ class Generator:
         self.order.append(row.name)
 
     def run(self) -> dict[str, str]:
-        roots = [(k.module, body(k.path, k.method)(self.spec)) for k in KWARGS]
+        roots = [(k.module, body(k.path, k.method, k.media)(self.spec)) for k in KWARGS]
         roots += [(a.module, a.locate(self.spec)) for a in ALIASES]
         self.assign(roots)
         for k in KWARGS:
@@ -659,11 +716,17 @@ MODULE_DOCS = {
     "embeddings": "The keyword arguments of ``client.embeddings.create``.",
     "responses": "The keyword arguments of ``client.responses.create``, and the input,"
     "\ntool and option shapes it takes.",
-    "images": "The keyword arguments of ``client.images.generate``.",
+    "images": "The keyword arguments of ``client.images`` (``generate``, ``edit``,"
+    "\n``create_variation``).",
     "moderations": "The keyword arguments of ``client.moderations.create``.",
     "batches": "The keyword arguments of ``client.batches.create``.",
-    "audio": "The arguments of ``client.audio.speech`` and ``client.audio.transcriptions``.",
+    "audio": "The arguments of ``client.audio`` (``speech``, ``transcriptions``,"
+    "\n``translations``).",
     "files": "The arguments of ``client.files.create``.",
+    "uploads": "The arguments of ``client.uploads.create``.",
+    "vector_stores": "The arguments of ``client.vector_stores`` (with ``files``,"
+    "\n``file_batches`` and ``search``).",
+    "fine_tuning": "The arguments of ``client.fine_tuning.jobs.create``.",
 }
 
 INIT_DOC = '''"""Request types generated from the OpenAPI spec, for type checkers.

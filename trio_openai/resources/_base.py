@@ -45,7 +45,6 @@ __all__ = [
     "multipart_body",
     "path_id",
     "post_json_or_stream",
-    "split_options",
 ]
 
 
@@ -138,14 +137,6 @@ def multipart_body(
         field, _, rule = str(exc).partition(": ")
         problems.append(Problem(field, rule, None) if rule else Problem("file", field, None))
     return None
-
-
-def split_options(params: dict[str, Any]) -> CallOptions:
-    """Pop the per-call options out of ``params`` (mutates it)."""
-    options: CallOptions = {}
-    for name in _OPTION_NAMES & params.keys():
-        options[name] = params.pop(name)  # type: ignore[literal-required]
-    return options
 
 
 def path_id(value: object, name: str) -> str:

@@ -4,20 +4,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .._types import NOT_GIVEN, NotGiven
 from ..errors import Problem, ValidationError
 from ..types.images import ImageGenerateParams, ImagesResponse
 from . import _image_forms
-from ._base import Resource, build_body, encode_body, split_options
+from ._base import Resource, build_body, encode_body
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from .._config import Timeouts
     from .._multipart import FileInput
-    from ..types._generated.images import ImageGenerateKwargs
+    from ..types._generated.images import (
+        ImageCreateVariationKwargs,
+        ImageEditKwargs,
+        ImageGenerateKwargs,
+    )
+    from ._base import CallOptions
 
 __all__ = ["Images"]
 
@@ -60,26 +65,46 @@ class Images(Resource):
         image: FileInput | list[FileInput],
         prompt: str,
         mask: FileInput | None = None,
+        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
-        **params: Any,
+        **params: Unpack[ImageEditKwargs],
     ) -> ImagesResponse:
         """``POST /images/edits`` (multipart): ``image`` (a file, or a list of up to
         16 for gpt-image models) edited as ``prompt`` says, within ``mask``; the
-        other keyword arguments are the API's (``model``, ``n``, ``size`` ...) and
-        the per-call options."""
-        options = split_options(params)
-        params["prompt"] = prompt
-        return await _image_forms.edit(self._client, image, mask, params, extra_body, options)
+        other keyword arguments are the API's (``model``, ``n``, ``size`` ...)."""
+        options = _options(timeout, max_retries, extra_headers, extra_query)
+        fields: dict[str, object] = {**params, "prompt": prompt}
+        return await _image_forms.edit(self._client, image, mask, fields, extra_body, options)
 
     async def create_variation(
         self,
         *,
         image: FileInput,
+        timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
-        **params: Any,
+        **params: Unpack[ImageCreateVariationKwargs],
     ) -> ImagesResponse:
         """``POST /images/variations`` (multipart): variations of ``image``; the other
-        keyword arguments are the API's (``model``, ``n``, ``size`` ...) and the
-        per-call options."""
-        options = split_options(params)
+        keyword arguments are the API's (``model``, ``n``, ``size`` ...)."""
+        options = _options(timeout, max_retries, extra_headers, extra_query)
         return await _image_forms.create_variation(self._client, image, params, extra_body, options)
+
+
+def _options(
+    timeout: float | Timeouts | NotGiven | None,
+    max_retries: int | None,
+    extra_headers: Mapping[str, str] | None,
+    extra_query: Mapping[str, object] | None,
+) -> CallOptions:
+    return {
+        "timeout": timeout,
+        "max_retries": max_retries,
+        "extra_headers": extra_headers,
+        "extra_query": extra_query,
+    }

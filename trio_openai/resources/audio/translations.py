@@ -11,7 +11,7 @@ so every problem is reported at once and nothing is sent. ``json`` decodes into
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, overload
 
 from ..._qs import flatten_query
 from ..._types import NOT_GIVEN, NotGiven
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from ..._multipart import FileInput
+    from ...types._generated.audio import TranslationResponseFormat
     from .._base import CallOptions
 
 __all__ = ["Translations"]
@@ -39,13 +40,61 @@ class Translations(Resource):
 
     __slots__ = ()
 
+    @overload
+    async def create(
+        self,
+        *,
+        file: FileInput,
+        model: str,
+        prompt: str | NotGiven = ...,
+        response_format: Literal["json"] | NotGiven = ...,
+        temperature: float | NotGiven = ...,
+        extra_body: Mapping[str, object] | None = ...,
+        **options: Unpack[CallOptions],
+    ) -> Translation: ...
+    @overload
+    async def create(
+        self,
+        *,
+        file: FileInput,
+        model: str,
+        prompt: str | NotGiven = ...,
+        response_format: Literal["verbose_json"],
+        temperature: float | NotGiven = ...,
+        extra_body: Mapping[str, object] | None = ...,
+        **options: Unpack[CallOptions],
+    ) -> TranslationVerbose: ...
+    @overload
+    async def create(
+        self,
+        *,
+        file: FileInput,
+        model: str,
+        prompt: str | NotGiven = ...,
+        response_format: Literal["text", "srt", "vtt"],
+        temperature: float | NotGiven = ...,
+        extra_body: Mapping[str, object] | None = ...,
+        **options: Unpack[CallOptions],
+    ) -> str: ...
+    @overload
+    async def create(
+        self,
+        *,
+        file: FileInput,
+        model: str,
+        prompt: str | NotGiven = ...,
+        response_format: TranslationResponseFormat | NotGiven = ...,
+        temperature: float | NotGiven = ...,
+        extra_body: Mapping[str, object] | None = ...,
+        **options: Unpack[CallOptions],
+    ) -> Translation | TranslationVerbose | str: ...
     async def create(
         self,
         *,
         file: FileInput,
         model: str,
         prompt: str | NotGiven = NOT_GIVEN,
-        response_format: str | NotGiven = NOT_GIVEN,
+        response_format: TranslationResponseFormat | NotGiven = NOT_GIVEN,
         temperature: float | NotGiven = NOT_GIVEN,
         extra_body: Mapping[str, object] | None = None,
         **options: Unpack[CallOptions],

@@ -8,7 +8,7 @@ output are added to it. Its items are read and written through
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..._types import NOT_GIVEN, NotGiven
 from ...types.conversations import (
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from typing_extensions import Unpack
 
+    from ...types._generated.responses import InputItem
     from .._base import CallOptions
 
 __all__ = ["Conversations"]
@@ -47,7 +48,7 @@ class Conversations(Resource):
     async def create(
         self,
         *,
-        items: Iterable[Mapping[str, Any]] | NotGiven | None = NOT_GIVEN,
+        items: Iterable[InputItem] | NotGiven | None = NOT_GIVEN,
         metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         extra_body: Mapping[str, object] | None = None,
         **options: Unpack[CallOptions],

@@ -8,7 +8,7 @@ SDK: the item id first, the conversation as ``conversation_id=``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING
 
 from ..._pagination import PageRequest
 from ...types.conversations import (
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
     from typing_extensions import Unpack
 
+    from ...types._generated.responses import IncludeEnum, InputItem
+    from ...types._generated.shared import ListOrder
     from .._base import CallOptions
 
 __all__ = ["Items"]
@@ -46,8 +48,8 @@ class Items(Resource):
         self,
         conversation_id: str,
         *,
-        items: Iterable[Mapping[str, Any]],
-        include: Sequence[str] | None = None,
+        items: Iterable[InputItem],
+        include: Sequence[IncludeEnum] | None = None,
         extra_body: Mapping[str, object] | None = None,
         **options: Unpack[CallOptions],
     ) -> ConversationItemList:
@@ -73,9 +75,9 @@ class Items(Resource):
         conversation_id: str,
         *,
         after: str | None = None,
-        include: Sequence[str] | None = None,
+        include: Sequence[IncludeEnum] | None = None,
         limit: int | None = None,
-        order: Literal["asc", "desc"] | None = None,
+        order: ListOrder | None = None,
         **options: Unpack[CallOptions],
     ) -> PageRequest[ConversationItem]:
         """The conversation's items (newest first unless ``order="asc"``)."""
@@ -96,7 +98,7 @@ class Items(Resource):
         item_id: str,
         *,
         conversation_id: str,
-        include: Sequence[str] | None = None,
+        include: Sequence[IncludeEnum] | None = None,
         **options: Unpack[CallOptions],
     ) -> ConversationItem:
         path = f"{_items_path(conversation_id)}/{path_id(item_id, 'item_id')}"

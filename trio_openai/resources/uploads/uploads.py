@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import builtins
 import os
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 from ..._multipart import FileRange
 from ..._types import NOT_GIVEN, NotGiven
@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from ..._multipart import FileInput
+    from ...types._generated.files import FileExpirationAfter
+    from ...types._generated.uploads import UploadPurpose
     from .._base import CallOptions
 
 __all__ = ["DEFAULT_PART_SIZE", "Uploads"]
@@ -57,8 +59,8 @@ class Uploads(Resource):
         bytes: int,
         filename: str,
         mime_type: str,
-        purpose: str,
-        expires_after: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        purpose: UploadPurpose,
+        expires_after: FileExpirationAfter | NotGiven = NOT_GIVEN,
         extra_body: Mapping[str, object] | None = None,
         **options: Unpack[CallOptions],
     ) -> Upload:
@@ -112,7 +114,7 @@ class Uploads(Resource):
         *,
         file: str | os.PathLike[str] | builtins.bytes,
         mime_type: str,
-        purpose: str,
+        purpose: UploadPurpose,
         filename: str | None = None,
         bytes: int | None = None,
         part_size: int | None = None,

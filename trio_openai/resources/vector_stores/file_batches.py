@@ -9,7 +9,7 @@ the official SDK: the batch id first, the store as ``vector_store_id=``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING
 
 from ..._types import NOT_GIVEN, NotGiven
 from ...types.vector_stores import FileBatchCreateParams, VectorStoreFile, VectorStoreFileBatch
@@ -23,6 +23,12 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from ..._pagination import PageRequest
+    from ...types._generated.shared import ListOrder, VectorStoreFileAttributes
+    from ...types._generated.vector_stores import (
+        ChunkingStrategyRequestParam,
+        VectorStoreFileBatchFile,
+        VectorStoreFileStatusFilter,
+    )
     from .._base import CallOptions
 
 __all__ = ["FileBatches"]
@@ -45,10 +51,10 @@ class FileBatches(Resource):
         self,
         vector_store_id: str,
         *,
-        attributes: Mapping[str, str | float | bool] | NotGiven | None = NOT_GIVEN,
-        chunking_strategy: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        attributes: VectorStoreFileAttributes | NotGiven = NOT_GIVEN,
+        chunking_strategy: ChunkingStrategyRequestParam | NotGiven = NOT_GIVEN,
         file_ids: Sequence[str] | NotGiven = NOT_GIVEN,
-        files: Iterable[Mapping[str, Any]] | NotGiven = NOT_GIVEN,
+        files: Iterable[VectorStoreFileBatchFile] | NotGiven = NOT_GIVEN,
         extra_body: Mapping[str, object] | None = None,
         **options: Unpack[CallOptions],
     ) -> VectorStoreFileBatch:
@@ -102,9 +108,9 @@ class FileBatches(Resource):
         vector_store_id: str,
         after: str | None = None,
         before: str | None = None,
-        filter: Literal["in_progress", "completed", "failed", "cancelled"] | None = None,
+        filter: VectorStoreFileStatusFilter | None = None,
         limit: int | None = None,
-        order: Literal["asc", "desc"] | None = None,
+        order: ListOrder | None = None,
         **options: Unpack[CallOptions],
     ) -> PageRequest[VectorStoreFile]:
         query = {"after": after, "before": before, "filter": filter, "limit": limit, "order": order}
@@ -136,10 +142,10 @@ class FileBatches(Resource):
         self,
         vector_store_id: str,
         *,
-        attributes: Mapping[str, str | float | bool] | NotGiven | None = NOT_GIVEN,
-        chunking_strategy: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        attributes: VectorStoreFileAttributes | NotGiven = NOT_GIVEN,
+        chunking_strategy: ChunkingStrategyRequestParam | NotGiven = NOT_GIVEN,
         file_ids: Sequence[str] | NotGiven = NOT_GIVEN,
-        files: Iterable[Mapping[str, Any]] | NotGiven = NOT_GIVEN,
+        files: Iterable[VectorStoreFileBatchFile] | NotGiven = NOT_GIVEN,
         poll_interval_ms: int | NotGiven = NOT_GIVEN,
     ) -> VectorStoreFileBatch:
         """:meth:`create`, then :meth:`poll` until every file is processed."""

@@ -9,7 +9,7 @@ official SDK: the file id first, the store as ``vector_store_id=``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING
 
 from ..._pagination import PageRequest
 from ..._types import NOT_GIVEN, NotGiven
@@ -32,6 +32,11 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from ..._multipart import FileInput
+    from ...types._generated.shared import ListOrder, VectorStoreFileAttributes
+    from ...types._generated.vector_stores import (
+        ChunkingStrategyRequestParam,
+        VectorStoreFileStatusFilter,
+    )
     from .._base import CallOptions
 
 __all__ = ["Files"]
@@ -55,8 +60,8 @@ class Files(Resource):
         vector_store_id: str,
         *,
         file_id: str,
-        attributes: Mapping[str, str | float | bool] | NotGiven | None = NOT_GIVEN,
-        chunking_strategy: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        attributes: VectorStoreFileAttributes | NotGiven = NOT_GIVEN,
+        chunking_strategy: ChunkingStrategyRequestParam | NotGiven = NOT_GIVEN,
         extra_body: Mapping[str, object] | None = None,
         **options: Unpack[CallOptions],
     ) -> VectorStoreFile:
@@ -112,9 +117,9 @@ class Files(Resource):
         *,
         after: str | None = None,
         before: str | None = None,
-        filter: Literal["in_progress", "completed", "failed", "cancelled"] | None = None,
+        filter: VectorStoreFileStatusFilter | None = None,
         limit: int | None = None,
-        order: Literal["asc", "desc"] | None = None,
+        order: ListOrder | None = None,
         **options: Unpack[CallOptions],
     ) -> PageRequest[VectorStoreFile]:
         query = {"after": after, "before": before, "filter": filter, "limit": limit, "order": order}
@@ -170,8 +175,8 @@ class Files(Resource):
         file_id: str,
         *,
         vector_store_id: str,
-        attributes: Mapping[str, str | float | bool] | NotGiven | None = NOT_GIVEN,
-        chunking_strategy: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        attributes: VectorStoreFileAttributes | NotGiven = NOT_GIVEN,
+        chunking_strategy: ChunkingStrategyRequestParam | NotGiven = NOT_GIVEN,
         poll_interval_ms: int | NotGiven = NOT_GIVEN,
     ) -> VectorStoreFile:
         """:meth:`create`, then :meth:`poll` until the file is processed."""
@@ -190,7 +195,7 @@ class Files(Resource):
         *,
         vector_store_id: str,
         file: FileInput,
-        chunking_strategy: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        chunking_strategy: ChunkingStrategyRequestParam | NotGiven = NOT_GIVEN,
     ) -> VectorStoreFile:
         """Upload ``file`` (``purpose="assistants"``), then add it to the store."""
         uploaded = await FileUploads(self._client).create(file=file, purpose="assistants")
@@ -203,8 +208,8 @@ class Files(Resource):
         *,
         vector_store_id: str,
         file: FileInput,
-        attributes: Mapping[str, str | float | bool] | NotGiven | None = NOT_GIVEN,
-        chunking_strategy: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        attributes: VectorStoreFileAttributes | NotGiven = NOT_GIVEN,
+        chunking_strategy: ChunkingStrategyRequestParam | NotGiven = NOT_GIVEN,
         poll_interval_ms: int | NotGiven = NOT_GIVEN,
     ) -> VectorStoreFile:
         """Upload ``file``, add it to the store and wait until it is processed."""

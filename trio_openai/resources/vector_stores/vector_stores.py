@@ -8,7 +8,7 @@ results, awaited or iterated like any list.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING
 
 from ..._pagination import PageRequest
 from ..._types import NOT_GIVEN, NotGiven
@@ -32,6 +32,13 @@ if TYPE_CHECKING:
 
     from typing_extensions import Unpack
 
+    from ...types._generated.shared import ListOrder
+    from ...types._generated.vector_stores import (
+        ChunkingStrategyRequestParam,
+        VectorStoreExpirationAfter,
+        VectorStoreSearchFilters,
+        VectorStoreSearchRankingOptions,
+    )
     from .._base import CallOptions
 
 __all__ = ["VectorStores"]
@@ -53,9 +60,9 @@ class VectorStores(Resource):
     async def create(
         self,
         *,
-        chunking_strategy: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        chunking_strategy: ChunkingStrategyRequestParam | NotGiven = NOT_GIVEN,
         description: str | NotGiven = NOT_GIVEN,
-        expires_after: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        expires_after: VectorStoreExpirationAfter | NotGiven = NOT_GIVEN,
         file_ids: Sequence[str] | NotGiven = NOT_GIVEN,
         metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         name: str | NotGiven = NOT_GIVEN,
@@ -96,7 +103,7 @@ class VectorStores(Resource):
         self,
         vector_store_id: str,
         *,
-        expires_after: Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
+        expires_after: VectorStoreExpirationAfter | NotGiven | None = NOT_GIVEN,
         metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
         name: str | NotGiven | None = NOT_GIVEN,
         extra_body: Mapping[str, object] | None = None,
@@ -120,7 +127,7 @@ class VectorStores(Resource):
         after: str | None = None,
         before: str | None = None,
         limit: int | None = None,
-        order: Literal["asc", "desc"] | None = None,
+        order: ListOrder | None = None,
         **options: Unpack[CallOptions],
     ) -> PageRequest[VectorStore]:
         query = {"after": after, "before": before, "limit": limit, "order": order}
@@ -141,9 +148,9 @@ class VectorStores(Resource):
         vector_store_id: str,
         *,
         query: str | Sequence[str],
-        filters: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        filters: VectorStoreSearchFilters | NotGiven = NOT_GIVEN,
         max_num_results: int | NotGiven = NOT_GIVEN,
-        ranking_options: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        ranking_options: VectorStoreSearchRankingOptions | NotGiven = NOT_GIVEN,
         rewrite_query: bool | NotGiven = NOT_GIVEN,
         extra_body: Mapping[str, object] | None = None,
         **options: Unpack[CallOptions],

@@ -9,19 +9,29 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal, TypeAlias, TypedDict
 
-from .shared import ModelIdsShared, ResponseFormatJsonObject, ResponseFormatText
+from .shared import (
+    ComparisonFilter,
+    CompoundFilter,
+    InputTextContent,
+    ModelIdsShared,
+    ResponseFormatJsonObject,
+    ResponseFormatText,
+)
 
 if TYPE_CHECKING:
     from typing_extensions import ReadOnly, Required
 
     from ..._types import NotGiven
     from .shared import (
+        InputFidelity,
         Metadata,
         ModerationParam,
+        PromptCacheBreakpointConfig,
         PromptCacheBreakpointParam,
         PromptCacheOptionsParam,
         ReasoningEffort,
         ResponseFormatJsonSchemaSchema,
+        VectorStoreFileAttributes,
         Verbosity,
     )
 
@@ -48,8 +58,6 @@ __all__ = [
     "CodeInterpreterToolCall",
     "CompactionSummaryItemParam",
     "CompactionTriggerItemParam",
-    "ComparisonFilter",
-    "CompoundFilter",
     "ComputerAction",
     "ComputerActionList",
     "ComputerCallOutputItemParam",
@@ -117,7 +125,6 @@ __all__ = [
     "InlineSkillParam",
     "InlineSkillSourceParam",
     "InputContent",
-    "InputFidelity",
     "InputFileContent",
     "InputFileContentParam",
     "InputImageContent",
@@ -126,7 +133,6 @@ __all__ = [
     "InputMessage",
     "InputMessageContentList",
     "InputParam",
-    "InputTextContent",
     "InputTextContentParam",
     "Item",
     "ItemReferenceParam",
@@ -164,7 +170,6 @@ __all__ = [
     "ProgramToolCallCallerParam",
     "ProgrammaticToolCallingParam",
     "Prompt",
-    "PromptCacheBreakpointConfig",
     "PromptObject",
     "RankerVersionType",
     "RankingOptions",
@@ -208,7 +213,6 @@ __all__ = [
     "TopLogProb",
     "TypeParam",
     "UrlCitationBody",
-    "VectorStoreFileAttributes",
     "WaitParam",
     "WebSearchActionFind",
     "WebSearchActionOpenPage",
@@ -262,23 +266,6 @@ class RankingOptions(TypedDict, total=False):
     ranker: ReadOnly[RankerVersionType]
     score_threshold: ReadOnly[float]
     hybrid_search: ReadOnly[HybridSearchOptions]
-
-
-class ComparisonFilter(TypedDict, total=False):
-    """A filter used to compare a specified attribute key to a given value using a defined
-    comparison operation.
-    """
-
-    type: Required[ReadOnly[Literal["eq", "ne", "gt", "gte", "lt", "lte", "in", "nin"]]]
-    key: Required[ReadOnly[str]]
-    value: Required[ReadOnly[str | float | bool | Sequence[str | float]]]
-
-
-class CompoundFilter(TypedDict, total=False):
-    """Combine multiple filters using `and` or `or`."""
-
-    type: Required[ReadOnly[Literal["and", "or"]]]
-    filters: Required[ReadOnly[Sequence[ComparisonFilter | CompoundFilter]]]
 
 
 class FileSearchTool(TypedDict, total=False):
@@ -654,20 +641,6 @@ class SpecificFunctionShellParam(TypedDict, total=False):
     """Forces the model to call the shell tool when a tool call is required."""
 
     type: Required[ReadOnly[Literal["shell"]]]
-
-
-class PromptCacheBreakpointConfig(TypedDict, total=False):
-    """Marks the exact end of a reusable prompt prefix."""
-
-    mode: Required[ReadOnly[Literal["explicit"]]]
-
-
-class InputTextContent(TypedDict, total=False):
-    """A text input to the model."""
-
-    type: Required[ReadOnly[Literal["input_text"]]]
-    text: Required[ReadOnly[str]]
-    prompt_cache_breakpoint: ReadOnly[PromptCacheBreakpointConfig]
 
 
 class InputImageContent(TypedDict, total=False):
@@ -1523,12 +1496,6 @@ WebSearchApproximateLocation: TypeAlias = WebSearchApproximateLocationObject | N
 ContainerMemoryLimit: TypeAlias = Literal["1g", "4g", "16g", "64g"]
 
 
-InputFidelity: TypeAlias = Literal["high", "low"]
-"""Control how much effort the model will exert to match the style and features, especially
-facial features, of input images.
-"""
-
-
 ImageGenActionEnum: TypeAlias = Literal["generate", "edit", "auto"]
 
 
@@ -1630,9 +1597,6 @@ Annotation: TypeAlias = FileCitationBody | UrlCitationBody | ContainerFileCitati
 
 
 OutputMessageContent: TypeAlias = OutputTextContent | RefusalContent
-
-
-VectorStoreFileAttributes: TypeAlias = dict[str, str | float | bool] | None
 
 
 ClickButtonType: TypeAlias = Literal["left", "right", "wheel", "back", "forward"]

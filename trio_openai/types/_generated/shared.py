@@ -14,6 +14,10 @@ if TYPE_CHECKING:
 __all__ = [
     "ChatCompletionStreamOptions",
     "ChatCompletionStreamOptionsObject",
+    "ComparisonFilter",
+    "CompoundFilter",
+    "InputFidelity",
+    "InputTextContent",
     "ListOrder",
     "Metadata",
     "ModelIdsShared",
@@ -21,6 +25,7 @@ __all__ = [
     "ModerationMode",
     "ModerationParam",
     "ModerationPolicyParam",
+    "PromptCacheBreakpointConfig",
     "PromptCacheBreakpointParam",
     "PromptCacheModeEnum",
     "PromptCacheOptionsParam",
@@ -30,6 +35,7 @@ __all__ = [
     "ResponseFormatJsonSchemaSchema",
     "ResponseFormatText",
     "StopConfiguration",
+    "VectorStoreFileAttributes",
     "Verbosity",
     "VoiceIdsOrCustomVoice",
     "VoiceIdsOrCustomVoiceVariant1",
@@ -93,6 +99,37 @@ class ResponseFormatJsonObject(TypedDict, total=False):
     """JSON object response format."""
 
     type: Required[ReadOnly[Literal["json_object"]]]
+
+
+class ComparisonFilter(TypedDict, total=False):
+    """A filter used to compare a specified attribute key to a given value using a defined
+    comparison operation.
+    """
+
+    type: Required[ReadOnly[Literal["eq", "ne", "gt", "gte", "lt", "lte", "in", "nin"]]]
+    key: Required[ReadOnly[str]]
+    value: Required[ReadOnly[str | float | bool | Sequence[str | float]]]
+
+
+class CompoundFilter(TypedDict, total=False):
+    """Combine multiple filters using `and` or `or`."""
+
+    type: Required[ReadOnly[Literal["and", "or"]]]
+    filters: Required[ReadOnly[Sequence[ComparisonFilter | CompoundFilter]]]
+
+
+class PromptCacheBreakpointConfig(TypedDict, total=False):
+    """Marks the exact end of a reusable prompt prefix."""
+
+    mode: Required[ReadOnly[Literal["explicit"]]]
+
+
+class InputTextContent(TypedDict, total=False):
+    """A text input to the model."""
+
+    type: Required[ReadOnly[Literal["input_text"]]]
+    text: Required[ReadOnly[str]]
+    prompt_cache_breakpoint: ReadOnly[PromptCacheBreakpointConfig]
 
 
 Metadata: TypeAlias = dict[str, str] | None
@@ -226,6 +263,15 @@ ChatCompletionStreamOptions: TypeAlias = ChatCompletionStreamOptionsObject | Non
 
 ResponseFormatJsonSchemaSchema: TypeAlias = dict[str, object]
 """The schema for the response format, described as a JSON Schema object."""
+
+
+InputFidelity: TypeAlias = Literal["high", "low"]
+"""Control how much effort the model will exert to match the style and features, especially
+facial features, of input images.
+"""
+
+
+VectorStoreFileAttributes: TypeAlias = dict[str, str | float | bool] | None
 
 
 ListOrder: TypeAlias = Literal["asc", "desc"]

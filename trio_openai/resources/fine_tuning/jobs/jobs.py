@@ -10,7 +10,7 @@ events, its intermediate models ``client.fine_tuning.jobs.checkpoints``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ...._types import NOT_GIVEN, NotGiven
 from ....types.fine_tuning import FineTuningJob, FineTuningJobEvent, JobCreateParams
@@ -24,6 +24,11 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from ...._pagination import PageRequest
+    from ....types._generated.fine_tuning import (
+        FineTuneMethod,
+        FineTuningHyperparameters,
+        FineTuningIntegration,
+    )
     from ..._base import CallOptions
 
 __all__ = ["Jobs"]
@@ -47,10 +52,10 @@ class Jobs(Resource):
         *,
         model: str,
         training_file: str,
-        hyperparameters: Mapping[str, Any] | NotGiven = NOT_GIVEN,
-        integrations: Iterable[Mapping[str, Any]] | NotGiven | None = NOT_GIVEN,
+        hyperparameters: FineTuningHyperparameters | NotGiven = NOT_GIVEN,
+        integrations: Iterable[FineTuningIntegration] | NotGiven | None = NOT_GIVEN,
         metadata: Mapping[str, str] | NotGiven | None = NOT_GIVEN,
-        method: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        method: FineTuneMethod | NotGiven = NOT_GIVEN,
         seed: int | NotGiven | None = NOT_GIVEN,
         suffix: str | NotGiven | None = NOT_GIVEN,
         validation_file: str | NotGiven | None = NOT_GIVEN,
