@@ -43,11 +43,11 @@ from ._base import (
 )
 from .responses import (
     ResponseFunctionToolCall,
-    ResponseInputItemParam,
     ResponseOutputRefusal,
     ResponseOutputText,
     ResponseReasoningItem,
 )
+from .responses._params import ResponseInputItemParam  # the validator's (lenient) shape
 from .shared import Metadata
 
 __all__ = [

@@ -43,6 +43,8 @@ Options rejected
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ._events import STREAM_EVENTS as STREAM_EVENTS
 from ._events import TERMINAL_EVENT_TYPES as TERMINAL_EVENT_TYPES
 from ._events import ResponseCompletedEvent as ResponseCompletedEvent
@@ -68,25 +70,71 @@ from ._events import ResponseStreamEvent as ResponseStreamEvent
 from ._events import ResponseTextDeltaEvent as ResponseTextDeltaEvent
 from ._events import ResponseTextDoneEvent as ResponseTextDoneEvent
 from ._events import UnknownResponseStreamEvent as UnknownResponseStreamEvent
-from ._params import EasyInputMessageParam as EasyInputMessageParam
-from ._params import FunctionCallOutputParam as FunctionCallOutputParam
-from ._params import FunctionToolParam as FunctionToolParam
-from ._params import ReasoningParam as ReasoningParam
 from ._params import ResponseCreateParams as ResponseCreateParams
-from ._params import ResponseFormatTextConfigParam as ResponseFormatTextConfigParam
-from ._params import (
-    ResponseFormatTextJSONSchemaConfigParam as ResponseFormatTextJSONSchemaConfigParam,
-)
+
+if TYPE_CHECKING:
+    # The caller's dicts as type checkers see them: the generated shapes that
+    # ``client.responses.create`` takes, so a value typed with a public name passes.
+    # At run time the names are the validator's (``_params``), more lenient ones.
+    from .._generated.responses import (
+        EasyInputMessage as EasyInputMessageParam,
+    )
+    from .._generated.responses import (
+        FunctionCallOutputItemParam as FunctionCallOutputParam,
+    )
+    from .._generated.responses import (
+        FunctionTool as FunctionToolParam,
+    )
+    from .._generated.responses import (
+        InputContent as ResponseInputContentParam,
+    )
+    from .._generated.responses import (
+        InputFileContent as ResponseInputFileParam,
+    )
+    from .._generated.responses import (
+        InputImageContent as ResponseInputImageParam,
+    )
+    from .._generated.responses import (
+        InputItem as ResponseInputItemParam,
+    )
+    from .._generated.responses import (
+        PromptObject as ResponsePromptParam,
+    )
+    from .._generated.responses import (
+        Reasoning as ReasoningParam,
+    )
+    from .._generated.responses import (
+        ResponseTextParam as ResponseTextConfigParam,
+    )
+    from .._generated.responses import (
+        TextResponseFormatConfiguration as ResponseFormatTextConfigParam,
+    )
+    from .._generated.responses import (
+        TextResponseFormatJsonSchema as ResponseFormatTextJSONSchemaConfigParam,
+    )
+    from .._generated.responses import (
+        Tool as ResponseToolParam,
+    )
+    from .._generated.shared import InputTextContent as ResponseInputTextParam
+else:
+    from ._params import EasyInputMessageParam as EasyInputMessageParam
+    from ._params import FunctionCallOutputParam as FunctionCallOutputParam
+    from ._params import FunctionToolParam as FunctionToolParam
+    from ._params import ReasoningParam as ReasoningParam
+    from ._params import ResponseFormatTextConfigParam as ResponseFormatTextConfigParam
+    from ._params import (
+        ResponseFormatTextJSONSchemaConfigParam as ResponseFormatTextJSONSchemaConfigParam,
+    )
+    from ._params import ResponseInputContentParam as ResponseInputContentParam
+    from ._params import ResponseInputFileParam as ResponseInputFileParam
+    from ._params import ResponseInputImageParam as ResponseInputImageParam
+    from ._params import ResponseInputItemParam as ResponseInputItemParam
+    from ._params import ResponseInputTextParam as ResponseInputTextParam
+    from ._params import ResponsePromptParam as ResponsePromptParam
+    from ._params import ResponseTextConfigParam as ResponseTextConfigParam
+    from ._params import ResponseToolParam as ResponseToolParam
 from ._params import ResponseIncludable as ResponseIncludable
-from ._params import ResponseInputContentParam as ResponseInputContentParam
-from ._params import ResponseInputFileParam as ResponseInputFileParam
-from ._params import ResponseInputImageParam as ResponseInputImageParam
-from ._params import ResponseInputItemParam as ResponseInputItemParam
-from ._params import ResponseInputTextParam as ResponseInputTextParam
-from ._params import ResponsePromptParam as ResponsePromptParam
 from ._params import ResponsesServiceTier as ResponsesServiceTier
-from ._params import ResponseTextConfigParam as ResponseTextConfigParam
-from ._params import ResponseToolParam as ResponseToolParam
 from ._parsed import ParsedResponse as ParsedResponse
 from ._parsed import ParsedResponseFunctionToolCall as ParsedResponseFunctionToolCall
 from ._parsed import ParsedResponseOutputMessage as ParsedResponseOutputMessage
