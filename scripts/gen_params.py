@@ -151,7 +151,14 @@ KWARGS: tuple[Kwargs, ...] = (
         base="ChatCompletionParseKwargs",
     ),
     Kwargs("completions", "CompletionCreateKwargs", "/completions", "post", exclude=("stream",)),
-    Kwargs("embeddings", "EmbeddingCreateKwargs", "/embeddings", "post"),
+    # ``encoding_format`` picks the return type (an overload each), so it is explicit.
+    Kwargs(
+        "embeddings",
+        "EmbeddingCreateKwargs",
+        "/embeddings",
+        "post",
+        exclude=("encoding_format",),
+    ),
     Kwargs("responses", "ResponseCreateKwargs", "/responses", "post", exclude=("stream",)),
     # Image streaming is refused by this client (ValidationError), so not typed.
     Kwargs(

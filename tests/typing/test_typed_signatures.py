@@ -192,7 +192,7 @@ KWARGS_AND_STRUCTS = [
     (chat.ChatCompletionCreateKwargs, ChatCompletionCreateParams, {"stream"}),
     (chat.ChatCompletionParseKwargs, ChatCompletionCreateParams, {"stream", "response_format"}),
     (completions.CompletionCreateKwargs, CompletionCreateParams, {"stream"}),
-    (embeddings.EmbeddingCreateKwargs, EmbeddingCreateParams, set()),
+    (embeddings.EmbeddingCreateKwargs, EmbeddingCreateParams, {"encoding_format"}),
     (responses.ResponseCreateKwargs, ResponseCreateParams, {"stream"}),
     (images.ImageGenerateKwargs, ImageGenerateParams, {"stream", "partial_images"}),
     (moderations.ModerationCreateKwargs, ModerationCreateParams, set()),

@@ -138,6 +138,7 @@ class Embeddings(Resource):
         self,
         *,
         vectors: Literal["list"] = "list",
+        encoding_format: Literal["float"] | NotGiven = ...,
         timeout: float | Timeouts | NotGiven | None = ...,
         max_retries: int | None = ...,
         extra_headers: Mapping[str, str] | None = ...,
@@ -150,6 +151,7 @@ class Embeddings(Resource):
         self,
         *,
         vectors: Literal["float32"],
+        encoding_format: NotGiven = ...,
         timeout: float | Timeouts | NotGiven | None = ...,
         max_retries: int | None = ...,
         extra_headers: Mapping[str, str] | None = ...,
@@ -157,10 +159,24 @@ class Embeddings(Resource):
         extra_body: Mapping[str, object] | None = ...,
         **params: Unpack[EmbeddingCreateKwargs],
     ) -> Float32EmbeddingResponse: ...
+    @overload
+    async def create(
+        self,
+        *,
+        vectors: Literal["list"] = "list",
+        encoding_format: Literal["base64"],
+        timeout: float | Timeouts | NotGiven | None = ...,
+        max_retries: int | None = ...,
+        extra_headers: Mapping[str, str] | None = ...,
+        extra_query: Mapping[str, object] | None = ...,
+        extra_body: Mapping[str, object] | None = ...,
+        **params: Unpack[EmbeddingCreateKwargs],
+    ) -> Base64EmbeddingResponse: ...
     async def create(
         self,
         *,
         vectors: Literal["list", "float32"] = "list",
+        encoding_format: Literal["float", "base64"] | NotGiven = NOT_GIVEN,
         timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -187,19 +203,18 @@ class Embeddings(Resource):
             raise ValidationError(
                 [Problem("vectors", "must be 'list' or 'float32'", repr(vectors))]
             )
-        explicit = not isinstance(params.get("encoding_format", NOT_GIVEN), NotGiven)
+        explicit = not isinstance(encoding_format, NotGiven)
         if explicit and vectors == "float32":
             raise ValidationError(
                 [
                     Problem(
                         "encoding_format",
                         "must be left unset with vectors='float32' (it asks for base64)",
-                        repr(params["encoding_format"]),
+                        repr(encoding_format),
                     )
                 ]
             )
-        if not explicit:
-            params["encoding_format"] = "base64"
+        params["encoding_format"] = encoding_format if explicit else "base64"
         body = build_body(EmbeddingCreateParams, params, extra_body)
         client = self._client
         options: dict[str, Any] = {

@@ -25,6 +25,5 @@ class EmbeddingCreateKwargs(TypedDict, total=False):
     model: Required[
         str | Literal["text-embedding-ada-002", "text-embedding-3-small", "text-embedding-3-large"]
     ]
-    encoding_format: Literal["float", "base64"] | NotGiven
     dimensions: int | NotGiven
     user: str | NotGiven

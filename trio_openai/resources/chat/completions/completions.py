@@ -57,8 +57,17 @@ if TYPE_CHECKING:
 
     from ...._config import Timeouts
     from ...._pagination import PageRequest
-    from ....types._generated.chat import ChatCompletionCreateKwargs, ChatCompletionParseKwargs
-    from ....types._generated.shared import ListOrder, Metadata
+    from ....types._generated.chat import (
+        ChatCompletionCreateKwargs,
+        ChatCompletionParseKwargs,
+        ResponseFormatJsonSchema,
+    )
+    from ....types._generated.shared import (
+        ListOrder,
+        Metadata,
+        ResponseFormatJsonObject,
+        ResponseFormatText,
+    )
     from ..._base import CallOptions
 
 __all__ = [
@@ -223,12 +232,17 @@ class ChatCompletions(Resource):
     def stream(
         self,
         *,
+        response_format: type[Any]
+        | ResponseFormatText
+        | ResponseFormatJsonSchema
+        | ResponseFormatJsonObject
+        | NotGiven = NOT_GIVEN,
         timeout: float | Timeouts | NotGiven | None = NOT_GIVEN,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
-        **params: Unpack[ChatCompletionCreateKwargs],
+        **params: Unpack[ChatCompletionParseKwargs],
     ) -> StreamContext[ChatCompletionEventStream[Any]]:
         """``async with client.chat.completions.stream(...) as stream:``, yielding the
         official SDK's events (:class:`ChatCompletionEventStream`).
@@ -248,10 +262,11 @@ class ChatCompletions(Resource):
                 [Problem("stream", "is implied by .stream(); leave it out", None)]
             )
         fmt = None
-        response_format = values.get("response_format")
         if isinstance(response_format, type):
             fmt = _format(response_format)
             values["response_format"] = fmt.response_format()
+        elif not isinstance(response_format, NotGiven):
+            values["response_format"] = response_format
         tools = tools_of(values.get("tools"))
 
         async def open_stream() -> ChatCompletionEventStream[Any]:
@@ -268,6 +283,32 @@ class ChatCompletions(Resource):
 
         return StreamContext(open_stream)
 
+    @overload
+    async def parse(
+        self,
+        *,
+        response_format: type[T],
+        timeout: float | Timeouts | NotGiven | None = ...,
+        max_retries: int | None = ...,
+        extra_headers: Mapping[str, str] | None = ...,
+        extra_query: Mapping[str, object] | None = ...,
+        extra_body: Mapping[str, object] | None = ...,
+        **params: Unpack[ChatCompletionParseKwargs],
+    ) -> ParsedChatCompletion[T]: ...
+
+    @overload
+    async def parse(
+        self,
+        *,
+        response_format: Mapping[str, object] | NotGiven = ...,
+        timeout: float | Timeouts | NotGiven | None = ...,
+        max_retries: int | None = ...,
+        extra_headers: Mapping[str, str] | None = ...,
+        extra_query: Mapping[str, object] | None = ...,
+        extra_body: Mapping[str, object] | None = ...,
+        **params: Unpack[ChatCompletionParseKwargs],
+    ) -> ParsedChatCompletion[None]: ...
+
     async def parse(
         self,
         *,
@@ -278,7 +319,7 @@ class ChatCompletions(Resource):
         extra_query: Mapping[str, object] | None = None,
         extra_body: Mapping[str, object] | None = None,
         **params: Unpack[ChatCompletionParseKwargs],
-    ) -> ParsedChatCompletion[T]:
+    ) -> ParsedChatCompletion[T] | ParsedChatCompletion[None]:
         """Structured output: each choice's content decoded into ``response_format``.
 
         ``response_format`` is a msgspec Struct, dataclass, TypedDict or (with
