@@ -49,6 +49,8 @@ if TYPE_CHECKING:
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 
+_FT = "await client.fine_tuning.jobs.create(model='m', training_file='f', "
+
 # (what is wrong, one statement inside ``async def bad(client)``)
 BAD_CALLS: list[tuple[str, str]] = [
     ("a misspelt keyword", "await chat(model='gpt-4o', messages=MSGS, temprature=0.3)"),
@@ -122,6 +124,122 @@ BAD_CALLS: list[tuple[str, str]] = [
     ("an unknown file purpose", "await client.files.create(file=WAV, purpose='training')"),
     ("an unknown list order", "client.files.list(order='up')"),
     ("a misspelt per-call option", "await client.models.retrieve('gpt-4o', timeot=3)"),
+    # the previous round's fixes
+    (
+        "base64 used as floats",
+        "e: CreateEmbeddingResponse = await client.embeddings.create(model='m', input='x',"
+        " encoding_format='base64')",
+    ),
+    (
+        "float32 vectors with an encoding",
+        "await client.embeddings.create(model='m', input='x', vectors='float32',"
+        " encoding_format='float')",
+    ),
+    (
+        "stream() given a str format",
+        "client.chat.completions.stream(model='gpt-4o', messages=MSGS, response_format='json')",
+    ),
+    (
+        "text_format not a type",
+        "await client.responses.parse(model='m', input='hi', text_format=1)",
+    ),
+    (
+        "a public input item with an unknown role",
+        "item: ResponseInputItemParam = {'role': 'robot', 'content': 'hi'}",
+    ),
+    # uploads
+    (
+        "an unknown upload purpose",
+        "await client.uploads.create(bytes=1, filename='f', mime_type='t', purpose='training')",
+    ),
+    (
+        "upload bytes a str",
+        "await client.uploads.create(bytes='1', filename='f', mime_type='t', purpose='batch')",
+    ),
+    ("a misspelt upload keyword", "await client.uploads.complete('u', part_ids=['p'], md_5='x')"),
+    # vector stores
+    (
+        "an unknown chunking strategy",
+        "await client.vector_stores.create(chunking_strategy={'type': 'semantic'})",
+    ),
+    (
+        "an unknown expiry anchor",
+        "await client.vector_stores.create(expires_after={'anchor': 'created_at', 'days': 1})",
+    ),
+    (
+        "a search filter with an unknown operator",
+        "client.vector_stores.search('vs', query='q',"
+        " filters={'type': 'like', 'key': 'k', 'value': 'v'})",
+    ),
+    ("an unknown file status filter", "client.vector_stores.files.list('vs', filter='done')"),
+    (
+        "a misspelt vector store file keyword",
+        "await client.vector_stores.files.create('vs', file_id='f', chunking='auto')",
+    ),
+    (
+        "file attributes a list",
+        "await client.vector_stores.files.create('vs', file_id='f', attributes=['a'])",
+    ),
+    (
+        "a batch file without its id",
+        "await client.vector_stores.file_batches.create('vs', files=[{'attributes': {}}])",
+    ),
+    # fine-tuning
+    (
+        "an unknown fine-tuning method",
+        _FT + "method={'type': 'unsupervised'})",
+    ),
+    (
+        "n_epochs a list",
+        _FT + "hyperparameters={'n_epochs': [1]})",
+    ),
+    ("seed a str", _FT + "seed='7')"),
+    ("checkpoints limit a str", "client.fine_tuning.jobs.checkpoints.list('ft', limit='5')"),
+    # conversations
+    (
+        "a conversation item with an unknown role",
+        "await client.conversations.create(items=[{'role': 'robot', 'content': 'hi'}])",
+    ),
+    (
+        "an unknown item include",
+        "await client.conversations.items.create('c', items=[], include=['everything'])",
+    ),
+    ("an unknown items order", "client.conversations.items.list('c', order='newest')"),
+    # audio translations
+    (
+        "an unknown translation format",
+        "await client.audio.translations.create(file=WAV, model='whisper-1',"
+        " response_format='docx')",
+    ),
+    (
+        "text used as a Translation",
+        "tr: Translation = await client.audio.translations.create(file=WAV, model='whisper-1',"
+        " response_format='text')",
+    ),
+    (
+        "translation temperature a str",
+        "await client.audio.translations.create(file=WAV, model='whisper-1', temperature='warm')",
+    ),
+    # image edits and variations
+    ("an unknown edit quality", "await client.images.edit(image=PNG, prompt='p', quality='ultra')"),
+    ("edit streaming", "await client.images.edit(image=PNG, prompt='p', stream=True)"),
+    ("a misspelt edit keyword", "await client.images.edit(image=PNG, prompt='p', qualty='high')"),
+    (
+        "an unknown variation size",
+        "await client.images.create_variation(image=PNG, size='1024x1792')",
+    ),
+    ("variation n a str", "await client.images.create_variation(image=PNG, n='2')"),
+    # webhooks and realtime
+    (
+        "webhook tolerance a str",
+        "client.webhooks.unwrap(b'{}', {}, secret='s', tolerance='5m')",
+    ),
+    ("a misspelt webhook keyword", "client.webhooks.verify_signature(b'{}', {}, secrt='s')"),
+    ("a misspelt realtime keyword", "client.realtime.connect(modle='gpt-realtime')"),
+    (
+        "max_queued_events a str",
+        "client.realtime.connect(model='m', max_queued_events='16')",
+    ),
 ]
 
 BAD_PRELUDE = """\
@@ -129,11 +247,14 @@ from __future__ import annotations
 
 import trio_openai
 from trio_openai.types import Transcription
+from trio_openai.types.audio import Translation
 from trio_openai.types.chat import ChatCompletion, ChatCompletionMessageParam
-from trio_openai.types.responses import Response
+from trio_openai.types.embeddings import CreateEmbeddingResponse
+from trio_openai.types.responses import Response, ResponseInputItemParam
 
 MSGS: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Hi"}]
 WAV = ("hi.wav", b"RIFF....WAVEfmt ")
+PNG = ("cat.png", b"\\x89PNG")
 
 
 async def bad(client: trio_openai.Client) -> None:
