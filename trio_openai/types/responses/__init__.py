@@ -76,45 +76,23 @@ if TYPE_CHECKING:
     # The caller's dicts as type checkers see them: the generated shapes that
     # ``client.responses.create`` takes, so a value typed with a public name passes.
     # At run time the names are the validator's (``_params``), more lenient ones.
-    from .._generated.responses import (
-        EasyInputMessage as EasyInputMessageParam,
-    )
-    from .._generated.responses import (
-        FunctionCallOutputItemParam as FunctionCallOutputParam,
-    )
-    from .._generated.responses import (
-        FunctionTool as FunctionToolParam,
-    )
-    from .._generated.responses import (
-        InputContent as ResponseInputContentParam,
-    )
-    from .._generated.responses import (
-        InputFileContent as ResponseInputFileParam,
-    )
-    from .._generated.responses import (
-        InputImageContent as ResponseInputImageParam,
-    )
-    from .._generated.responses import (
-        InputItem as ResponseInputItemParam,
-    )
-    from .._generated.responses import (
-        PromptObject as ResponsePromptParam,
-    )
-    from .._generated.responses import (
-        Reasoning as ReasoningParam,
-    )
-    from .._generated.responses import (
-        ResponseTextParam as ResponseTextConfigParam,
-    )
+    from .._generated.responses import EasyInputMessage as EasyInputMessageParam
+    from .._generated.responses import FunctionCallOutputItemParam as FunctionCallOutputParam
+    from .._generated.responses import FunctionTool as FunctionToolParam
+    from .._generated.responses import InputContent as ResponseInputContentParam
+    from .._generated.responses import InputFileContent as ResponseInputFileParam
+    from .._generated.responses import InputImageContent as ResponseInputImageParam
+    from .._generated.responses import InputItem as ResponseInputItemParam
+    from .._generated.responses import PromptObject as ResponsePromptParam
+    from .._generated.responses import Reasoning as ReasoningParam
+    from .._generated.responses import ResponseTextParam as ResponseTextConfigParam
     from .._generated.responses import (
         TextResponseFormatConfiguration as ResponseFormatTextConfigParam,
     )
     from .._generated.responses import (
         TextResponseFormatJsonSchema as ResponseFormatTextJSONSchemaConfigParam,
     )
-    from .._generated.responses import (
-        Tool as ResponseToolParam,
-    )
+    from .._generated.responses import Tool as ResponseToolParam
     from .._generated.shared import InputTextContent as ResponseInputTextParam
 else:
     from ._params import EasyInputMessageParam as EasyInputMessageParam
