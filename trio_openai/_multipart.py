@@ -8,7 +8,10 @@ retry loop may send it again. A file object that cannot seek makes the body
 non-replayable, and such an upload is not retried.
 
 Files are read in 256 KiB pieces with a checkpoint after each; local reads of that
-size are short, so they run on the trio thread rather than in a worker thread.
+size are short, so they run on the trio thread rather than in a worker thread. A file
+given by path is opened for each piece and closed before the piece is sent: an upload
+abandoned midway (cancelled, failed) leaves no file open, although whoever iterates
+the body never tells the iterator it stopped.
 """
 
 from __future__ import annotations
@@ -154,14 +157,14 @@ class MultipartBody:
 class _MultipartIterator:
     """Yields the body piece by piece; opens and closes path-backed files itself."""
 
-    __slots__ = ("_file", "_own", "_part", "_parts", "_tail")
+    __slots__ = ("_file", "_offset", "_part", "_parts", "_tail")
 
     def __init__(self, parts: list[_Part], tail: bytes) -> None:
         self._parts = iter(parts)
         self._tail: bytes | None = tail
         self._part: _Part | None = None
-        self._file: IO[bytes] | None = None
-        self._own = False
+        self._file: IO[bytes] | None = None  # the caller's file object (never closed here)
+        self._offset = 0  # where the next piece of a path-backed file starts
 
     def __aiter__(self) -> _MultipartIterator:
         return self
@@ -178,28 +181,27 @@ class _MultipartIterator:
                         raise StopAsyncIteration
                     return tail
                 self._part = nxt
+                self._offset = 0
                 return nxt.head
             content = part.content
             if isinstance(content, bytes):
                 self._part = None
                 return content + b"\r\n"
-            if self._file is None:
-                if isinstance(content, str):
-                    self._file = open(content, "rb")  # noqa: SIM115, ASYNC230 - see module doc
-                    self._own = True
-                else:
+            if isinstance(content, str):
+                # Opened per piece (see the module doc): nothing stays open across the
+                # await that sends the piece.
+                with open(content, "rb") as f:  # noqa: ASYNC230 - see module doc
+                    f.seek(self._offset)
+                    data = f.read(CHUNK)
+                self._offset += len(data)
+            else:
+                if self._file is None:
                     self._file = content
-                    self._own = False
                     if part.start >= 0:
                         content.seek(part.start)
-            data = self._file.read(CHUNK)
+                data = self._file.read(CHUNK)
             if data:
                 return data
-            self._finish_file()
+            self._file = None
             self._part = None
             return b"\r\n"
-
-    def _finish_file(self) -> None:
-        if self._own and self._file is not None:
-            self._file.close()
-        self._file = None
