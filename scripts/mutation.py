@@ -77,6 +77,8 @@ TARGETS: dict[str, list[str]] = {
     "trio_openai/_http/_pool.py": [
         "tests/http/test_pool.py",
         "tests/http/test_pool_eviction.py",
+        "tests/http/test_tls.py",
+        "tests/http/test_proxy.py",
         "tests/cancellation",
     ],
 }
@@ -125,6 +127,29 @@ class Score:
         return 100.0 * (self.killed + self.timeouts) / max(1, self.checked)
 
 
+_CONFTEST = """\
+# Written by scripts/mutation.py: reproducible Hypothesis runs, no health check failing
+# because mutmut's tracing slows the generation of examples down, and no test of imports.
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "mutation",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+settings.load_profile("mutation")
+
+
+def pytest_collection_modifyitems(config, items):
+    # Tests of what a module imports see mutmut's own import in every mutated module.
+    kept = [item for item in items if "_import" not in item.name]
+    config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+    items[:] = kept
+"""
+
+
 def _slug(module: str) -> str:
     return module.removesuffix(".py").replace("/", ".")
 
@@ -136,11 +161,13 @@ def _prepare(work: Path, module: str, tests: list[str]) -> None:
     for name in ("trio_openai", "tests"):
         shutil.copytree(ROOT / name, work / name, ignore=ignore, dirs_exist_ok=True)
     shutil.copy2(ROOT / "pyproject.toml", work / "pyproject.toml")
+    (work / "conftest.py").write_text(_CONFTEST)
     selection = "".join(f"\n    {t}" for t in tests)
     (work / "setup.cfg").write_text(
         "[mutmut]\n"
         "source_paths = trio_openai\n"
         f"only_mutate = {module}\n"
+        "also_copy = conftest.py\n"
         f"pytest_add_cli_args_test_selection ={selection}\n"
         "pytest_add_cli_args = -p no:cacheprovider\n"
     )
