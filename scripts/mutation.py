@@ -77,6 +77,7 @@ TARGETS: dict[str, list[str]] = {
     "trio_openai/_http/_pool.py": [
         "tests/http/test_pool.py",
         "tests/http/test_pool_eviction.py",
+        "tests/http/test_pool_reuse.py",
         "tests/http/test_tls.py",
         "tests/http/test_proxy.py",
         "tests/cancellation",
