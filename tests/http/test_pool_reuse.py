@@ -24,6 +24,7 @@ from trio_openai._config import PoolLimits, Timeouts
 from trio_openai._http import (
     ConnectError,
     Pool,
+    ReadTimeout,
     TotalTimeout,
     TransportError,
 )
@@ -32,6 +33,7 @@ from trio_openai.testing import (
     HTTPServer,
     Request,
     Response,
+    Stall,
     echo_handler,
     open_http_server,
 )
@@ -114,6 +116,25 @@ async def test_a_reused_connection_failing_unanswered_is_retried_on_a_new_one(
         assert stats.connections_reused == 1
         assert server.statistics().connections_opened == 3
         assert server.statistics().requests == 4  # two pairs, the failed one, the retry
+        # Again: the new connection (on top) dies on its second request in turn.
+        response = await pool.request("GET", server.base_url + "/")
+        assert response.content == b"ok"
+        assert pool.statistics().fresh_retries == 2
+        assert server.statistics().connections_opened == 4
+
+
+async def test_the_pool_default_timeouts_apply_to_calls_that_give_none(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    async def handler(request: Request) -> Response:
+        raise Stall
+
+    async with open_http_server(handler) as server, Pool(timeouts=Timeouts(read=0.2)) as pool:
+        start = trio.current_time()
+        with pytest.raises(ReadTimeout) as info:
+            await pool.request("GET", server.base_url + "/")
+        assert trio.current_time() - start == pytest.approx(0.2)
+        assert info.value.limit == 0.2
 
 
 async def test_a_new_connection_failing_unanswered_is_not_sent_again(
