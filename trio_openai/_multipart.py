@@ -235,17 +235,20 @@ class MultipartBody:
 
 
 class _MultipartIterator:
-    """Yields the body piece by piece; opens and closes path-backed files itself."""
+    """Yields the body piece by piece. A path-backed part is opened for each piece and
+    closed before the piece is handed out, so nothing stays open across the await that
+    sends it: whoever stops iterating (a cancelled or failed send) leaves no file open.
+    A caller's file object is read from where the part starts and never closed here."""
 
-    __slots__ = ("_file", "_left", "_own", "_part", "_parts", "_tail")
+    __slots__ = ("_file", "_left", "_offset", "_part", "_parts", "_tail")
 
     def __init__(self, parts: list[_Part], tail: bytes) -> None:
         self._parts = iter(parts)
         self._tail: bytes | None = tail
         self._part: _Part | None = None
-        self._file: IO[bytes] | None = None
-        self._own = False
-        self._left = -1  # bytes still to read of a path-backed part (-1: to EOF)
+        self._file: IO[bytes] | None = None  # the caller's file object (never closed here)
+        self._offset = 0  # where the next piece of a path-backed part starts
+        self._left = -1  # bytes still to read of the part (-1: to EOF)
 
     def __aiter__(self) -> _MultipartIterator:
         return self
@@ -262,35 +265,30 @@ class _MultipartIterator:
                         raise StopAsyncIteration
                     return tail
                 self._part = nxt
+                self._offset = max(nxt.start, 0)
+                self._left = nxt.size if isinstance(nxt.content, str) else -1
                 return nxt.head
             content = part.content
             if isinstance(content, bytes):
                 self._part = None
                 return content + b"\r\n"
-            if self._file is None:
-                if isinstance(content, str):
-                    self._file = open(content, "rb")  # noqa: SIM115, ASYNC230 - see module doc
-                    self._own = True
-                    self._left = part.size  # what Content-Length promised, not more
-                    if part.start:
-                        self._file.seek(part.start)
-                else:
+            left = self._left
+            size = CHUNK if left < 0 else min(CHUNK, left)
+            if isinstance(content, str):
+                with open(content, "rb") as f:  # noqa: ASYNC230 - see module doc
+                    f.seek(self._offset)
+                    data = f.read(size)
+                self._offset += len(data)
+            else:
+                if self._file is None:
                     self._file = content
-                    self._own = False
                     if part.start >= 0:
                         content.seek(part.start)
-            left = self._left
-            data = self._file.read(CHUNK if left < 0 else min(CHUNK, left))
+                data = self._file.read(size)
             if data:
                 if left >= 0:
                     self._left = left - len(data)
                 return data
-            self._finish_file()
+            self._file = None
             self._part = None
             return b"\r\n"
-
-    def _finish_file(self) -> None:
-        if self._own and self._file is not None:
-            self._file.close()
-        self._file = None
-        self._left = -1

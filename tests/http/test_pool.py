@@ -1,4 +1,11 @@
-"""The connection pool through its public API, on real loopback sockets."""
+"""The connection pool through its public API, on real loopback sockets.
+
+Time is trio's ``MockClock(autojump_threshold=0)`` (the ``autojump_clock`` fixture)
+wherever a test waits: a timeout of 0.2 s fires at exactly 0.2 s of virtual time, the
+server's own delays are virtual too, and no test races the real clock. Where a test
+must wait for the other side (the server closing a connection, a request queueing in
+the pool), it waits for that event, not for a while.
+"""
 
 from __future__ import annotations
 
@@ -78,7 +85,9 @@ async def test_concurrency_n_uses_n_connections() -> None:
 
 
 @pytest.mark.parametrize("announce", [True, False])
-async def test_server_closing_after_every_3_requests_causes_no_error(announce: bool) -> None:
+async def test_server_closing_after_every_3_requests_causes_no_error(
+    announce: bool, autojump_clock: trio.testing.MockClock
+) -> None:
     async with (
         open_http_server(max_requests_per_connection=3, announce_close=announce) as server,
         Pool(timeouts=FAST) as pool,
@@ -87,13 +96,23 @@ async def test_server_closing_after_every_3_requests_causes_no_error(announce: b
             for _ in range(20):
                 r = await pool.request("GET", server.base_url + "/")
                 assert r.status == 200
-                # give the server's FIN time to arrive, as between real requests
-                await trio.sleep(0.005)
+                # As between real requests, the server's close is done (its FIN sent)
+                # before the next request: after every third request, nothing is open.
+                await server.wait_statistics(
+                    lambda s: s.connections_open == (0 if s.requests % 3 == 0 else 1)
+                )
         assert server.statistics().connections_opened == 7
         assert server.statistics().requests == 20
+        stats = pool.statistics()
+        assert stats.fresh_retries == 0  # every close was seen before a reuse
+        # Announced, the client closes the connection itself after the third answer;
+        # unannounced, it finds it closed by the peer when it next takes it.
+        assert stats.stale_discarded == (0 if announce else 6)
 
 
-async def test_server_closing_idle_connections_causes_no_error() -> None:
+async def test_server_closing_idle_connections_causes_no_error(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     async with (
         open_http_server(close_idle_after=0.05) as server,
         Pool(timeouts=FAST) as pool,
@@ -102,9 +121,11 @@ async def test_server_closing_idle_connections_causes_no_error() -> None:
             for _ in range(4):
                 r = await pool.request("GET", server.base_url + "/")
                 assert r.status == 200
-                await trio.sleep(0.15)  # the server closes the idle connection meanwhile
+                await trio.sleep(0.15)  # the server closes the idle connection at 0.05 s
+                assert server.statistics().connections_open == 0
         assert server.statistics().connections_opened == 4
-        assert pool.statistics().stale_discarded >= 3
+        assert pool.statistics().stale_discarded == 3  # the fourth is never reused
+        assert pool.statistics().fresh_retries == 0
 
 
 async def test_unannounced_close_races_are_retried_once_on_a_fresh_connection() -> None:
@@ -151,7 +172,9 @@ async def test_body_framings() -> None:
         assert server.statistics().connections_opened == 1
 
 
-async def test_pool_limit_makes_the_next_request_wait_then_pool_timeout() -> None:
+async def test_pool_limit_makes_the_next_request_wait_then_pool_timeout(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     gate = trio.Event()
 
     async def handler(request: Request) -> Response:
@@ -163,9 +186,7 @@ async def test_pool_limit_makes_the_next_request_wait_then_pool_timeout() -> Non
         async with trio.open_nursery() as nursery:
             for _ in range(3):
                 nursery.start_soon(pool.request, "GET", server.base_url + "/")
-            with trio.fail_after(5):
-                while pool.statistics().waiting < 1:
-                    await trio.sleep(0.01)
+            await trio.testing.wait_all_tasks_blocked()  # two at the server, one queued
             stats = pool.statistics()
             assert (stats.borrowed, stats.waiting) == (2, 1)
             # a request with a short pool timeout gives up in time, naming the phase
@@ -175,50 +196,64 @@ async def test_pool_limit_makes_the_next_request_wait_then_pool_timeout() -> Non
                     "GET", server.base_url + "/", timeouts=Timeouts(pool=0.2, read=5)
                 )
             assert info.value.phase == "pool"
-            assert 0.15 <= trio.current_time() - start < 2
+            assert trio.current_time() - start == pytest.approx(0.2)
             gate.set()
         assert pool.statistics().borrowed == 0
         assert server.statistics().connections_opened == 2
 
 
-async def test_read_timeout_fires_against_a_stalling_server() -> None:
+async def test_read_timeout_fires_against_a_stalling_server(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     async def handler(request: Request) -> Response:
         raise Stall
 
     async with open_http_server(handler) as server, Pool() as pool:
+        start = trio.current_time()
         with pytest.raises(ReadTimeout) as info:
             await pool.request("GET", server.base_url + "/", timeouts=Timeouts(read=0.2))
+        assert trio.current_time() - start == pytest.approx(0.2)
         assert info.value.phase == "read"
         assert "read" in str(info.value)
         assert pool.statistics().borrowed == 0
         assert pool.statistics().open == 0
 
 
-async def test_read_timeout_is_inactivity_not_total() -> None:
+async def test_read_timeout_is_inactivity_not_total(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     async def handler(request: Request) -> Response:
         return Response(body=b"x" * 12, trickle=0.05)  # 0.6 s in all, 50 ms per byte
 
     async with open_http_server(handler) as server, Pool() as pool:
+        start = trio.current_time()
         r = await pool.request("GET", server.base_url + "/", timeouts=Timeouts(read=0.3))
         assert r.content == b"x" * 12
+        assert trio.current_time() - start == pytest.approx(0.6)
+        start = trio.current_time()
         with pytest.raises(TotalTimeout) as info:
             await pool.request("GET", server.base_url + "/", timeouts=Timeouts(read=0.3, total=0.3))
         assert info.value.phase == "total"
+        assert trio.current_time() - start == pytest.approx(0.3)
 
 
-async def test_read_timeout_mid_body() -> None:
+async def test_read_timeout_mid_body(autojump_clock: trio.testing.MockClock) -> None:
     async def handler(request: Request) -> Response:
         return Response(body=b"partial", stall_after_head=True)
 
     async with open_http_server(handler) as server, Pool() as pool:
         async with pool.stream("GET", server.base_url + "/", timeouts=Timeouts(read=0.2)) as r:
             assert r.status == 200
+            start = trio.current_time()
             with pytest.raises(ReadTimeout):
                 await r.read()
+            assert trio.current_time() - start == pytest.approx(0.2)
         assert pool.statistics().open == 0
 
 
-async def test_write_timeout_fires_when_the_server_does_not_read() -> None:
+async def test_write_timeout_fires_when_the_server_does_not_read(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     # A raw listener that accepts and never reads: the send buffers fill up.
     listener = trio.socket.socket()
     await listener.bind(("127.0.0.1", 0))
@@ -236,6 +271,7 @@ async def test_write_timeout_fires_when_the_server_does_not_read() -> None:
 
             nursery.start_soon(accept_forever)
             async with Pool() as pool:
+                start = trio.current_time()
                 with pytest.raises(WriteTimeout) as info:
                     await pool.request(
                         "POST",
@@ -243,6 +279,7 @@ async def test_write_timeout_fires_when_the_server_does_not_read() -> None:
                         body=b"x" * (64 * 1024 * 1024),
                         timeouts=Timeouts(write=0.3),
                     )
+                assert trio.current_time() - start == pytest.approx(0.3)
                 assert info.value.phase == "write"
                 assert pool.statistics().open == 0
             nursery.cancel_scope.cancel()
@@ -252,7 +289,9 @@ async def test_write_timeout_fires_when_the_server_does_not_read() -> None:
         listener.close()
 
 
-async def test_connect_timeout_covers_the_tls_handshake() -> None:
+async def test_connect_timeout_covers_the_tls_handshake(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     # A TCP server that accepts but never answers the TLS ClientHello.
     async def silent(stream: trio.SocketStream) -> None:
         await trio.sleep_forever()
@@ -269,7 +308,7 @@ async def test_connect_timeout_covers_the_tls_handshake() -> None:
                     "GET", f"https://127.0.0.1:{port}/", timeouts=Timeouts(connect=0.25)
                 )
             assert info.value.phase == "connect"
-            assert trio.current_time() - start < 3
+            assert trio.current_time() - start == pytest.approx(0.25)
             assert pool.statistics().open == 0
         nursery.cancel_scope.cancel()
 
@@ -312,55 +351,108 @@ async def test_using_a_closed_pool_is_an_error() -> None:
             await pool.request("GET", server.base_url + "/")
 
 
-async def test_cancel_storm_leaves_nothing_borrowed_and_no_connection_half_used() -> None:
-    rng = random.Random(1234)
+STORM_SEEDS = [1234, 2024, 77]
+"""Each seed is one storm; a failure names its seed, and rerunning it replays it."""
 
-    async def handler(request: Request) -> Response:
-        delay = int(request.query.split("=")[1]) / 1000
-        await trio.sleep(delay)
-        if request.path == "/stream":
 
-            async def parts() -> AsyncIterator[bytes]:
-                for _ in range(20):
-                    yield b"x" * 100
-                    await trio.sleep(delay / 10)
+class _Storm:
+    """200 requests over 20 connections, each cancelled at a time drawn from a seed.
 
-            return Response(body=parts())
-        return Response(body=b"y" * 2000)
+    Everything happens in virtual time, at instants drawn so that no cancel falls on
+    a server event: request ``i`` starts at ``i`` tenths of a millisecond; the server
+    waits a whole number of milliseconds before its head, then sends a body of 20
+    pieces, a millisecond apart, starting a millisecond after the head; the cancel
+    comes a whole number of milliseconds plus 0.05 after the start. So each request
+    is cancelled at the same point of its exchange every time the seed runs: queued
+    for a lease, sent and waiting for the head, after the head, mid-body, or not at
+    all (``stages``).
+    """
 
-    async with (
-        open_http_server(handler) as server,
-        Pool(limits=PoolLimits(max_connections=20), timeouts=FAST) as pool,
-    ):
+    def __init__(self, seed: int) -> None:
+        rng = random.Random(seed)
+        self.plan = [
+            ("/stream" if i % 2 else "/", rng.randint(0, 30), rng.randint(0, 45) + 0.05)
+            for i in range(200)
+        ]
+        self.arrived: set[int] = set()
+        self.reached: list[tuple[str, int]] = [("", 0)] * len(self.plan)
 
+    async def handler(self, request: Request) -> Response:
+        query = dict(part.split("=") for part in request.query.split("&"))
+        self.arrived.add(int(query["i"]))
+        await trio.sleep(int(query["d"]) / 1000)
+        if request.path != "/stream":
+            return Response(body=b"y" * 2000)
+
+        async def parts() -> AsyncIterator[bytes]:
+            for _ in range(20):
+                await trio.sleep(0.001)
+                yield b"x" * 100
+
+        return Response(body=parts())
+
+    async def run(self, server_url: str, pool: Pool) -> list[tuple[str, int]]:
         async def one(i: int) -> None:
-            path = "/stream" if i % 2 else "/"
-            delay_ms = rng.randint(0, 30)
-            cancel_after = rng.uniform(0, 0.04)
-            with trio.move_on_after(cancel_after):
-                async with pool.stream("GET", f"{server.base_url}{path}?d={delay_ms}") as r:
+            path, delay_ms, cancel_ms = self.plan[i]
+            await trio.sleep(i * 1e-4)
+            with trio.move_on_after(cancel_ms / 1000):
+                async with pool.stream("GET", f"{server_url}{path}?i={i}&d={delay_ms}") as r:
+                    self.reached[i] = ("head", 0)
+                    pieces = 0
                     async for _ in r.iter_bytes():
-                        pass
+                        pieces += 1
+                        self.reached[i] = ("body", pieces)
+                    self.reached[i] = ("done", pieces)
+            if self.reached[i][0] == "":
+                self.reached[i] = ("sent" if i in self.arrived else "queued", 0)
 
         with trio.fail_after(30):
             async with trio.open_nursery() as nursery:
-                for i in range(200):
+                for i in range(len(self.plan)):
                     nursery.start_soon(one, i)
+        return self.reached
+
+
+@pytest.mark.parametrize("seed", STORM_SEEDS)
+async def test_cancel_storm_leaves_nothing_borrowed_and_no_connection_half_used(
+    seed: int, autojump_clock: trio.testing.MockClock
+) -> None:
+    storm = _Storm(seed)
+    async with (
+        open_http_server(storm.handler) as server,
+        Pool(limits=PoolLimits(max_connections=20), timeouts=FAST) as pool,
+    ):
+        reached = await storm.run(server.base_url, pool)
         stats = pool.statistics()
         assert stats.borrowed == 0
         assert stats.waiting == 0
         assert stats.open == stats.idle
         # every connection the client abandoned mid-exchange is closed on the server
         # side too: what is left open there is exactly the client's idle pool
-        with trio.fail_after(5):
-            while server.statistics().connections_open > stats.idle:
-                await trio.sleep(0.01)
+        await server.wait_connections_closed(expected_open=stats.idle)
         assert server.statistics().connections_active == 0
-        r = await pool.request("GET", server.base_url + "/?d=0")
+        r = await pool.request("GET", server.base_url + "/?i=-1&d=0")
         assert r.status == 200
+    # The storm cancelled exchanges at every stage (and let some finish).
+    stages = {stage for stage, _ in reached}
+    assert stages == {"queued", "sent", "head", "body", "done"}, reached
 
 
-async def test_cancelled_while_waiting_for_the_pool_takes_no_token() -> None:
+async def test_a_cancel_storm_replays_from_its_seed(autojump_clock: trio.testing.MockClock) -> None:
+    runs = []
+    for _ in range(2):
+        storm = _Storm(STORM_SEEDS[0])
+        async with (
+            open_http_server(storm.handler) as server,
+            Pool(limits=PoolLimits(max_connections=20), timeouts=FAST) as pool,
+        ):
+            runs.append(await storm.run(server.base_url, pool))
+    assert runs[0] == runs[1]
+
+
+async def test_cancelled_while_waiting_for_the_pool_takes_no_token(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     gate = trio.Event()
 
     async def handler(request: Request) -> Response:
@@ -373,12 +465,12 @@ async def test_cancelled_while_waiting_for_the_pool_takes_no_token() -> None:
     ):
         async with trio.open_nursery() as nursery:
             nursery.start_soon(pool.request, "GET", server.base_url + "/")
-            with trio.fail_after(5):
-                while pool.statistics().borrowed < 1:
-                    await trio.sleep(0.01)
+            await trio.testing.wait_all_tasks_blocked()
+            assert pool.statistics().borrowed == 1
             with trio.move_on_after(0.1) as scope:
                 await pool.request("GET", server.base_url + "/")
             assert scope.cancelled_caught
+            assert trio.current_time() == pytest.approx(0.1)  # no time passed before it
             assert pool.statistics().waiting == 0
             gate.set()
         assert pool.statistics().borrowed == 0
