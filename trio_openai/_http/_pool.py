@@ -94,6 +94,7 @@ from ._tls import (
     describe_tls_failure,
     warn_if_insecure,
 )
+from ._transport import SocketTransport, TLSTransport, take_socket
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -230,6 +231,9 @@ class Pool:
         self._verify = verify
         self._cert = cert
         self._ssl_context: ssl.SSLContext | None = None
+        # The latest resumable TLS session of each origin (secrets: forgotten in
+        # aclose()); a new connection resumes it instead of a full handshake.
+        self._tls_sessions: dict[Origin, ssl.SSLSession] = {}
         if proxy is not None:
             self._proxies = ProxySettings.explicit(proxy)
         elif trust_env:
@@ -340,6 +344,7 @@ class Pool:
         self._idle.clear()
         self._idle_count = 0
         self._preparer.clear()
+        self._tls_sessions.clear()
         if self._reaper_scope is not None:
             self._reaper_scope.cancel()
         await trio.lowlevel.checkpoint()
@@ -517,32 +522,36 @@ class Pool:
             except OSError as exc:
                 via = f" via proxy {dial_host}:{dial_port}" if proxy else ""
                 raise ConnectError(f"could not connect to {host}:{port}{via}: {exc}") from exc
+            sock = None
             try:
                 self._tune_socket(tcp.socket)
-                stream: trio.abc.Stream = tcp
                 if proxy is not None and scheme == "https":
                     await open_tunnel(
                         tcp, host, port, proxy, max_head=self._limits.max_response_head
                     )
+                sock = take_socket(tcp)
+                transport = SocketTransport(sock)
                 if scheme == "https":
-                    ssl_stream = trio.SSLStream(
-                        tcp,
+                    transport = TLSTransport(
+                        sock,
                         self._get_ssl_context(),
-                        server_hostname=host,
-                        https_compatible=True,
+                        host,
+                        session=self._tls_sessions.get(prepared.origin),
                     )
                     try:
-                        await ssl_stream.do_handshake()
+                        await transport.handshake()
                     except (trio.BrokenResourceError, ssl.SSLError, OSError) as exc:
                         raise TLSError(
                             f"{describe_tls_failure(exc)} (connecting to {host}:{port})"
                         ) from exc
-                    stream = ssl_stream
             except BaseException:
-                tcp.socket.close()
+                if sock is None:
+                    tcp.socket.close()
+                else:
+                    SocketTransport(sock).close()
                 raise
             return HTTPConnection(
-                stream,
+                transport,
                 prepared.origin,
                 max_response_head=self._limits.max_response_head,
                 now=trio.current_time(),
@@ -579,6 +588,8 @@ class Pool:
         if conn is None:
             return
         if conn.state is ConnectionState.IDLE and not self._closed:
+            if conn.requests_sent == 1 and conn.origin[0] == "https":
+                self._keep_tls_session(conn)
             idle = self._idle.get(conn.origin)
             if idle is None:
                 idle = self._idle[conn.origin] = []
@@ -588,6 +599,13 @@ class Pool:
                 self._idle_count += 1
                 return
         self._discard(conn)
+
+    def _keep_tls_session(self, conn: HTTPConnection) -> None:
+        """Remember the session of a new TLS connection (its tickets came with its
+        first response), for the next connection to the origin to resume."""
+        session = conn.tls_session()
+        if session is not None:
+            self._tls_sessions[conn.origin] = session
 
     def _reap(self, now: float) -> float:
         """Close the idle connections expired at ``now``; return the next expiry.
