@@ -13,7 +13,12 @@ Kinds: ``embeddings`` answers with 2048 base64 embeddings of 1536 dimensions (``
 server flushes them, then ``data: [DONE]``. N is the request's ``chunks`` query
 parameter (default 1000), so each client chooses its stream length per request. The
 bytes of each N are built once and cached; the last content chunk has
-``finish_reason: "stop"`` and a usage chunk precedes ``[DONE]``.
+``finish_reason: "stop"`` and a usage chunk precedes ``[DONE]``. With ``hold=1`` in
+the query, only the head and the first chunk are sent, and the connection then stays
+open and silent until the client closes it: a stream waiting for its next token.
+
+``--tls PEM`` serves HTTPS instead (TLS 1.3 only): PEM holds the server's key and
+certificate chain, as :func:`benchmarks._util.tls_files` writes them with a trustme CA.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import argparse
 import json
 import os
 import socket
+import ssl
 import sys
 
 import trio
@@ -125,16 +131,29 @@ def stream_body(n: int) -> bytes:
 _stream_cache: dict[int, bytes] = {}
 
 
-def stream_reply(head: bytes) -> bytes:
-    """The whole response to one stream request (head + body), cached per length."""
+def _query(head: bytes) -> dict[bytes, bytes]:
     line = head.split(b"\r\n", 1)[0]
-    n = _STREAM_DEFAULT_CHUNKS
     target = line.split(b" ")[1] if line.count(b" ") >= 2 else b"/"
-    if b"?" in target:
-        for pair in target.split(b"?", 1)[1].split(b"&"):
-            key, _, value = pair.partition(b"=")
-            if key == b"chunks" and value.isdigit():
-                n = max(2, int(value))
+    if b"?" not in target:
+        return {}
+    return dict(pair.partition(b"=")[::2] for pair in target.split(b"?", 1)[1].split(b"&"))
+
+
+def held_reply() -> bytes:
+    """The head and first chunk of a stream (the ``hold=1`` reply)."""
+    return _STREAM_HEAD + _sse_chunk(b'{"role":"assistant","content":"","refusal":null}')
+
+
+def stream_reply(head: bytes) -> bytes | None:
+    """The whole response to one stream request (head + body), cached per length;
+    ``None`` for a ``hold=1`` request."""
+    query = _query(head)
+    if query.get(b"hold") == b"1":
+        return None
+    n = _STREAM_DEFAULT_CHUNKS
+    value = query.get(b"chunks", b"")
+    if value.isdigit():
+        n = max(2, int(value))
     reply = _stream_cache.get(n)
     if reply is None:
         if len(_stream_cache) > 8:
@@ -155,7 +174,7 @@ def _body_length(head: bytes) -> int | None:
     return 0
 
 
-async def _serve_connection(stream: trio.SocketStream, reply: bytes | None) -> None:
+async def _serve_connection(stream: trio.abc.Stream, reply: bytes | None) -> None:
     """Serve requests on one connection; ``reply=None`` means the ``stream`` kind."""
     buf = bytearray()
     try:
@@ -184,12 +203,32 @@ async def _serve_connection(stream: trio.SocketStream, reply: bytes | None) -> N
                         return
                     buf += data
                 del buf[:length]
-            await stream.send_all(reply if reply is not None else stream_reply(head))
+            if reply is not None:
+                await stream.send_all(reply)
+                continue
+            whole = stream_reply(head)
+            if whole is not None:
+                await stream.send_all(whole)
+                continue
+            await stream.send_all(held_reply())
+            while await stream.receive_some(65536):  # silent until the client closes
+                pass
+            return
     except (trio.BrokenResourceError, trio.ClosedResourceError):
         return
 
 
-async def serve(port_file: str, reply: bytes | None) -> None:
+def server_ssl_context(pem: str) -> ssl.SSLContext:
+    """A TLS 1.3 server context with the key and chain in ``pem``."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    ctx.load_cert_chain(pem)
+    ctx.set_alpn_protocols(["http/1.1"])
+    return ctx
+
+
+async def serve(port_file: str, reply: bytes | None, tls: str | None = None) -> None:
+    ssl_context = server_ssl_context(tls) if tls else None
     listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
     port = listeners[0].socket.getsockname()[1]
     with open(port_file + ".tmp", "w") as f:
@@ -198,7 +237,17 @@ async def serve(port_file: str, reply: bytes | None) -> None:
 
     async def handler(stream: trio.SocketStream) -> None:
         stream.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        await _serve_connection(stream, reply)
+        if ssl_context is None:
+            await _serve_connection(stream, reply)
+            return
+        tls_stream = trio.SSLStream(stream, ssl_context, server_side=True)
+        try:
+            await tls_stream.do_handshake()
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            await trio.aclose_forcefully(stream)
+            return
+        await _serve_connection(tls_stream, reply)
+        await trio.aclose_forcefully(tls_stream)
 
     await trio.serve_listeners(handler, listeners)
 
@@ -232,6 +281,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("port_file")
     parser.add_argument("--kind", default="chat", choices=["chat", "stream", "embeddings"])
     parser.add_argument("--count", type=int, default=2048, help="embeddings per response")
+    parser.add_argument("--tls", metavar="PEM", help="serve HTTPS with this key + chain")
     args = parser.parse_args(argv)
     reply: bytes | None = None
     if args.kind == "chat":
@@ -239,7 +289,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.kind == "embeddings":
         reply = canned_response(embeddings_body(args.count))
     try:
-        trio.run(serve, args.port_file, reply)
+        trio.run(serve, args.port_file, reply, args.tls)
     except KeyboardInterrupt:
         sys.exit(0)
 

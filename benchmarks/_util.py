@@ -1,15 +1,26 @@
-"""Shared benchmark plumbing: a server in a child process, pinned to its own core."""
+"""Shared benchmark plumbing: a server in a child process, pinned to its own core.
+
+Measuring: :func:`drive` reports requests per second of wall time and, in ``stats``,
+the client process's CPU seconds (``time.process_time``: user + system, so the
+kernel's socket and TLS work is counted) over the same calls. On a shared machine the
+wall figure moves with everyone else's load; the CPU figure per call barely does, and
+``1 / cpu_per_call`` is what the client could do alone on its core (the server has
+the other one). Rows report both.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import ssl
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import trio
 
@@ -46,6 +57,32 @@ def canned_server(
             proc.wait(timeout=10)
 
 
+@dataclass(frozen=True)
+class TLSFiles:
+    """A trustme CA and a certificate for 127.0.0.1 it signed, written as PEM files."""
+
+    ca: str  # the CA certificate (what clients trust: ``verify=ca``)
+    server: str  # the server's key and certificate chain (``--tls`` of the server)
+
+    def client_context(self) -> ssl.SSLContext:
+        """A client context trusting only the CA (verification on, as a user's is)."""
+        return ssl.create_default_context(cafile=self.ca)
+
+
+@contextlib.contextmanager
+def tls_files() -> Iterator[TLSFiles]:
+    """A fresh trustme CA and server certificate in a temporary directory."""
+    import trustme
+
+    ca = trustme.CA()
+    leaf = ca.issue_cert("127.0.0.1", "localhost")
+    with tempfile.TemporaryDirectory() as tmp:
+        files = TLSFiles(os.path.join(tmp, "ca.pem"), os.path.join(tmp, "server.pem"))
+        ca.cert_pem.write_to_path(files.ca)
+        leaf.private_key_and_cert_chain_pem.write_to_path(files.server)
+        yield files
+
+
 def pin_self(cpu: int = 0) -> None:
     if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
         with contextlib.suppress(OSError):
@@ -64,29 +101,60 @@ async def drive(
     *,
     warmup: int = 1,
     latencies: list[float] | None = None,
+    stats: dict[str, Any] | None = None,
 ) -> float:
     """Call ``one()`` ``n`` times, sequentially or from ``concurrency`` tasks; return calls/s.
 
-    ``warmup`` calls come first (connection made, code paths hot). In sequential mode,
-    each call's seconds are appended to ``latencies`` when it is given.
+    ``warmup`` calls come first (connections made, code paths hot). With
+    ``concurrency`` > 1 the tasks run without a break from the warm-up on, which then
+    lasts until ``max(warmup, 2 * concurrency)`` calls have finished; the timed window
+    is the next ``n`` calls to finish, while every task still has calls to make. So
+    the figure is the steady state (every connection open, none idle, nothing
+    handshaking) and not the start or the tail of a burst. In sequential mode, each
+    call's seconds are appended to ``latencies`` when it is given. ``stats`` receives
+    ``wall_s``, ``cpu_s`` (the process's CPU time) and ``n`` of the timed calls.
     """
-    for _ in range(warmup):
-        await one()
-    start = time.perf_counter()
     if concurrency == 1:
+        for _ in range(warmup):
+            await one()
+        cpu_start = time.process_time()
+        start = time.perf_counter()
         clock = time.perf_counter
         for _ in range(n):
             t = clock()
             await one()
             if latencies is not None:
                 latencies.append(clock() - t)
+        wall = time.perf_counter() - start
+        cpu = time.process_time() - cpu_start
     else:
+        warm = max(warmup, 2 * concurrency)
+        wall, cpu = await _window(one, warm, n, concurrency)
+    if stats is not None:
+        stats.update(wall_s=wall, cpu_s=cpu, n=n)
+    return n / wall
 
-        async def worker(count: int) -> None:
-            for _ in range(count):
-                await one()
 
-        async with trio.open_nursery() as nursery:
-            for i in range(concurrency):
-                nursery.start_soon(worker, n // concurrency + (i < n % concurrency))
-    return n / (time.perf_counter() - start)
+async def _window(
+    one: Callable[[], Awaitable[object]], warm: int, n: int, concurrency: int
+) -> tuple[float, float]:
+    """Run ``concurrency`` tasks calling ``one()``; time calls ``warm`` to ``warm + n``."""
+    claimed = finished = 0
+    # Enough calls that every task is still busy when the window closes.
+    total = warm + n + concurrency
+    marks: list[tuple[float, float]] = []
+
+    async def worker() -> None:
+        nonlocal claimed, finished
+        while claimed < total:
+            claimed += 1
+            await one()
+            finished += 1
+            if finished == warm or finished == warm + n:
+                marks.append((time.perf_counter(), time.process_time()))
+
+    async with trio.open_nursery() as nursery:
+        for _ in range(concurrency):
+            nursery.start_soon(worker)
+    (wall0, cpu0), (wall1, cpu1) = marks
+    return wall1 - wall0, cpu1 - cpu0

@@ -3,18 +3,22 @@
 Throughput: one chat completion stream of N chunks (default 50,000; ~300 bytes each,
 one SSE event per HTTP chunk as a real server flushes them, then a usage chunk and
 ``[DONE]``) from the canned-bytes server in a child process pinned to the other core.
-Both clients run on trio in the same run: trio_openai's
+Three contenders run on trio in the same run, taking turns: trio_openai's
 ``chat.completions.create(stream=True)`` (which also accumulates every chunk for
-``get_final_completion()``) and ``openai.AsyncOpenAI(http_client=httpx2.AsyncClient())``
-(the SDK 3.x runs on trio through anyio and httpcore2's trio backend). Reported:
-chunks/s, median and min-max over rounds, and the ratio ours / SDK.
+``get_final_completion()``), ``openai.AsyncOpenAI(http_client=httpx2.AsyncClient())``
+(the SDK 3.x runs on trio through anyio and httpcore2's trio backend), and the floor
+(``benchmarks._floor``: trio + h11 + msgspec, splitting events and decoding each
+chunk, nothing else). Reported: chunks per second of wall time and of client CPU
+time (medians, min-max over rounds) and the ratios ours / SDK and ours / floor.
 
-Memory: peak RSS with C streams open at once (default 1,000; each has read its first
-chunk and waits), each client in its own fresh interpreter; reported as the peak RSS
-(VmHWM) minus the RSS after start-up (imports, client, one warm-up stream).
+Memory: C streams open at once (default 1,000), each client in its own fresh
+interpreter; the server sends each one its head and first chunk, then nothing (a
+stream waiting for its next token). Each stream has read its first chunk and waits.
+Reported per open stream: the peak RSS (VmHWM) minus the RSS after start-up
+(imports, client, one warm-up stream), divided by C.
 
     python -m benchmarks.bench_stream [--chunks N] [--rounds R] [--concurrent C]
-        [--profile] [--json FILE] [--smoke]
+        [--metric cpu|wall] [--profile] [--json FILE] [--smoke]
 """
 
 from __future__ import annotations
@@ -34,6 +38,9 @@ from ._util import canned_server, pin_self, summarize
 
 MESSAGES = [{"role": "user", "content": "Tell me a long story"}]
 Runner = Callable[[str, int], Awaitable[float]]
+
+CPU: list[float] = []
+"""Client CPU seconds of the last timed stream (``time.process_time``)."""
 
 
 def _sdk_http_module() -> Any:
@@ -62,6 +69,7 @@ async def run_ours(base_url: str, chunks: int) -> float:
         ) as stream:
             async for _ in stream:
                 pass
+        cpu = time.process_time()
         start = time.perf_counter()
         count = 0
         async with await create(
@@ -70,6 +78,7 @@ async def run_ours(base_url: str, chunks: int) -> float:
             async for _ in stream:
                 count += 1
         elapsed = time.perf_counter() - start
+        CPU.append(time.process_time() - cpu)
     assert count == chunks + 1, count  # the content chunks and the usage chunk
     return count / elapsed
 
@@ -89,6 +98,7 @@ async def run_sdk(base_url: str, chunks: int) -> float:
         async with stream:
             async for _ in stream:
                 pass
+        cpu = time.process_time()
         start = time.perf_counter()
         count = 0
         stream = await create(
@@ -98,12 +108,43 @@ async def run_sdk(base_url: str, chunks: int) -> float:
             async for _ in stream:
                 count += 1
         elapsed = time.perf_counter() - start
+        CPU.append(time.process_time() - cpu)
     assert count == chunks + 1, count
     return count / elapsed
 
 
-def measure(runner: Runner, base_url: str, chunks: int, rounds: int) -> list[float]:
-    return [trio.run(runner, base_url, chunks) for _ in range(rounds)]
+async def run_floor(base_url: str, chunks: int) -> float:
+    from ._floor import FloorClient
+
+    client = FloorClient(base_url, "sk-bench")
+    body = {"model": "gpt-4o-mini", "messages": MESSAGES, "stream": True}
+    try:
+        await client.chat_stream(body, "/chat/completions?chunks=100")  # warm-up
+        cpu = time.process_time()
+        start = time.perf_counter()
+        count = await client.chat_stream(body, f"/chat/completions?chunks={chunks}")
+        elapsed = time.perf_counter() - start
+        CPU.append(time.process_time() - cpu)
+    finally:
+        await client.aclose()
+    assert count == chunks + 1, count
+    return count / elapsed
+
+
+def measure(
+    runners: dict[str, tuple[Runner, int]], base_url: str, chunks: int
+) -> dict[str, dict[str, Any]]:
+    """Each contender's rounds, taking turns (a contender with fewer rounds stops
+    early); wall and CPU chunks/s, summarized."""
+    wall: dict[str, list[float]] = {name: [] for name in runners}
+    cpu: dict[str, list[float]] = {name: [] for name in runners}
+    for i in range(max(rounds for _, rounds in runners.values())):
+        for name, (runner, rounds) in runners.items():
+            if i < rounds:
+                CPU.clear()
+                wall[name].append(trio.run(runner, base_url, chunks))
+                cpu[name].append((chunks + 1) / CPU[0])
+    return {name: {"wall": summarize(wall[name]), "cpu": summarize(cpu[name])} for name in runners}
 
 
 def profile_ours(base_url: str, chunks: int, top: int = 25) -> str:
@@ -181,14 +222,14 @@ async def memory_ours(base_url: str, streams: int) -> tuple[int, int]:
         api_key="sk-bench", base_url=base_url, max_retries=0, limits=limits
     ) as client:
         create = client.chat.completions.create
-        query = {"chunks": 20}
         async with await create(
-            model="gpt-4o-mini", messages=MESSAGES, stream=True, extra_query=query
+            model="gpt-4o-mini", messages=MESSAGES, stream=True, extra_query={"chunks": 20}
         ) as stream:
             async for _ in stream:
                 pass
+        hold = {"hold": 1}
         return await _hold_streams(
-            lambda: create(model="gpt-4o-mini", messages=MESSAGES, stream=True, extra_query=query),
+            lambda: create(model="gpt-4o-mini", messages=MESSAGES, stream=True, extra_query=hold),
             streams,
         )
 
@@ -203,15 +244,15 @@ async def memory_sdk(base_url: str, streams: int) -> tuple[int, int]:
             api_key="sk-bench", base_url=base_url, http_client=http_client, max_retries=0
         )
         create = client.chat.completions.create
-        query = {"chunks": 20}
         stream = await create(
-            model="gpt-4o-mini", messages=MESSAGES, stream=True, extra_query=query
+            model="gpt-4o-mini", messages=MESSAGES, stream=True, extra_query={"chunks": 20}
         )
         async with stream:
             async for _ in stream:
                 pass
+        hold = {"hold": 1}
         return await _hold_streams(
-            lambda: create(model="gpt-4o-mini", messages=MESSAGES, stream=True, extra_query=query),
+            lambda: create(model="gpt-4o-mini", messages=MESSAGES, stream=True, extra_query=hold),
             streams,
         )
 
@@ -255,6 +296,12 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--chunks", type=int, default=50_000, help="chunks per stream")
     parser.add_argument("--rounds", type=int, default=5, help="rounds (the SDK: at most 3)")
     parser.add_argument("--concurrent", type=int, default=1000, help="streams held at once")
+    parser.add_argument(
+        "--metric",
+        choices=["cpu", "wall"],
+        default="cpu",
+        help="what the rows report: chunks per client CPU-second (default) or per second",
+    )
     parser.add_argument("--profile", action="store_true", help="print a cProfile of ours")
     parser.add_argument("--json", help="write results here")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, for tests")
@@ -268,48 +315,68 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         chunks, rounds, concurrent = 300, 1, 20
     else:
         chunks, rounds, concurrent = args.chunks, args.rounds, args.concurrent
+    metric = args.metric
     pin_self(0)
     results: dict[str, object] = {
         "benchmark": "stream",
         "python": sys.version.split()[0],
         "chunks": chunks,
         "concurrent": concurrent,
+        "metric": metric,
     }
     with canned_server("stream") as port:
         base_url = f"http://127.0.0.1:{port}/v1"
-        ours = summarize(measure(run_ours, base_url, chunks, rounds))
-        theirs = summarize(measure(run_sdk, base_url, chunks, min(rounds, 3)))
-        ratio = ours["median"] / theirs["median"]
-        results["throughput"] = {"ours": ours, "sdk": theirs, "ratio": ratio}
+        measured = measure(
+            {
+                "ours": (run_ours, rounds),
+                "sdk": (run_sdk, min(rounds, 3)),
+                "floor": (run_floor, rounds),
+            },
+            base_url,
+            chunks,
+        )
+        ours, theirs, floor = measured["ours"], measured["sdk"], measured["floor"]
+        ratio = ours[metric]["median"] / theirs[metric]["median"]
+        ratio_floor = ours[metric]["median"] / floor[metric]["median"]
+        results["throughput"] = {**measured, "ratio": ratio, "ratio_floor": ratio_floor}
         print(
-            f"{chunks}-chunk stream: trio_openai {ours['median']:8.0f} chunks/s "
-            f"[{ours['min']:.0f}-{ours['max']:.0f}]   openai SDK {theirs['median']:7.0f} "
-            f"chunks/s [{theirs['min']:.0f}-{theirs['max']:.0f}]   ratio {ratio:5.1f}x"
+            f"{chunks}-chunk stream: "
+            + "   ".join(
+                f"{name} {m['wall']['median']:8.0f} chunks/s "
+                f"[{m['wall']['min']:.0f}-{m['wall']['max']:.0f}], "
+                f"{m['cpu']['median']:8.0f} per CPU-s"
+                for name, m in measured.items()
+            )
+            + f"   ours/SDK {ratio:5.1f}x, ours/floor {ratio_floor:4.2f} ({metric})",
+            flush=True,
         )
         memory = {side: measure_memory(side, base_url, concurrent) for side in ("ours", "sdk")}
         results["memory"] = memory
+        per_stream = {side: memory[side]["delta_kib"] / concurrent for side in memory}
         results["rows"] = [
             {
                 "scenario": f"chat stream of {chunks} chunks",
-                "unit": "chunks/s",
-                "ours": ours["median"],
-                "theirs": theirs["median"],
+                "unit": "chunks/CPU-s" if metric == "cpu" else "chunks/s",
+                "ours": ours[metric]["median"],
+                "theirs": theirs[metric]["median"],
+                "floor": floor[metric]["median"],
                 "ratio": ratio,
+                "ratio_floor": ratio_floor,
                 "higher_is_better": True,
             },
             {
-                "scenario": f"peak RSS growth with {concurrent} open streams",
-                "unit": "MiB",
-                "ours": memory["ours"]["delta_kib"] / 1024,
-                "theirs": memory["sdk"]["delta_kib"] / 1024,
-                "ratio": memory["ours"]["delta_kib"] / max(1, memory["sdk"]["delta_kib"]),
+                "scenario": f"memory per open stream ({concurrent} streams waiting for a token)",
+                "unit": "KiB",
+                "ours": per_stream["ours"],
+                "theirs": per_stream["sdk"],
+                "ratio": per_stream["ours"] / max(per_stream["sdk"], 1e-9),
                 "higher_is_better": False,
             },
         ]
         print(
-            f"{concurrent} open streams, peak RSS delta: trio_openai "
-            f"{memory['ours']['delta_kib'] / 1024:.1f} MiB   openai SDK "
-            f"{memory['sdk']['delta_kib'] / 1024:.1f} MiB"
+            f"{concurrent} open streams, peak RSS growth per stream: trio_openai "
+            f"{per_stream['ours']:.1f} KiB   openai SDK {per_stream['sdk']:.1f} KiB   "
+            f"ours/SDK {per_stream['ours'] / max(per_stream['sdk'], 1e-9):.0%}"
         )
         if args.profile:
             report = profile_ours(base_url, chunks)

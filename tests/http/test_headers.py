@@ -102,6 +102,23 @@ def test_the_encoder_remembers_each_pair_once_within_its_bound() -> None:
     assert len(encoder) == 0
 
 
+def test_a_header_whose_value_changes_on_every_request_is_not_remembered() -> None:
+    encoder = HeaderEncoder()
+    steady = ("Authorization", "Bearer x")
+    for i in range(100):
+        key = f"key-{i}"
+        assert encoder.encode([steady, ("Idempotency-Key", key)]) == [
+            (b"Authorization", b"Bearer x"),
+            (b"Idempotency-Key", key.encode()),
+        ]
+    # A few keys were remembered before the name counted as volatile; then no more,
+    # and the steady pair was never pushed out.
+    assert len(encoder) <= 1 + 16
+    assert encoder.encode([steady]) == [(b"Authorization", b"Bearer x")]
+    with pytest.raises(InvalidRequestError, match="Idempotency-Key"):
+        encoder.encode([("Idempotency-Key", "bad\x01")])  # still checked every time
+
+
 async def test_a_closed_pool_and_the_modules_hold_no_credential() -> None:
     async def handler(request: Request) -> Response:
         return Response(headers=[("content-type", "application/json")], body=MODEL)

@@ -11,6 +11,8 @@ from collections.abc import AsyncIterator
 import pytest
 import trio
 from _raw_server import FAST, OK, raw_server
+from hypothesis import given
+from hypothesis import strategies as st
 
 from trio_openai._http import InvalidRequestError, Pool
 from trio_openai._http._proxy import ProxySettings, parse_proxy_url
@@ -33,6 +35,40 @@ def test_host_comes_first_and_the_body_framing_is_added() -> None:
         "POST",
         None,
     )
+
+
+_HEADER_NAMES = st.sampled_from(
+    ["Accept", "Authorization", "User-Agent", "Idempotency-Key", "X-A", "x-b", "Content-Type"]
+)
+_HEADER_VALUES = st.sampled_from(["*/*", "Bearer sk-x", "a b", "", "\xe9t\xe9", "1"])
+
+
+@given(
+    method=st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]),
+    url=st.sampled_from(
+        ["http://example.com/v1/x?a=1", "https://h:8443/", "http://[::1]:81/p", "https://a.b"]
+    ),
+    headers=st.lists(st.tuples(_HEADER_NAMES, _HEADER_VALUES), max_size=6),
+    body=st.sampled_from([None, b"", b"{}", b"x" * 300]),
+)
+def test_the_common_request_is_assembled_as_the_general_road_builds_it(
+    method: str, url: str, headers: list[tuple[str, str]], body: bytes | None
+) -> None:
+    preparer = RequestPreparer(DIRECT)
+    for _ in range(2):  # the second time from what the preparer remembered
+        fast = preparer.prepare(method, url, list(headers), body)
+        parts = preparer._split(url)
+        general = preparer._prepare(
+            method, url, list(headers), body, parts.origin, parts.host_header, parts.target, None
+        )
+        for name in ("method", "target", "headers", "chunked", "length", "keep_alive", "head"):
+            assert getattr(fast.head, name) == getattr(general.head, name), name
+        assert (fast.origin, fast.method, fast.body, fast.replayable) == (
+            general.origin,
+            general.method,
+            general.body,
+            general.replayable,
+        )
 
 
 @pytest.mark.parametrize(

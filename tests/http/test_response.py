@@ -246,3 +246,21 @@ async def test_max_event_size_reaches_streams() -> None:
                 async for _ in stream:
                     seen += 1
         assert seen == 1  # the event before the oversized one was delivered
+
+
+def test_headers_are_found_alike_before_and_after_the_mapping_is_built() -> None:
+    from trio_openai._http._models import Headers
+
+    raw = [(b"x-request-id", b"req_1"), (b"set-cookie", b"a=1"), (b"set-cookie", b"b=2")]
+    lazy, built = Headers(raw), Headers(raw)
+    assert len(built) == 2  # builds the mapping
+    for headers in (lazy, built):
+        assert headers.get("X-Request-ID") == "req_1"
+        assert headers["set-cookie"] == "a=1, b=2"
+        assert "Set-Cookie" in headers
+        assert "x-missing" not in headers and 3 not in headers
+        assert headers.get("x-missing", "default") == "default"
+        assert headers.get("\u20ac") is None  # not latin-1: no such header
+        with pytest.raises(KeyError):
+            headers["x-missing"]
+    assert dict(lazy) == dict(built) == {"x-request-id": "req_1", "set-cookie": "a=1, b=2"}

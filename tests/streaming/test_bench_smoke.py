@@ -32,8 +32,9 @@ def test_bench_stream_smoke(capsys: pytest.CaptureFixture[str]) -> None:
     results = bench_stream.main(["--smoke"])
     throughput = results["throughput"]
     assert isinstance(throughput, dict)
-    assert throughput["ours"]["median"] > 0
-    assert throughput["sdk"]["median"] > 0
+    for contender in ("ours", "sdk", "floor"):
+        assert throughput[contender]["wall"]["median"] > 0
+        assert throughput[contender]["cpu"]["median"] > 0
     memory = results["memory"]
     assert isinstance(memory, dict)
     assert set(memory) == {"ours", "sdk"}

@@ -1,4 +1,4 @@
-"""One HTTP/1.1 connection: a trio stream, our fast framing, h11 for the rest.
+"""One HTTP/1.1 connection: a socket transport, our fast framing, h11 for the rest.
 
 Theory of operation
 -------------------
@@ -9,7 +9,8 @@ A connection carries one exchange at a time:
        \\--failure--> CLOSED
 
 The request head was serialized when the request was prepared
-(:class:`~._h1.RequestHead`); sending writes it and the body framing. Receiving
+(:class:`~._h1.RequestHead`); sending writes it and the body framing through the
+connection's transport (:mod:`._transport`: plain TCP, or TLS over it). Receiving
 collects bytes until the blank line that ends the head and gives them to
 :func:`~._h1.parse_response_head`. The body is then read without h11 either: a
 Content-Length count, or the sans-IO :class:`~._h1.ChunkedBody` decoder, which hands out
@@ -28,12 +29,16 @@ Rules kept:
   cleanup under cancellation is bounded by construction and cannot be interrupted.
 - Time limits are cancel scopes created here, per phase, from absolute deadlines
   passed in by the pool (:class:`~._phase.PhaseScope`: a phase's limit capped by
-  the total); expiry raises a :class:`TransportTimeout` naming the phase.
-  ``trio.Cancelled`` from the caller's own scopes always propagates untouched.
-- Every exchange has a schedule point: on a plain socket the request is written
-  directly when the kernel takes it whole (after a cancellation check, so a cancelled
-  caller sends nothing), and waiting for the response is the exchange's yield to
-  other tasks. trio's ``send_all`` would add a second trip through the scheduler.
+  the total); expiry raises a :class:`TransportTimeout` naming the phase. A scope is
+  only made around an actual wait: every send and read is first tried without
+  blocking, and bytes the kernel takes or has at once need no time limit. (A total
+  deadline already past is still enforced before each try.) ``trio.Cancelled`` from
+  the caller's own scopes always propagates untouched.
+- Every exchange has one schedule point: the request is written at once when the
+  kernel takes it whole (after a cancellation check, so a cancelled caller sends
+  nothing), and receiving the response is the exchange's one trip through the
+  scheduler: the wait for the socket, or a checkpoint when the bytes were already
+  there (as trio's own ``receive_some`` does). trio's streams would add more.
 
 Options rejected:
 - Reading ahead (a background reader task): back-pressure stays the socket's and the
@@ -49,11 +54,11 @@ from __future__ import annotations
 import contextlib
 import enum
 import math
-import os
 from functools import partial
 from typing import TYPE_CHECKING, Final
 
 import trio
+from trio.lowlevel import cancel_shielded_checkpoint, checkpoint_if_cancelled
 
 from ._exceptions import (
     InvalidRequestError,
@@ -67,11 +72,14 @@ from ._exceptions import (
 from ._fallback import H11Fallback
 from ._h1 import CHUNKED, HEAD_END, ChunkedBody, ResponseHead, parse_response_head
 from ._phase import PhaseScope
+from ._transport import TLSTransport
 
 if TYPE_CHECKING:
+    import ssl
     from collections.abc import AsyncIterable
 
     from ._h1 import RequestHead
+    from ._transport import SocketTransport
 
 __all__ = ["ConnectionState", "HTTPConnection"]
 
@@ -83,8 +91,6 @@ BIG_READ_FACTOR: Final = 4
 _INF: Final = math.inf
 EARLY_RESPONSE_WAIT: Final = 1.0
 """Seconds to wait for a response that may have come before a write failed."""
-# Writing to the socket's descriptor directly works on POSIX systems only.
-_DIRECT_WRITE: Final = os.name == "posix"
 
 
 class ConnectionState(enum.Enum):
@@ -92,18 +98,6 @@ class ConnectionState(enum.Enum):
     ACTIVE = "active"
     IDLE = "idle"
     CLOSED = "closed"
-
-
-def _find_socket(stream: trio.abc.Stream) -> trio.socket.SocketType | None:
-    """The OS socket under ``stream`` (through any SSLStream layers), if there is one."""
-    current: object = stream
-    for _ in range(4):
-        if isinstance(current, trio.SocketStream):
-            return current.socket
-        current = getattr(current, "transport_stream", None)
-        if current is None:
-            return None
-    return None
 
 
 def _declared_length(head: ResponseHead, method: bytes) -> int | None:
@@ -120,7 +114,7 @@ def _declared_length(head: ResponseHead, method: bytes) -> int | None:
 
 
 class HTTPConnection:
-    """An HTTP/1.1 client connection over a connected trio stream.
+    """An HTTP/1.1 client connection over a connected transport (TCP or TLS).
 
     The pool owns connections; callers go through :class:`~trio_openai._http._pool.Pool`.
     ``deadline`` arguments are absolute ``trio.current_time()`` values (``math.inf`` for
@@ -132,18 +126,15 @@ class HTTPConnection:
         "_body_left",
         "_buffer",
         "_chunked",
-        "_direct",
         "_h11",
         "_keep_alive",
         "_max_head",
-        "_phases",
         "_read_size",
         "_request",
         "_request_body",
-        "_socket",
         "_started",
-        "_stream",
         "_total",
+        "_transport",
         "created_at",
         "declared_length",
         "idle_since",
@@ -154,20 +145,14 @@ class HTTPConnection:
 
     def __init__(
         self,
-        stream: trio.abc.Stream,
+        transport: SocketTransport,
         origin: tuple[str, str, int],
         *,
         max_response_head: int,
         now: float,
         read_size: int = READ_SIZE,
     ) -> None:
-        self._stream = stream
-        sock = _find_socket(stream)
-        if sock is None:
-            raise TypeError("HTTPConnection needs a trio.SocketStream (optionally under SSLStream)")
-        self._socket = sock
-        # A plain socket can be written directly (see _send); TLS goes through trio.
-        self._direct = _DIRECT_WRITE and isinstance(stream, trio.SocketStream)
+        self._transport = transport
         self._max_head = max_response_head
         self._read_size = read_size
         self._big_read_size = read_size * BIG_READ_FACTOR
@@ -186,9 +171,6 @@ class HTTPConnection:
         # The body length the response head announces (0: no body), or None when the
         # body is chunked or ends with the connection; read by Response.read's cap.
         self.declared_length: int | None = None
-        # While exchange() runs, one scope covers writing and reading the head; each
-        # phase moves its deadline.
-        self._phases: PhaseScope | None = None
         self.origin = origin
         self.state = ConnectionState.NEW
         self.created_at = now
@@ -213,11 +195,9 @@ class HTTPConnection:
         deadline: float,
         total: float | None = None,
     ) -> ResponseHead:
-        """Send the request and receive the response head under one cancel scope.
+        """Send the request and receive the response head.
 
-        Equivalent to :meth:`send_request` then :meth:`receive_head`, but the
-        per-phase limits are deadlines of a single scope moved from phase to phase
-        (cheaper than a scope per phase on the hot path). Raises as those do.
+        :meth:`send_request` then :meth:`receive_head`, which raise as documented.
 
         When sending breaks (the peer closed or reset the connection), a response
         may already have come: a server refusing a request (413, 401) often answers
@@ -226,26 +206,17 @@ class HTTPConnection:
         limit) and returned; the connection is closed after its body. Without one,
         the :class:`WriteError` is raised.
         """
-        self._total = total
-        # When a phase's deadline passes, the phase closes the connection (as any
-        # exception does) and leaving the scope raises its timeout; a caller's cancel
-        # propagates as trio.Cancelled.
-        with PhaseScope(deadline, total) as phases:
-            self._phases = phases
-            try:
-                try:
-                    await self.send_request(
-                        request, body, write_timeout=write_timeout, deadline=deadline, total=total
-                    )
-                except WriteError as exc:
-                    head = await self._early_response(read_timeout, deadline)
-                    if head is None:
-                        exc.response_started = self._started
-                        raise
-                    return head
-                return await self.receive_head(read_timeout=read_timeout, deadline=deadline)
-            finally:
-                self._phases = None
+        try:
+            await self.send_request(
+                request, body, write_timeout=write_timeout, deadline=deadline, total=total
+            )
+        except WriteError as exc:
+            head = await self._early_response(read_timeout, deadline)
+            if head is None:
+                exc.response_started = self._started
+                raise
+            return head
+        return await self.receive_head(read_timeout=read_timeout, deadline=deadline)
 
     async def _early_response(
         self, read_timeout: float | None, deadline: float
@@ -307,76 +278,71 @@ class HTTPConnection:
                     data = request.head + body if body else request.head
                 await self._send(data, write_timeout, deadline)
                 return
-            await self._send(request.head, write_timeout, deadline)
-            sent = 0
-            length = request.length
-            async for chunk in body:
-                if not chunk:
-                    continue
-                if request.chunked:
-                    await self._send(
-                        b"%x\r\n" % len(chunk) + chunk + b"\r\n", write_timeout, deadline
-                    )
-                    continue
-                sent += len(chunk)
-                if length is None or sent > length:
-                    raise InvalidRequestError(
-                        f"request body is longer than its Content-Length ({length or 0})"
-                    )
-                await self._send(chunk, write_timeout, deadline)
-            if request.chunked:
-                await self._send(b"0\r\n\r\n", write_timeout, deadline)
-            elif sent != (length or 0):
-                raise InvalidRequestError(
-                    f"request body is {sent} bytes but Content-Length says {length or 0}"
-                )
+            # A streamed body: the write phase's limit also bounds the body's own
+            # iterator between two pieces (a stalled upload source is a stalled write).
+            with PhaseScope(deadline, total, WriteTimeout, write_timeout) as phase:
+                await self._send_stream(request, body, phase, write_timeout, deadline)
         except WriteError:
             raise
         except BaseException:
             self.close()
             raise
 
+    async def _send_stream(
+        self,
+        request: RequestHead,
+        body: AsyncIterable[bytes],
+        phase: PhaseScope,
+        write_timeout: float | None,
+        deadline: float,
+    ) -> None:
+        await self._send(request.head, write_timeout, deadline)
+        sent = 0
+        length = request.length
+        async for chunk in body:
+            if not chunk:
+                continue
+            if request.chunked:
+                await self._send(b"%x\r\n" % len(chunk) + chunk + b"\r\n", write_timeout, deadline)
+            else:
+                sent += len(chunk)
+                if length is None or sent > length:
+                    raise InvalidRequestError(
+                        f"request body is longer than its Content-Length ({length or 0})"
+                    )
+                await self._send(chunk, write_timeout, deadline)
+            phase.enter(WriteTimeout, write_timeout)
+        if request.chunked:
+            await self._send(b"0\r\n\r\n", write_timeout, deadline)
+        elif sent != (length or 0):
+            raise InvalidRequestError(
+                f"request body is {sent} bytes but Content-Length says {length or 0}"
+            )
+
     async def _send(
         self, data: bytes | memoryview, write_timeout: float | None, deadline: float
     ) -> None:
-        phases = self._phases
-        if phases is not None:
-            # Inside exchange(): the phase deadline moves first, so a stalled body
-            # iterator between sends is bounded by the write and total limits too.
-            phase_deadline = phases.enter(WriteTimeout, write_timeout)
-            if self._direct and phase_deadline > trio.current_time():
-                # Write directly when the kernel takes it all: no scheduler round
-                # trip. The cancellation check keeps trio's rule that a cancelled
-                # call has no effect; the wait for the response is this exchange's
-                # schedule point. (fileno() is -1 once closed: os.write then fails.)
-                await trio.lowlevel.checkpoint_if_cancelled()
-                try:
-                    written = os.write(self._socket.fileno(), data)
-                except BlockingIOError:
-                    written = 0
-                except OSError as exc:
-                    raise WriteError(
-                        f"connection broke while sending the request: {exc!r}"
-                    ) from exc
-                if written == len(data):
-                    return
-                data = memoryview(data)[written:]
-            try:
-                await self._stream.send_all(data)
-            except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
-                raise WriteError(f"connection broke while sending the request: {exc!r}") from exc
-            return
-        if write_timeout is None and deadline == _INF:
-            try:
-                await self._stream.send_all(data)
-            except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
-                raise WriteError(f"connection broke while sending the request: {exc!r}") from exc
-            return
-        with PhaseScope(deadline, self._total, WriteTimeout, write_timeout):
-            try:
-                await self._stream.send_all(data)
-            except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
-                raise WriteError(f"connection broke while sending the request: {exc!r}") from exc
+        """Write ``data``: at once when the kernel takes it all, else waiting (the write
+        phase's limit applies to the wait)."""
+        transport = self._transport
+        try:
+            if deadline != _INF and trio.current_time() >= deadline:
+                # Past the total deadline: nothing is sent, the scope raises at once.
+                with PhaseScope(deadline, self._total, WriteTimeout, write_timeout):
+                    await trio.lowlevel.checkpoint()
+            # A cancelled call has no effect (trio's rule); then the write, without a
+            # scheduler round trip when the kernel takes it all: the response is
+            # this exchange's schedule point.
+            await checkpoint_if_cancelled()
+            if transport.send_nowait(data):
+                return
+            if write_timeout is None and deadline == _INF:
+                await transport.flush()
+                return
+            with PhaseScope(deadline, self._total, WriteTimeout, write_timeout):
+                await transport.flush()
+        except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
+            raise WriteError(f"connection broke while sending the request: {exc!r}") from exc
 
     # -- receiving -------------------------------------------------------------------
 
@@ -503,23 +469,37 @@ class HTTPConnection:
     async def _receive(
         self, read_timeout: float | None, deadline: float, size: int = 0
     ) -> bytes | bytearray:
+        """One read: what the transport has at once (then a checkpoint, the schedule
+        point), else what comes within the read phase's limit."""
         if not size:
             size = self._read_size
+        transport = self._transport
         try:
-            phases = self._phases
-            if phases is not None:
-                phases.enter(ReadTimeout, read_timeout, response_started=self._started)
-                return await self._stream.receive_some(size)
+            if deadline == _INF or trio.current_time() < deadline:
+                await checkpoint_if_cancelled()
+                data = transport.receive_nowait(size)
+                if data is not None:
+                    await cancel_shielded_checkpoint()
+                    return data
+            # (Past the total deadline, the scope raises at the first wait.)
             if read_timeout is None and deadline == _INF:
-                return await self._stream.receive_some(size)
+                return await self._wait_and_receive(size)
             with PhaseScope(
                 deadline, self._total, ReadTimeout, read_timeout, response_started=self._started
             ):
-                return await self._stream.receive_some(size)
+                return await self._wait_and_receive(size)
         except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
             err = ReadError(f"connection broke while reading the response: {exc!r}")
             err.response_started = self._started
             raise err from exc
+
+    async def _wait_and_receive(self, size: int) -> bytes:
+        transport = self._transport
+        while True:
+            await transport.wait_readable()
+            data = transport.receive_nowait(size)
+            if data is not None:
+                return data
 
     async def _body_bytes(
         self, read_timeout: float | None, deadline: float, size: int = 0
@@ -565,16 +545,15 @@ class HTTPConnection:
 
         An idle HTTP/1.1 connection must have nothing to read: readable means the peer
         closed it (EOF) or sent something unsolicited (e.g. a 408 before closing).
-        Either way it is unusable. trio's ``is_readable`` polls (``select.poll``; on
-        Windows ``select``, whose limit there is a count, not a descriptor number), so
-        it works for any descriptor: ``select.select`` refuses numbers >= 1024, and a
-        process with that many files open would otherwise open a new connection for
-        every request.
+        Either way it is unusable. The transport polls (``select.poll``), so it works
+        for any descriptor: ``select.select`` refuses numbers >= 1024, and a process
+        with that many files open would otherwise open a new connection for every
+        request. (A TLS transport also counts records received and not yet read.)
         """
         if self.state is not ConnectionState.IDLE:
             return True
         try:
-            return self._socket.is_readable()
+            return self._transport.has_input()
         except (OSError, ValueError):
             return True
 
@@ -584,8 +563,16 @@ class HTTPConnection:
             return
         self.state = ConnectionState.CLOSED
         self._request_body = None
-        self._socket.close()
+        self._transport.close()
 
     @property
     def is_closed(self) -> bool:
         return self.state is ConnectionState.CLOSED
+
+    def tls_session(self) -> ssl.SSLSession | None:
+        """The TLS session, if this is a TLS connection and it can be resumed."""
+        transport = self._transport
+        if not isinstance(transport, TLSTransport):
+            return None
+        session = transport.ssl_object.session
+        return session if session is not None and session.has_ticket else None

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "HEAD_END",
+    "TARGET",
     "ChunkedBody",
     "ParsedHead",
     "RequestHead",
@@ -62,11 +63,20 @@ HEAD_END: Final = re.compile(rb"\n\r?\n")
 # line (obsolete, still read by h11 in trailers); a chunk-size line.
 _STATUS_LINE: Final = re.compile(rb"HTTP/1\.1 ([2-9][0-9]{2})(?: ((?:[ \t]|[^\x00\s])*))?")
 _HEADER_LINE: Final = re.compile(rb"(" + TOKEN + rb"):[ \t]*(" + FIELD_VALUE_READ + rb")[ \t]*")
+# A response head's header lines are checked with operations on the whole head (a
+# regex per line, or a regex with h11's value rule over the head, costs several
+# times more, since the regex engine spends tens of instructions per byte):
+_NOT_IN_HEADS: Final = b"\x00\x0b\x0c"
+"""Bytes h11's field rule never takes anywhere in a head: NUL, VT, FF."""
+_TOKEN_CHARS: Final = (
+    b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+)
 _CONTINUATION: Final = re.compile(rb"[ \t]+" + FIELD_VALUE_READ + rb"[ \t]*")
 _CHUNK_SIZE_LINE: Final = re.compile(rb"([0-9A-Fa-f]{1,20})(?:;.*)?[ \t]*").fullmatch
 _MAX_CHUNK_LINE: Final = 4096
 _TOKEN: Final = re.compile(TOKEN)
-_TARGET: Final = re.compile(rb"[\x21-\x7e]+")
+TARGET: Final = re.compile(rb"[\x21-\x7e]+")
+"""What a request target may hold (as h11 checks it)."""
 _DIGITS: Final = re.compile(rb"[0-9]{1,20}")  # h11 allows at most 20 digits
 
 CHUNKED: Final = -1
@@ -93,7 +103,7 @@ class RequestHead:
     def __init__(self, method: bytes, target: bytes, headers: list[tuple[bytes, bytes]]) -> None:
         if _TOKEN.fullmatch(method) is None:
             raise InvalidRequestError(f"method {method!r} is not a valid HTTP method")
-        if _TARGET.fullmatch(target) is None:
+        if TARGET.fullmatch(target) is None:
             raise InvalidRequestError(
                 f"request target {target!r} has characters HTTP does not allow"
             )
@@ -144,6 +154,51 @@ class RequestHead:
         self.length = None if chunked or seen is None else int(seen)
         self.keep_alive = keep_alive
         self.head = b"".join((method, b" ", target, b" HTTP/1.1\r\n", *host_lines, *lines, b"\r\n"))
+
+    @classmethod
+    def assemble(
+        cls,
+        method: bytes,
+        target: bytes,
+        prefix: bytes,
+        host: tuple[bytes, bytes],
+        headers: list[tuple[bytes, bytes]],
+        lines: list[bytes],
+        length: int | None,
+        chunked: bool = False,
+    ) -> RequestHead:
+        """The head of a request whose parts were checked already (the common case of
+        ``RequestPreparer.prepare``), without checking them again.
+
+        Args:
+            method: a token; ``target`` the request target.
+            prefix: ``b" " + target + b" HTTP/1.1\\r\\nHost: " + host value + b"\\r\\n"``,
+                with the target and the ``host`` pair checked as the constructor would.
+            headers: checked pairs, none of them Host, Content-Length,
+                Transfer-Encoding or Connection; ``lines`` their serialized lines.
+            length: the Content-Length to send, or ``None`` for none.
+            chunked: send ``Transfer-Encoding: chunked`` instead (``length`` None).
+
+        The result is what ``RequestHead(method, target, [host, *headers, framing])``
+        makes of the same parts.
+        """
+        self = cls.__new__(cls)
+        self.method = method
+        self.target = target
+        self.chunked = chunked
+        self.length = length
+        self.keep_alive = True
+        if chunked:
+            self.headers = [host, *headers, (b"Transfer-Encoding", b"chunked")]
+            self.head = b"".join((method, prefix, *lines, b"Transfer-Encoding: chunked\r\n\r\n"))
+        elif length is not None:
+            size = b"%d" % length
+            self.headers = [host, *headers, (b"Content-Length", size)]
+            self.head = b"".join((method, prefix, *lines, b"Content-Length: ", size, b"\r\n\r\n"))
+        else:
+            self.headers = [host, *headers]
+            self.head = b"".join((method, prefix, *lines, b"\r\n"))
+        return self
 
     def h11_event(self) -> h11.Request:
         """The same request as an h11 event, for handing an exchange to h11.
@@ -212,37 +267,56 @@ def parse_response_head(data: bytes, end: int, method: bytes) -> ParsedHead | No
         return None
     head = data[: end - 4]
     lines = head.split(b"\r\n")
-    # Every LF must end a CRLF pair (bare LF line ends are for h11 to judge).
-    if head.count(b"\n") != len(lines) - 1:
-        return None
     match = _STATUS_LINE.fullmatch(lines[0])
     if match is None:
         return None
+    # h11's rule for header lines (_grammar.FIELD_VALUE_READ), checked on the whole
+    # head: a CR or LF only in the CRLFs between lines (no bare LF, no folding), no
+    # NUL, VT or FF, no line starting with a colon; then every line split at its
+    # first colon, and every name a token. Values lose the spaces and tabs around them.
+    breaks = len(lines) - 1
+    if (
+        head.count(b"\n") != breaks
+        or head.count(b"\r") != breaks
+        or len(head.translate(None, _NOT_IN_HEADS)) != len(head)
+        or b"\n:" in head
+    ):
+        return None
+    try:
+        headers = [
+            (name.lower(), value.strip(b" \t"))
+            for name, value in [line.split(b":", 1) for line in lines[1:]]
+        ]
+    except ValueError:  # a line without a colon
+        return None
+    if b"".join([name for name, _ in headers]).translate(None, _TOKEN_CHARS):
+        return None  # a name that is not a token
     status = int(match[1])
     reason = match[2] or b""
-    headers: list[tuple[bytes, bytes]] = []
+    # The framing, found in the lowercased head (each name at a line start).
+    low = head.lower()
     length: int | None = None
     chunked = False
     keep_alive = True
-    header_line = _HEADER_LINE.fullmatch
-    for i in range(1, len(lines)):
-        field = header_line(lines[i])
-        if field is None:
-            return None  # a malformed or folded line
-        name = field[1].lower()
-        value = field[2]
-        if name == b"content-length":
-            if length is not None or _DIGITS.fullmatch(value) is None:
-                return None  # repeated, listed or malformed: h11 decides
-            length = int(value)
-        elif name == b"transfer-encoding":
-            value = value.lower()
-            if chunked or value != b"chunked":
-                return None
-            chunked = True
-        elif name == b"connection" and b"close" in _comma_tokens(value):
-            keep_alive = False
-        headers.append((name, value))
+    if b"\ncontent-length:" in low:
+        values = [value for name, value in headers if name == b"content-length"]
+        if len(values) != 1 or _DIGITS.fullmatch(values[0]) is None:
+            return None  # repeated, listed or malformed: h11 decides
+        length = int(values[0])
+    if b"\ntransfer-encoding:" in low:
+        found = [i for i, (name, _) in enumerate(headers) if name == b"transfer-encoding"]
+        if len(found) != 1:
+            return None
+        i = found[0]
+        value = headers[i][1].lower()
+        if value != b"chunked":
+            return None
+        headers[i] = (b"transfer-encoding", value)
+        chunked = True
+    if b"\nconnection:" in low:
+        for name, value in headers:
+            if name == b"connection" and b"close" in _comma_tokens(value):
+                keep_alive = False
     if chunked and length is not None:
         return None  # both framings given: refused by the fallback (RFC 9112 6.3)
     if status in (204, 304) or method == b"HEAD":

@@ -1,8 +1,10 @@
 """Small value types of the transport: response headers.
 
-:class:`Headers` wraps the raw ``(name, value)`` byte pairs h11 gives us and decodes
-them only when looked at: most responses are read for two or three headers, so the
-mapping is built on first use, once.
+:class:`Headers` wraps the raw ``(name, value)`` byte pairs of a response head (names
+lowercased, as h11 and our parser give them) and decodes them only when looked at:
+most responses are read for one or two headers (the request id), which a scan of the
+pairs finds for less than building the mapping costs; the mapping is built once, when
+the headers are iterated, counted or shown.
 """
 
 from __future__ import annotations
@@ -45,18 +47,37 @@ class Headers(Mapping[str, str]):
             self._map = m
         return m
 
+    def _find(self, name: str) -> str | None:
+        """The value of ``name`` (repeats joined with ``", "``), or None."""
+        m = self._map
+        if m is not None:
+            return m.get(name.lower())
+        try:
+            key = name.lower().encode("latin-1")
+        except (AttributeError, UnicodeEncodeError):  # not a str, or no such header
+            return None
+        found = None
+        for raw_name, value in self._raw:
+            if raw_name == key:
+                found = value if found is None else found + b", " + value
+        return None if found is None else found.decode("latin-1")
+
     def __getitem__(self, name: str) -> str:
-        return self._lookup()[name.lower()]
+        value = self._find(name)
+        if value is None:
+            raise KeyError(name)
+        return value
 
     def get(self, name: str, default: str | None = None) -> str | None:  # type: ignore[override]
-        return self._lookup().get(name.lower(), default)
+        value = self._find(name)
+        return default if value is None else value
 
     def get_list(self, name: str) -> list[str]:
         key = name.lower().encode("latin-1")
         return [v.decode("latin-1") for n, v in self._raw if n.lower() == key]
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.lower() in self._lookup()
+        return isinstance(name, str) and self._find(name) is not None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._lookup())

@@ -94,6 +94,7 @@ from ._tls import (
     describe_tls_failure,
     warn_if_insecure,
 )
+from ._transport import SocketTransport, TLSTransport, take_socket
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -230,6 +231,9 @@ class Pool:
         self._verify = verify
         self._cert = cert
         self._ssl_context: ssl.SSLContext | None = None
+        # The latest resumable TLS session of each origin (secrets: forgotten in
+        # aclose()); a new connection resumes it instead of a full handshake.
+        self._tls_sessions: dict[Origin, ssl.SSLSession] = {}
         if proxy is not None:
             self._proxies = ProxySettings.explicit(proxy)
         elif trust_env:
@@ -340,6 +344,7 @@ class Pool:
         self._idle.clear()
         self._idle_count = 0
         self._preparer.clear()
+        self._tls_sessions.clear()
         if self._reaper_scope is not None:
             self._reaper_scope.cancel()
         await trio.lowlevel.checkpoint()
@@ -535,14 +540,50 @@ class Pool:
     async def _connect(
         self, prepared: PreparedRequest, timeouts: Timeouts, deadline: float
     ) -> HTTPConnection:
-        stream = await self._open_stream(prepared, timeouts, deadline)
-        return HTTPConnection(
-            stream,
-            prepared.origin,
-            max_response_head=self._limits.max_response_head,
-            now=trio.current_time(),
-            read_size=self.read_buffer_size,
-        )
+        scheme, host, port = prepared.origin
+        proxy = prepared.proxy
+        with PhaseScope(deadline, timeouts.total, ConnectTimeout, timeouts.connect):
+            dial_host, dial_port = (proxy.host, proxy.port) if proxy else (host, port)
+            try:
+                tcp = await trio.open_tcp_stream(dial_host, dial_port)
+            except OSError as exc:
+                via = f" via proxy {dial_host}:{dial_port}" if proxy else ""
+                raise ConnectError(f"could not connect to {host}:{port}{via}: {exc}") from exc
+            sock = None
+            try:
+                self._tune_socket(tcp.socket)
+                if proxy is not None and scheme == "https":
+                    await open_tunnel(
+                        tcp, host, port, proxy, max_head=self._limits.max_response_head
+                    )
+                sock = take_socket(tcp)
+                transport = SocketTransport(sock)
+                if scheme == "https":
+                    transport = TLSTransport(
+                        sock,
+                        self._get_ssl_context(),
+                        host,
+                        session=self._tls_sessions.get(prepared.origin),
+                    )
+                    try:
+                        await transport.handshake()
+                    except (trio.BrokenResourceError, ssl.SSLError, OSError) as exc:
+                        raise TLSError(
+                            f"{describe_tls_failure(exc)} (connecting to {host}:{port})"
+                        ) from exc
+            except BaseException:
+                if sock is None:
+                    tcp.socket.close()
+                else:
+                    SocketTransport(sock).close()
+                raise
+            return HTTPConnection(
+                transport,
+                prepared.origin,
+                max_response_head=self._limits.max_response_head,
+                now=trio.current_time(),
+                read_size=self.read_buffer_size,
+            )
 
     async def _open_stream(
         self,
@@ -617,6 +658,8 @@ class Pool:
         if conn is None:
             return
         if conn.state is ConnectionState.IDLE and not self._closed:
+            if conn.requests_sent == 1 and conn.origin[0] == "https":
+                self._keep_tls_session(conn)
             idle = self._idle.get(conn.origin)
             if idle is None:
                 idle = self._idle[conn.origin] = []
@@ -626,6 +669,13 @@ class Pool:
                 self._idle_count += 1
                 return
         self._discard(conn)
+
+    def _keep_tls_session(self, conn: HTTPConnection) -> None:
+        """Remember the session of a new TLS connection (its tickets came with its
+        first response), for the next connection to the origin to resume."""
+        session = conn.tls_session()
+        if session is not None:
+            self._tls_sessions[conn.origin] = session
 
     def _reap(self, now: float) -> float:
         """Close the idle connections expired at ``now``; return the next expiry.

@@ -19,18 +19,23 @@ synchronous and does no I/O.
 
 A preparer belongs to one pool and remembers recent URL splits and header pairs
 (bounded), so what repeats on every request is checked once; :meth:`clear` forgets
-them (the pool calls it when it closes, since they include credentials).
+them (the pool calls it when it closes, since they include credentials). The common
+request (a usual method, headers given as a list without Host or framing headers,
+a bytes body or none, no forwarding proxy) is assembled from those remembered parts
+without checking them again (:meth:`~._h1.RequestHead.assemble`); any other takes
+the general road, with every check, to the same bytes.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterable, AsyncIterator
 from typing import TYPE_CHECKING, Final, TypeAlias
 
 from ._exceptions import InvalidRequestError
-from ._h1 import RequestHead
+from ._h1 import TARGET, RequestHead
 from ._headers import HeaderEncoder, HeaderInput, header_pairs
-from ._url import Origin, SplitURL, split_url
+from ._url import Origin, split_url
 
 if TYPE_CHECKING:
     from ._proxy import ProxySettings, ProxyURL
@@ -42,6 +47,9 @@ Body: TypeAlias = "bytes | AsyncIterable[bytes] | None"
 
 _METHODS_WITH_BODY: Final = frozenset({b"POST", b"PUT", b"PATCH"})
 _URL_CACHE_SIZE: Final = 1024
+_COMMON_METHODS: Final = {
+    m: m.encode("ascii") for m in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+}
 
 
 class PreparedRequest:
@@ -65,10 +73,11 @@ class PreparedRequest:
         head: RequestHead,
         body: Body,
         proxy: ProxyURL | None,
+        method: str | None = None,
     ) -> None:
         self.origin = origin
         self.head = head
-        self.method = head.method.decode("ascii")
+        self.method = method if method is not None else head.method.decode("ascii")
         self.body = body
         self.proxy = proxy
         self.replayable = (
@@ -76,6 +85,22 @@ class PreparedRequest:
             or isinstance(body, (bytes, bytearray, memoryview))
             or (not isinstance(body, AsyncIterator))
         )
+
+
+class _URLParts:
+    """A URL split once (``split_url``), and when its target and Host value pass the
+    checks, the head's prefix ``b" <target> HTTP/1.1\\r\\nHost: <host>\\r\\n"`` for
+    :meth:`~._h1.RequestHead.assemble` (else ``prefix`` is None)."""
+
+    __slots__ = ("host", "host_header", "origin", "prefix", "target", "target_b")
+
+    def __init__(self, origin: Origin, host_header: str, target: str) -> None:
+        self.origin = origin
+        self.host_header = host_header
+        self.target = target
+        self.target_b = b""
+        self.host = (b"Host", b"")
+        self.prefix: bytes | None = None
 
 
 class RequestPreparer:
@@ -89,7 +114,7 @@ class RequestPreparer:
 
     def __init__(self, proxies: ProxySettings) -> None:
         self._proxies = proxies
-        self._urls: dict[str, SplitURL] = {}
+        self._urls: dict[str, _URLParts] = {}
         self._headers = HeaderEncoder()
 
     def clear(self) -> None:
@@ -101,15 +126,22 @@ class RequestPreparer:
         """How many URL splits and header pairs are remembered."""
         return len(self._urls) + len(self._headers)
 
-    def _split(self, url: str) -> SplitURL:
+    def _split(self, url: str) -> _URLParts:
         urls = self._urls
-        split = urls.get(url)
-        if split is None:
-            split = split_url(url)
+        parts = urls.get(url)
+        if parts is None:
+            parts = _URLParts(*split_url(url))
+            target = parts.target
+            if target.isascii() and TARGET.fullmatch(target.encode("ascii")) is not None:
+                with contextlib.suppress(InvalidRequestError):  # (the general road says why)
+                    (host,), (line,), _ = self._headers.encode_lines([("Host", parts.host_header)])
+                    parts.target_b = target.encode("ascii")
+                    parts.host = host
+                    parts.prefix = b" %s HTTP/1.1\r\n%s" % (parts.target_b, line)
             if len(urls) >= _URL_CACHE_SIZE:
                 urls.clear()
-            urls[url] = split
-        return split
+            urls[url] = parts
+        return parts
 
     def prepare(self, method: str, url: str, headers: HeaderInput, body: Body) -> PreparedRequest:
         """Check and encode a request without sending it.
@@ -120,9 +152,43 @@ class RequestPreparer:
         """
         if not isinstance(url, str):
             raise InvalidRequestError(f"url: must be a str, got {type(url).__name__}")
-        origin, host_header, target = self._split(url)
+        parts = self._split(url)
+        origin = parts.origin
         proxies = self._proxies
         proxy = proxies.for_origin(*origin) if not proxies.empty else None
+        method_b = _COMMON_METHODS.get(method)
+        prefix = parts.prefix
+        if (
+            prefix is not None
+            and method_b is not None
+            and type(headers) is list
+            and (body is None or type(body) is bytes)
+            and (proxy is None or origin[0] == "https")
+        ):
+            encoded, lines, kinds = self._headers.encode_lines(headers)
+            if not kinds:  # neither Host nor framing given: the common request
+                size = len(body) if body else 0
+                length = size if size or method_b in _METHODS_WITH_BODY else None
+                head = RequestHead.assemble(
+                    method_b, parts.target_b, prefix, parts.host, encoded, lines, length
+                )
+                return PreparedRequest(origin, head, body, proxy, method)
+        return self._prepare(
+            method, url, headers, body, origin, parts.host_header, parts.target, proxy
+        )
+
+    def _prepare(
+        self,
+        method: str,
+        url: str,
+        headers: HeaderInput,
+        body: Body,
+        origin: Origin,
+        host_header: str,
+        target: str,
+        proxy: ProxyURL | None,
+    ) -> PreparedRequest:
+        """The general road of :meth:`prepare`: every check, every kind of request."""
         if proxy is not None and origin[0] == "http":
             target = url  # absolute form through a forwarding proxy
         pairs = header_pairs(headers)

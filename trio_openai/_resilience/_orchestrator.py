@@ -96,7 +96,10 @@ class Attempted(msgspec.Struct):
 
 
 def _has_ratelimit_headers(response: Response) -> bool:
-    return any(name.startswith(b"x-ratelimit-") for name, _ in response.headers.raw)
+    for name, _ in response.headers.raw:  # noqa: SIM110 (a generator costs more per call)
+        if name.startswith(b"x-ratelimit-"):
+            return True
+    return False
 
 
 class Orchestrator:

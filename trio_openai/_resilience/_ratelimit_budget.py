@@ -510,6 +510,22 @@ class RateBudget:
         Returns:
             ``0.0`` if taken; else seconds until they might be (nothing taken).
         """
+        server_requests, server_tokens = self._server_requests, self._server_tokens
+        if (
+            self._request_capacity is None
+            and self._token_capacity is None
+            and server_requests.remaining is None
+            and server_requests.bucket is None
+            and server_tokens.remaining is None
+            and server_tokens.bucket is None
+            and now >= self._blocked_until
+        ):
+            # No budget at all (no client limits, no server figures, no back-off):
+            # nothing to wait for and nothing to charge, the usual case of a client
+            # whose server reports no limits. Only the amounts are checked.
+            check_amount("requests", requests)
+            check_amount("tokens", tokens)
+            return 0.0
         wait = self.delay(requests, tokens, now)
         if wait == 0.0:
             self.take(requests, tokens, now)

@@ -44,8 +44,8 @@ The reasons a decision can carry are listed in ``trio_openai._classify`` (``REAS
 from __future__ import annotations
 
 import math
-import uuid
-from typing import TYPE_CHECKING
+import os
+import random
 
 import msgspec
 
@@ -58,9 +58,6 @@ from ..errors import (
     CircuitOpenError,
     PoolDeadlockError,
 )
-
-if TYPE_CHECKING:
-    import random
 
 __all__ = [
     "IDEMPOTENCY_HEADER",
@@ -246,11 +243,26 @@ def new_idempotency_key(rng: random.Random | None = None) -> str:
     that honours it can drop the duplicate of a retried POST.
 
     Args:
-        rng: an injected source for reproducible keys in tests; ``None`` uses
-            :func:`uuid.uuid4` (the operating system's randomness).
+        rng: an injected source for reproducible keys in tests; ``None`` uses this
+            process's own generator, seeded from the operating system's randomness
+            (again in a forked child, so parent and child never share keys).
 
     Returns:
-        ``"trio-openai-retry-"`` followed by a UUID4 in its canonical text form.
+        ``"trio-openai-retry-"`` followed by a UUID4 in its canonical text form (what
+        ``uuid.UUID(int=bits, version=4)`` prints, without its cost: a key is made
+        on every POST).
     """
-    value = uuid.uuid4() if rng is None else uuid.UUID(int=rng.getrandbits(128), version=4)
-    return f"{IDEMPOTENCY_KEY_PREFIX}{value}"
+    bits = (rng or _KEY_RNG).getrandbits(128)
+    bits = (bits & _UUID4_CLEAR) | _UUID4_SET
+    h = f"{bits:032x}"
+    return f"{IDEMPOTENCY_KEY_PREFIX}{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+# Keys need to be unique, not secret: a Mersenne Twister seeded from os.urandom (a
+# syscall per key would cost more than the rest of making it), reseeded after fork.
+_KEY_RNG = random.Random()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_KEY_RNG.seed)
+# The UUID version (4) and variant (RFC 4122) bits, as uuid.UUID(version=4) sets them.
+_UUID4_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
+_UUID4_SET = (0x8000 << 48) | (4 << 76)
