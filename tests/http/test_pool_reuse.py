@@ -292,6 +292,7 @@ class _Recording(trio.abc.SocketFactory):
 
     def __init__(self) -> None:
         self.sockets: list[trio.socket.SocketType] = []
+        self.filenos: list[int] = []  # (the pool may detach the descriptor from trio's socket)
 
     def socket(
         self,
@@ -301,6 +302,7 @@ class _Recording(trio.abc.SocketFactory):
     ) -> trio.socket.SocketType:
         sock = trio.socket.from_stdlib_socket(socket.socket(family, type, proto))
         self.sockets.append(sock)
+        self.filenos.append(sock.fileno())
         return sock
 
 
@@ -324,13 +326,14 @@ async def test_tcp_keepalive_is_set_on_every_connection(
                 await pool.request("GET", server.base_url + "/")
             finally:
                 trio.socket.set_custom_socket_factory(previous)
-            (sock,) = factory.sockets
-            options = [sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) != 0]
-            for name in ("TCP_KEEPIDLE", "TCP_KEEPINTVL", "TCP_KEEPCNT"):
-                option = getattr(socket, name, None)
-                options.append(
-                    sock.getsockopt(socket.IPPROTO_TCP, option) if option is not None else None
-                )
+            (fd,) = factory.filenos  # still open: the pool keeps the connection idle
+            with socket.fromfd(fd, socket.AF_INET, socket.SOCK_STREAM) as sock:
+                options = [sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) != 0]
+                for name in ("TCP_KEEPIDLE", "TCP_KEEPINTVL", "TCP_KEEPCNT"):
+                    option = getattr(socket, name, None)
+                    options.append(
+                        sock.getsockopt(socket.IPPROTO_TCP, option) if option is not None else None
+                    )
     keepalive_on, *tuning = options
     assert int(keepalive_on) == expected[0]
     if expected[0]:
