@@ -73,7 +73,11 @@ TARGETS: dict[str, list[str]] = {
         "tests/resilience/test_limiter.py",
     ],
     # the orchestrator and the pool
-    "trio_openai/_resilience/_orchestrator.py": ["tests/resilience", "tests/cancellation"],
+    "trio_openai/_resilience/_orchestrator.py": [
+        "tests/resilience",
+        "tests/client",
+        "tests/cancellation",
+    ],
     "trio_openai/_http/_pool.py": [
         "tests/http/test_pool.py",
         "tests/http/test_pool_eviction.py",
