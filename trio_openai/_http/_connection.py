@@ -425,6 +425,20 @@ class HTTPConnection:
             self.close()
             raise
 
+    def take_whole_body(self) -> bytes | None:
+        """The whole body, when it has a Content-Length and every byte of it came with
+        the head: then the exchange ends as if the body was read to its end. Else
+        ``None``, and nothing changed (read it with :meth:`receive_body_chunk`)."""
+        if self._h11 is not None or self._chunked is not None:
+            return None
+        body = self._buffer
+        if len(body) != self._body_left:
+            return None
+        self._buffer = b""
+        self._body_left = 0
+        self._finish_cycle()
+        return body if type(body) is bytes else bytes(body)
+
     async def receive_body_chunk(self, *, read_timeout: float | None, deadline: float) -> bytes:
         """Return the next piece of the response body, or ``b""`` at its end.
 
