@@ -168,13 +168,24 @@ def stream_usage_counter(state: ClientState, estimated: int) -> Callable[[object
     metrics and, when ``estimated`` tokens were reserved, to the rate limiter, as a
     non-streaming call's usage is."""
 
-    def on_usage(carrier: object) -> None:
+    return _UsageCounter(state, estimated)
+
+
+class _UsageCounter:
+    """:func:`stream_usage_counter`'s hook (an object: every open stream holds one)."""
+
+    __slots__ = ("_estimated", "_state")
+
+    def __init__(self, state: ClientState, estimated: int) -> None:
+        self._state = state
+        self._estimated = estimated
+
+    def __call__(self, carrier: object) -> None:
+        state = self._state
         tokens_in, tokens_out = usage_of(carrier)
         state.observer.metrics.add_tokens(tokens_in, tokens_out)
-        if estimated and state.limiter is not None:
-            state.limiter.record_usage(estimated, tokens_in + tokens_out)
-
-    return on_usage
+        if self._estimated and state.limiter is not None:
+            state.limiter.record_usage(self._estimated, tokens_in + tokens_out)
 
 
 def usage_of(result: object) -> tuple[int, int]:

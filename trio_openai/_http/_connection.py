@@ -390,6 +390,9 @@ class HTTPConnection:
                             self._body_left = self.declared_length = body_length
                         if not head.keep_alive:
                             self._keep_alive = False
+                        # The request is not needed any more (only h11 reads it, above):
+                        # a response read slowly (a stream) must not keep its body.
+                        self._request = self._request_body = None
                         return ResponseHead(head.status, head.reason, head.headers, b"1.1")
                     if len(buffer) > self._max_head:
                         break

@@ -659,11 +659,13 @@ class _Lease:
     ``str()`` names the request (method and path, never the query).
     """
 
-    __slots__ = ("_pool", "held", "owner", "prepared")
+    __slots__ = ("_method", "_pool", "_target", "held", "owner")
 
     def __init__(self, pool: Pool, prepared: PreparedRequest) -> None:
         self._pool = pool
-        self.prepared = prepared
+        # What str() shows, not the request (whose body a long stream must not keep).
+        self._method = prepared.method
+        self._target = prepared.head.target
         self.owner: Task = current_task()
         self.held: HeldToken | None = None  # the observer's token, if any
 
@@ -676,8 +678,8 @@ class _Lease:
             self.held.move_to(task)
 
     def __str__(self) -> str:
-        target = self.prepared.head.target.split(b"?", 1)[0]
-        return f"{self.prepared.method} {target.decode('ascii', 'replace')}"
+        target = self._target.split(b"?", 1)[0]
+        return f"{self._method} {target.decode('ascii', 'replace')}"
 
 
 class _ResponseContext:

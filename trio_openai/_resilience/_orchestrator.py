@@ -259,7 +259,7 @@ class Orchestrator:
                         if breaker is not None and admission is not None:
                             number = breaker.record_success(now, admission)
                             if stream:
-                                on_cut = _cut_reporter(breaker, admission, number)
+                                on_cut = _CutReporter(breaker, admission, number)
                         if (
                             self._follow_server
                             and self._limiter is not None
@@ -411,17 +411,22 @@ class Orchestrator:
         )
 
 
-def _cut_reporter(breaker: CircuitBreaker, admission: Admission, number: int) -> Callable[[], None]:
-    """A once-only hook: the streamed body of ``admission`` broke after its head."""
-    pending = True
+class _CutReporter:
+    """A once-only hook: the streamed body of ``admission`` broke after its head. (An
+    object rather than a closure: every open stream holds one.)"""
 
-    def report() -> None:
-        nonlocal pending
-        if pending:
-            pending = False
-            breaker.record_failure_after_success(trio.current_time(), admission, number)
+    __slots__ = ("_admission", "_breaker", "_number")
 
-    return report
+    def __init__(self, breaker: CircuitBreaker, admission: Admission, number: int) -> None:
+        self._breaker: CircuitBreaker | None = breaker
+        self._admission = admission
+        self._number = number
+
+    def __call__(self) -> None:
+        breaker = self._breaker
+        if breaker is not None:
+            self._breaker = None
+            breaker.record_failure_after_success(trio.current_time(), self._admission, self._number)
 
 
 def _end_span(
