@@ -3,11 +3,13 @@
     python -m benchmarks [--smoke] [--only NAME ...] [--results DIR] [--write-docs]
 
 Each benchmark module's ``main(argv)`` runs its scenarios (ours and the official SDK /
-httpx in the same run) and returns ``{"rows": [...]}``; this collects the rows into a
-markdown table of ratios, saves the raw results as JSON (``--results``, default
-``benchmarks/results/``, one file per run named by date and commit, so runs can be
-compared between commits), and with ``--write-docs`` rewrites ``docs/benchmarks.md``
-and draws ``docs/img/benchmarks.png`` (matplotlib, when installed).
+httpx in the same run, and where there is one the floor: a bare trio + h11 + msgspec
+client doing the same work) and returns ``{"rows": [...]}``; this collects the rows
+into a markdown table of ratios (to the competitor and to the floor), saves the raw
+results as JSON (``--results``, default ``benchmarks/results/``, one file per run
+named by date and commit, so runs can be compared between commits), and with
+``--write-docs`` rewrites ``docs/benchmarks.md`` and draws ``docs/img/benchmarks.png``
+(matplotlib, when installed).
 """
 
 from __future__ import annotations
@@ -59,15 +61,18 @@ def _fmt(value: float) -> str:
 
 def render_table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| scenario | unit | trio_openai | competitor | ours / theirs | better |",
-        "|---|---|---:|---:|---:|---|",
+        "| scenario | unit | trio_openai | competitor | floor | ours / theirs | ours / floor "
+        "| better |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
     ]
     for row in rows:
         better = "higher" if row.get("higher_is_better", True) else "lower"
         note = f" ({row['note']})" if row.get("note") else ""
+        floor = _fmt(row["floor"]) if "floor" in row else "-"
+        to_floor = f"{row['ratio_floor']:.2f}x" if "ratio_floor" in row else "-"
         lines.append(
             f"| {row['scenario']}{note} | {row['unit']} | {_fmt(row['ours'])} | "
-            f"{_fmt(row['theirs'])} | {row['ratio']:.2f}x | {better} |"
+            f"{_fmt(row['theirs'])} | {floor} | {row['ratio']:.2f}x | {to_floor} | {better} |"
         )
     return "\n".join(lines)
 
@@ -109,7 +114,17 @@ Written by `python -m benchmarks --write-docs` on {meta["date"]} at commit
 (shared; absolute figures mean little, the ratios are what to read). Every scenario
 runs trio_openai and its competitor (the official `openai` SDK on trio, or
 `httpx.AsyncClient` for the transport) in the same run against a canned-bytes server
-in a child process pinned to the other core; medians of several rounds.
+in a child process pinned to the other core (plain HTTP, or TLS 1.3 with a trustme
+CA); medians of several rounds, contenders taking turns. Where a row has a floor, it
+is a bare trio + h11 + msgspec client doing the same work (`benchmarks/_floor.py`;
+for memory, a bare trio socket and task per stream): the practical ceiling of the
+stack, so `ours / floor` near 1 means little is left to gain.
+
+Request rows are in requests per second of *client CPU time* (`1 / CPU per call`,
+user + system, of the client process over the timed calls): what the client does
+alone on its core. On a machine shared with other work, wall-clock rates move with
+everyone else's load; the CPU figure moves far less. `--metric wall` reports wall
+clock instead; the raw JSON has both.
 
 {render_table(rows)}
 

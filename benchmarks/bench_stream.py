@@ -15,7 +15,9 @@ Memory: C streams open at once (default 1,000), each client in its own fresh
 interpreter; the server sends each one its head and first chunk, then nothing (a
 stream waiting for its next token). Each stream has read its first chunk and waits.
 Reported per open stream: the peak RSS (VmHWM) minus the RSS after start-up
-(imports, client, one warm-up stream), divided by C.
+(imports, client, one warm-up stream), divided by C. The floor here is a bare trio
+socket per stream (request sent, first bytes read) in its own task: what any trio
+client holds, and most of what ours does.
 
     python -m benchmarks.bench_stream [--chunks N] [--rounds R] [--concurrent C]
         [--metric cpu|wall] [--profile] [--json FILE] [--smoke]
@@ -257,8 +259,41 @@ async def memory_sdk(base_url: str, streams: int) -> tuple[int, int]:
         )
 
 
+class _RawStream:
+    """The memory floor's stream: a socket that sent its request and read its head."""
+
+    def __init__(self, sock: trio.SocketStream) -> None:
+        self.sock = sock
+
+    async def __aenter__(self) -> _RawStream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.sock.aclose()
+
+    async def __anext__(self) -> bytes:
+        return await self.sock.receive_some(65536)
+
+
+async def memory_floor(base_url: str, streams: int) -> tuple[int, int]:
+    """The floor: what any trio client holds per open stream (a socket and a task)."""
+    host, _, rest = base_url.split("://", 1)[1].partition(":")
+    port = int(rest.split("/", 1)[0])
+    request = (
+        b"POST /v1/chat/completions?hold=1 HTTP/1.1\r\nHost: %s\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}" % host.encode()
+    )
+
+    async def open_one() -> _RawStream:
+        sock = await trio.open_tcp_stream(host, port)
+        await sock.send_all(request)
+        return _RawStream(sock)
+
+    return await _hold_streams(open_one, streams)
+
+
 def memory_worker(side: str, base_url: str, streams: int) -> dict[str, int]:
-    fn = memory_ours if side == "ours" else memory_sdk
+    fn = {"ours": memory_ours, "sdk": memory_sdk, "floor": memory_floor}[side]
     baseline, peak = trio.run(fn, base_url, streams)
     return {"baseline_kib": baseline, "peak_kib": peak, "delta_kib": peak - baseline}
 
@@ -305,7 +340,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--profile", action="store_true", help="print a cProfile of ours")
     parser.add_argument("--json", help="write results here")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, for tests")
-    parser.add_argument("--memory-worker", choices=["ours", "sdk"], help=argparse.SUPPRESS)
+    parser.add_argument("--memory-worker", choices=["ours", "sdk", "floor"], help=argparse.SUPPRESS)
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.memory_worker:
@@ -350,7 +385,9 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             + f"   ours/SDK {ratio:5.1f}x, ours/floor {ratio_floor:4.2f} ({metric})",
             flush=True,
         )
-        memory = {side: measure_memory(side, base_url, concurrent) for side in ("ours", "sdk")}
+        memory = {
+            side: measure_memory(side, base_url, concurrent) for side in ("ours", "sdk", "floor")
+        }
         results["memory"] = memory
         per_stream = {side: memory[side]["delta_kib"] / concurrent for side in memory}
         results["rows"] = [
@@ -369,13 +406,16 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
                 "unit": "KiB",
                 "ours": per_stream["ours"],
                 "theirs": per_stream["sdk"],
+                "floor": per_stream["floor"],
                 "ratio": per_stream["ours"] / max(per_stream["sdk"], 1e-9),
+                "ratio_floor": per_stream["ours"] / max(per_stream["floor"], 1e-9),
                 "higher_is_better": False,
             },
         ]
         print(
             f"{concurrent} open streams, peak RSS growth per stream: trio_openai "
-            f"{per_stream['ours']:.1f} KiB   openai SDK {per_stream['sdk']:.1f} KiB   "
+            f"{per_stream['ours']:.1f} KiB   openai SDK {per_stream['sdk']:.1f} KiB   floor (a "
+            f"trio socket and task) {per_stream['floor']:.1f} KiB   "
             f"ours/SDK {per_stream['ours'] / max(per_stream['sdk'], 1e-9):.0%}"
         )
         if args.profile:

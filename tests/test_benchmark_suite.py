@@ -29,6 +29,11 @@ def test_suite_smoke(tmp_path: object, capsys: pytest.CaptureFixture[str]) -> No
     scenarios = {row["scenario"] for row in rows}
     assert any("transport" in s for s in scenarios)
     assert any("chat.completions.create" in s for s in scenarios)
+    assert any("over TLS 1.3" in s for s in scenarios), scenarios
+    assert any("added over a bare `import trio`" in s for s in scenarios)
+    with_floor = [row for row in rows if "floor" in row]
+    assert len(with_floor) >= 4  # the client rows: sequential and 64, plain and TLS
+    assert all(row["floor"] > 0 and row["ratio_floor"] > 0 for row in with_floor)
     assert any("embeddings" in s for s in scenarios)
     assert any("import" in s for s in scenarios)
     assert any("runner" in s.lower() for s in scenarios), scenarios
@@ -36,4 +41,5 @@ def test_suite_smoke(tmp_path: object, capsys: pytest.CaptureFixture[str]) -> No
         assert row["ours"] >= 0 and row["theirs"] >= 0, row
     assert "| scenario |" in render_table(rows)
     assert "bench_stream" in SUITE  # smoke-tested in tests/streaming
-    assert "ours / theirs" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "ours / theirs" in out and "ours / floor" in out

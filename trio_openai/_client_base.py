@@ -528,23 +528,46 @@ class ClientBase:
             "extra_query": extra_query,
             "estimated_tokens": estimated_tokens,
         }
-        cut_hooks: list[Callable[[], None]] = []
-        response = await self._call_raw("POST", path, cut_hooks, **kwargs)
-
-        async def reopen() -> Response:
-            return await self._call_raw("POST", path, cut_hooks, **kwargs)
-
-        def on_cut() -> None:  # the latest attempt's breaker hook, once
-            if cut_hooks:
-                cut_hooks.pop()()
-
+        resend = _Resend(self, path, kwargs)
+        response = await self._call_raw("POST", path, resend.cut_hooks, **kwargs)
         retries = self._config.max_retries if max_retries is None else max_retries
         return stream_class(
             response,
             decode,
-            reopen=reopen,
+            reopen=resend,
             reopens=retries,
             on_usage=stream_usage_counter(self._state, estimated_tokens),
-            on_cut=on_cut,
+            on_cut=_LatestCut(resend.cut_hooks),
             max_event_size=self._config.max_event_size,
         )
+
+
+class _Resend:
+    """What a stream calls to send its request again (before its first item): one
+    small object rather than closures, since every open stream holds it (the stream
+    drops it once an item was handed out, and the request body with it)."""
+
+    __slots__ = ("_client", "_kwargs", "_path", "cut_hooks")
+
+    def __init__(self, client: ClientBase, path: str, kwargs: dict[str, Any]) -> None:
+        self._client = client
+        self._path = path
+        self._kwargs = kwargs
+        # The breaker's hook of each attempt whose body may still break (see _call_raw).
+        self.cut_hooks: list[Callable[[], None]] = []
+
+    async def __call__(self) -> Response:
+        return await self._client._call_raw("POST", self._path, self.cut_hooks, **self._kwargs)
+
+
+class _LatestCut:
+    """A stream's ``on_cut``: the latest attempt's breaker hook, called once."""
+
+    __slots__ = ("_hooks",)
+
+    def __init__(self, hooks: list[Callable[[], None]]) -> None:
+        self._hooks = hooks
+
+    def __call__(self) -> None:
+        if self._hooks:
+            self._hooks.pop()()

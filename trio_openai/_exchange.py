@@ -212,22 +212,34 @@ def stream_usage_counter(state: ClientState, estimated: int) -> Callable[[object
     adds only what it grew by since the last one, and corrects the limiter from the
     previous total; a stream counts its usage once however often it is reported.
     """
-    counted = [0, 0, estimated]  # tokens in, tokens out, tokens the limiter holds
+    return _UsageCounter(state, estimated)
 
-    def on_usage(carrier: object) -> None:
+
+class _UsageCounter:
+    """:func:`stream_usage_counter`'s hook (an object: every open stream holds one)."""
+
+    __slots__ = ("_held", "_in", "_out", "_state", "_track")
+
+    def __init__(self, state: ClientState, estimated: int) -> None:
+        self._state = state
+        self._track = bool(estimated)
+        self._in = 0  # tokens in counted so far
+        self._out = 0  # tokens out counted so far
+        self._held = estimated  # tokens the limiter holds for this stream
+
+    def __call__(self, carrier: object) -> None:
+        state = self._state
         tokens_in, tokens_out = usage_of(carrier)
-        grew_in = max(0, tokens_in - counted[0])
-        grew_out = max(0, tokens_out - counted[1])
+        grew_in = max(0, tokens_in - self._in)
+        grew_out = max(0, tokens_out - self._out)
         if grew_in or grew_out:
             state.observer.metrics.add_tokens(grew_in, grew_out)
-            counted[0] += grew_in
-            counted[1] += grew_out
-        if estimated and state.limiter is not None:
-            total = counted[0] + counted[1]
-            state.limiter.record_usage(counted[2], total)
-            counted[2] = total
-
-    return on_usage
+            self._in += grew_in
+            self._out += grew_out
+        if self._track and state.limiter is not None:
+            total = self._in + self._out
+            state.limiter.record_usage(self._held, total)
+            self._held = total
 
 
 def usage_of(result: object) -> tuple[int, int]:

@@ -289,7 +289,12 @@ class Stream(Generic[T]):
                         item = self._decode(data)
                     except _DECODE_ERRORS as exc:
                         raise self._invalid(exc, data) from exc
-                self._delivered += 1
+                delivered = self._delivered
+                if not delivered:
+                    # Nothing is sent again once an item was handed out: let the request
+                    # go (an open stream should not hold its body for its whole life).
+                    self._reopen = None
+                self._delivered = delivered + 1
                 accumulate = self._accumulate
                 if accumulate is not None:
                     accumulate(item)

@@ -52,7 +52,6 @@ Options rejected
 
 from __future__ import annotations
 
-import difflib
 import functools
 import re
 import types
@@ -213,6 +212,8 @@ def _plan_for(params_type: type[msgspec.Struct]) -> _Plan:
 
 
 def _unknown_rule(name: str, known: Sequence[str]) -> str:
+    import difflib  # (only a misspelt parameter needs it)
+
     match = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     if match:
         return f"is not a known parameter; did you mean {match[0]!r}?"

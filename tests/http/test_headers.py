@@ -12,10 +12,13 @@ import types
 from collections.abc import Iterable
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import trio_openai
 from trio_openai._http import InvalidRequestError, Pool
-from trio_openai._http._headers import HeaderEncoder
+from trio_openai._http._grammar import FIELD_VALUE_SENT_STR
+from trio_openai._http._headers import HeaderEncoder, _value_ok
 from trio_openai.testing import Request, Response, open_http_server
 
 KEY = "sk-test-NOT-KEPT-0123456789"
@@ -100,6 +103,14 @@ def test_the_encoder_remembers_each_pair_once_within_its_bound() -> None:
     assert len(encoder) == 1
     encoder.clear()
     assert len(encoder) == 0
+
+
+@given(
+    st.text(alphabet=st.characters(max_codepoint=0x17F), max_size=8)
+    | st.text(alphabet=" \t!~ax\x7f\x80\xff", max_size=8)
+)
+def test_the_quick_value_check_is_the_grammar(value: str) -> None:
+    assert _value_ok(value) == (FIELD_VALUE_SENT_STR.fullmatch(value) is not None)
 
 
 def test_a_header_whose_value_changes_on_every_request_is_not_remembered() -> None:

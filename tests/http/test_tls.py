@@ -10,6 +10,7 @@ import trustme
 import trio_openai
 from trio_openai._config import Timeouts
 from trio_openai._http import ConnectError, InsecureRequestWarning, Pool, TLSError, TransportError
+from trio_openai._http._transport import TLSTransport
 from trio_openai.testing import client_context, open_http_server, server_context
 
 FAST = Timeouts(connect=5, read=5, write=5, pool=5)
@@ -29,6 +30,27 @@ async def test_tls_succeeds_with_the_trusted_ca_file(ca: trustme.CA) -> None:
                     r = await pool.request("GET", server.base_url + "/v1/models")
                     assert r.status == 200
                 assert server.statistics().connections_opened == 1
+
+
+async def test_a_new_connection_resumes_the_origins_tls_session(ca: trustme.CA) -> None:
+    from trio_openai._config import PoolLimits
+
+    no_idle = PoolLimits(max_idle_per_host=0)  # every request on a new connection
+    async with (
+        open_http_server(ssl_context=server_context(ca)) as server,
+        Pool(verify=client_context(ca), timeouts=FAST, limits=no_idle) as pool,
+    ):
+        resumed = []
+        for _ in range(3):
+            async with pool.stream("GET", server.base_url + "/v1/models") as response:
+                await response.read()
+                transport = response._conn._transport
+                assert isinstance(transport, TLSTransport)
+                resumed.append(transport.ssl_object.session_reused)
+        assert resumed == [False, True, True]
+        assert server.statistics().connections_opened == 3
+    # Sessions are secrets: a closed pool forgets them.
+    assert pool._tls_sessions == {}
 
 
 async def test_tls_succeeds_with_an_ssl_context(ca: trustme.CA) -> None:

@@ -338,6 +338,42 @@ def test_any_split_gives_the_same_result_as_one_feed(
     assert outcome([bytes([b]) for b in stream], max_event_size) == whole
 
 
+# Whole events as APIs send them (mostly one "data: " line each), mixed with every
+# other form, fed whole, event by event, cut anywhere, and byte by byte.
+EVENTS = st.lists(
+    st.sampled_from(
+        [
+            b'data: {"a":1}\n\n',
+            b"data: x\n\n",
+            b"data: \n\n",
+            b"data: [DONE]\n\n",
+            b"data: \xe2\x82\xac\xff\n\n",
+            b"data: a\ndata: b\n\n",
+            b"id: 7\ndata: y\n\n",
+            b"event: error\ndata: z\n\n",
+            b"retry: 30\n\n",
+            b": comment\n\n",
+            b"data:nospace\n\n",
+            b"\n",
+            b"data: crlf\r\n\r\n",
+        ]
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=300)
+@given(events=EVENTS, cuts=CUTS, max_event_size=st.sampled_from([4, 8, 12, 10**6]))
+def test_whole_api_events_decode_as_they_do_line_by_line(
+    events: list[bytes], cuts: list[int], max_event_size: int
+) -> None:
+    stream = b"".join(events)
+    whole = outcome([stream], max_event_size)
+    assert outcome(events, max_event_size) == whole  # (each feed starting afresh)
+    assert outcome(split_at(stream, cuts), max_event_size) == whole
+    assert outcome([bytes([b]) for b in stream], max_event_size) == whole
+
+
 @settings(max_examples=300)
 @given(stream=st.binary(max_size=300), cuts=CUTS, max_event_size=st.integers(1, 64))
 def test_arbitrary_bytes_raise_only_sse_error(

@@ -37,6 +37,6 @@ def test_bench_stream_smoke(capsys: pytest.CaptureFixture[str]) -> None:
         assert throughput[contender]["cpu"]["median"] > 0
     memory = results["memory"]
     assert isinstance(memory, dict)
-    assert set(memory) == {"ours", "sdk"}
+    assert set(memory) == {"ours", "sdk", "floor"}
     assert all(m["peak_kib"] >= m["baseline_kib"] > 0 for m in memory.values())
     assert "chunks/s" in capsys.readouterr().out

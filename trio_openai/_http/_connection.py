@@ -390,6 +390,9 @@ class HTTPConnection:
                             self._body_left = self.declared_length = body_length
                         if not head.keep_alive:
                             self._keep_alive = False
+                        # The request is not needed any more (only h11 reads it, above):
+                        # a response read slowly (a stream) must not keep its body.
+                        self._request = self._request_body = None
                         return ResponseHead(head.status, head.reason, head.headers, b"1.1")
                     if len(buffer) > self._max_head:
                         break
@@ -424,6 +427,20 @@ class HTTPConnection:
         except BaseException:
             self.close()
             raise
+
+    def take_whole_body(self) -> bytes | None:
+        """The whole body, when it has a Content-Length and every byte of it came with
+        the head: then the exchange ends as if the body was read to its end. Else
+        ``None``, and nothing changed (read it with :meth:`receive_body_chunk`)."""
+        if self._h11 is not None or self._chunked is not None:
+            return None
+        body = self._buffer
+        if len(body) != self._body_left:
+            return None
+        self._buffer = b""
+        self._body_left = 0
+        self._finish_cycle()
+        return body if type(body) is bytes else bytes(body)
 
     async def receive_body_chunk(self, *, read_timeout: float | None, deadline: float) -> bytes:
         """Return the next piece of the response body, or ``b""`` at its end.

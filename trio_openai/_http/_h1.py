@@ -74,6 +74,7 @@ _TOKEN_CHARS: Final = (
 _CONTINUATION: Final = re.compile(rb"[ \t]+" + FIELD_VALUE_READ + rb"[ \t]*")
 _CHUNK_SIZE_LINE: Final = re.compile(rb"([0-9A-Fa-f]{1,20})(?:;.*)?[ \t]*").fullmatch
 _MAX_CHUNK_LINE: Final = 4096
+_HEX_DIGITS: Final = b"0123456789abcdefABCDEF"
 _TOKEN: Final = re.compile(TOKEN)
 TARGET: Final = re.compile(rb"[\x21-\x7e]+")
 """What a request target may hold (as h11 checks it)."""
@@ -360,29 +361,30 @@ class ChunkedBody:
             self.extra = self.extra or bool(data)
             return b""
         out: list[bytes | bytearray] = []
+        append = out.append
         pos = 0
         size = len(data)
+        remaining = self._remaining
+        crlf = self._crlf
         while pos < size:
-            remaining = self._remaining
             if remaining:
                 end = pos + remaining
                 if end > size:
-                    out.append(data[pos:])
-                    self._remaining = end - size
+                    append(data[pos:])
+                    remaining = end - size
                     break
-                out.append(data[pos:end])
-                self._remaining = 0
-                self._crlf = True
+                append(data[pos:end])
+                remaining = 0
+                crlf = True
                 pos = end
-                continue
-            if self._crlf:
+            if crlf:
                 if size - pos < 2:
                     break
                 if data[pos : pos + 2] != b"\r\n":
                     raise RemoteProtocolError(
                         "invalid chunked body: chunk data not followed by CRLF"
                     )
-                self._crlf = False
+                crlf = False
                 pos += 2
                 continue
             end = data.find(b"\r\n", pos)
@@ -404,17 +406,27 @@ class ChunkedBody:
                     )
                 self._trailers += 1
                 continue
-            match = _CHUNK_SIZE_LINE(line)
-            if match is None:
-                raise RemoteProtocolError(
-                    f"invalid chunked body: bad chunk size line {bytes(line[:20])!r}"
-                )
-            chunk = int(match[1], 16)
-            if chunk == 0:
-                self._trailer = True
+            if 0 < len(line) <= 20 and not line.translate(None, _HEX_DIGITS):
+                chunk = int(line, 16)  # (plain hex digits: the usual size line)
             else:
-                self._remaining = chunk
-        if pos < size and not self.done and not self._remaining:
+                match = _CHUNK_SIZE_LINE(line)
+                if match is None:
+                    raise RemoteProtocolError(
+                        f"invalid chunked body: bad chunk size line {bytes(line[:20])!r}"
+                    )
+                chunk = int(match[1], 16)
+            if not chunk:
+                self._trailer = True
+                continue
+            end = pos + chunk
+            if end + 2 <= size and data[end : end + 2] == b"\r\n":
+                append(data[pos:end])  # the whole chunk is here: data and CRLF at once
+                pos = end + 2
+            else:
+                remaining = chunk
+        self._remaining = remaining
+        self._crlf = crlf
+        if pos < size and not self.done and not remaining:
             rest = data[pos:]
             if len(rest) > _MAX_CHUNK_LINE:
                 raise RemoteProtocolError("invalid chunked body: a chunk-size line is too long")

@@ -25,11 +25,12 @@ class Headers(Mapping[str, str]):
     gives them one by one. Credentials are redacted in ``repr``.
     """
 
-    __slots__ = ("_map", "_raw")
+    __slots__ = ("_last", "_map", "_raw")
 
     def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
         self._raw = raw
         self._map: dict[str, str] | None = None
+        self._last: tuple[str, str | None] | None = None  # the last name scanned for
 
     @property
     def raw(self) -> list[tuple[bytes, bytes]]:
@@ -52,6 +53,9 @@ class Headers(Mapping[str, str]):
         m = self._map
         if m is not None:
             return m.get(name.lower())
+        last = self._last
+        if last is not None and last[0] == name:  # (the request id is read twice)
+            return last[1]
         try:
             key = name.lower().encode("latin-1")
         except (AttributeError, UnicodeEncodeError):  # not a str, or no such header
@@ -60,7 +64,9 @@ class Headers(Mapping[str, str]):
         for raw_name, value in self._raw:
             if raw_name == key:
                 found = value if found is None else found + b", " + value
-        return None if found is None else found.decode("latin-1")
+        text = None if found is None else found.decode("latin-1")
+        self._last = (name, text)
+        return text
 
     def __getitem__(self, name: str) -> str:
         value = self._find(name)

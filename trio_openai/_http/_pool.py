@@ -2,10 +2,10 @@
 
 Theory of operation
 -------------------
-A request takes a *lease*: one token of a ``trio.CapacityLimiter`` (at most
-``max_connections`` exchanges in flight), then a connection for its origin: the most
-recently used idle one (LIFO, so the warmest socket is reused and cold ones expire),
-or a new one. The lease ends when the response is finished:
+A request takes a *lease*: one of the pool's slots (:class:`~._slots.Slots`: at most
+``max_connections`` exchanges in flight, waiters served in order), then a connection
+for its origin: the most recently used idle one (LIFO, so the warmest socket is
+reused and cold ones expire), or a new one. The lease ends when the response is finished:
 
 - the body was read to its end and HTTP allows another request -> the connection goes
   back to its origin's idle list (at most ``max_idle_per_host``; extra ones close);
@@ -21,7 +21,7 @@ Rules kept:
   lists and counters need no lock; every await is outside a critical section.
 - Closing a connection is synchronous too (the socket is closed at once), so cleanup
   on cancellation cannot block, be interrupted, or leak: a lease released from a
-  ``finally`` always returns its token.
+  ``finally`` always returns its slot.
 - Open sockets never exceed ``max_connections``: a new connection needed while idle
   connections of other origins fill the budget evicts the least recently used one.
 - An idle connection is closed when its idle expiry (``idle_expiry``) passes, even
@@ -87,6 +87,7 @@ from ._phase import PhaseScope
 from ._proxy import ProxySettings, open_tunnel
 from ._request import RequestPreparer
 from ._response import Response
+from ._slots import Slots
 from ._tls import (
     CertSpec,
     VerifySpec,
@@ -243,8 +244,9 @@ class Pool:
         # Recent URL splits and header pairs (credentials among them): this pool's
         # only, forgotten in aclose().
         self._preparer = RequestPreparer(self._proxies)
-        self._limiter = trio.CapacityLimiter(self._limits.max_connections)
-        # The leases holding a token. Invariant: len == borrowed tokens.
+        self._slots = Slots(self._limits.max_connections)
+        # The leases holding a slot. Invariant: len == slots borrowed (but for a
+        # slot just handed to a waiter that has not run yet).
         self._leases: set[_Lease] = set()
         self._observer: LeaseObserver | None = None
         self._idle: dict[Origin, list[HTTPConnection]] = {}
@@ -261,12 +263,12 @@ class Pool:
     # -- public ----------------------------------------------------------------------
 
     def statistics(self) -> PoolStatistics:
-        stats = self._limiter.statistics()
+        slots = self._slots
         return PoolStatistics(
             open=self._open,
             idle=self._idle_count,
-            borrowed=stats.borrowed_tokens,
-            waiting=stats.tasks_waiting,
+            borrowed=slots.borrowed,
+            waiting=slots.waiting,
             max_connections=self._limits.max_connections,
             connections_created=self._created,
             connections_reused=self._reused,
@@ -446,9 +448,7 @@ class Pool:
         observer = self._observer
         if observer is not None:
             observer.acquiring(lease)
-        try:
-            self._limiter.acquire_on_behalf_of_nowait(lease)
-        except trio.WouldBlock:
+        if not self._slots.take_nowait():
             await self._wait_for_lease(lease, timeouts, deadline)
         self._leases.add(lease)
         if observer is not None:
@@ -467,19 +467,16 @@ class Pool:
             # A task handed one of these responses claims it when it first reads.
             passes += 1
             await trio.lowlevel.checkpoint()
-            try:
-                self._limiter.acquire_on_behalf_of_nowait(lease)
+            if self._slots.take_nowait():
                 return
-            except trio.WouldBlock:
-                pass
         with PhaseScope(deadline, timeouts.total, PoolTimeout, timeouts.pool):
-            await self._limiter.acquire_on_behalf_of(lease)
+            await self._slots.wait()
 
     def _held_by_owner_only(self, task: Task) -> bool:
         """Whether every connection is taken, each by a lease of ``task``."""
         leases = self._leases
         if len(leases) < self._limits.max_connections:
-            return False  # a token is free: only other waiters are ahead
+            return False  # a slot is free: only other waiters are ahead
         return all(other.owner is task for other in leases)
 
     async def _connection_for(
@@ -650,8 +647,8 @@ class Pool:
     # -- bookkeeping (synchronous: atomic in trio) ------------------------------------
 
     def _release(self, lease: _Lease, conn: HTTPConnection | None) -> None:
-        """End a lease: return its token; keep ``conn`` if reusable, else close it."""
-        self._limiter.release_on_behalf_of(lease)
+        """End a lease: return its slot; keep ``conn`` if reusable, else close it."""
+        self._slots.give_back()
         self._leases.discard(lease)
         if lease.held is not None:
             lease.held.release()
@@ -726,17 +723,19 @@ def _deadlock_message(request: str, holders: tuple[str, ...], max_connections: i
 
 
 class _Lease:
-    """One exchange's hold on the pool: the borrower of a limiter token.
+    """One exchange's hold on the pool: the holder of a slot.
 
     The :class:`Response` ends it through :meth:`release` (see ``_response.Lease``).
     ``str()`` names the request (method and path, never the query).
     """
 
-    __slots__ = ("_pool", "held", "owner", "prepared")
+    __slots__ = ("_method", "_pool", "_target", "held", "owner")
 
     def __init__(self, pool: Pool, prepared: PreparedRequest) -> None:
         self._pool = pool
-        self.prepared = prepared
+        # What str() shows, not the request (whose body a long stream must not keep).
+        self._method = prepared.method
+        self._target = prepared.head.target
         self.owner: Task = current_task()
         self.held: HeldToken | None = None  # the observer's token, if any
 
@@ -749,8 +748,8 @@ class _Lease:
             self.held.move_to(task)
 
     def __str__(self) -> str:
-        target = self.prepared.head.target.split(b"?", 1)[0]
-        return f"{self.prepared.method} {target.decode('ascii', 'replace')}"
+        target = self._target.split(b"?", 1)[0]
+        return f"{self._method} {target.decode('ascii', 'replace')}"
 
 
 class _ResponseContext:

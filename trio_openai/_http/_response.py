@@ -178,13 +178,18 @@ class Response:
         if self._content is not None:
             return self._content
         limit = self._max_size
-        if limit is not None and self._lease is not None:
+        if self._lease is not None:
             declared = self._conn.declared_length
-            if declared is not None and declared > limit:
+            if limit is not None and declared is not None and declared > limit:
                 self.close()
                 raise ResponseTooLarge(
                     limit, declared, declared=True, status=self.status, headers=self.headers.raw
                 )
+            body = self._conn.take_whole_body()  # (it all came with the head)
+            if body is not None:
+                self._end_lease()
+                self._content = body
+                return body
         parts = []
         size = 0
         while True:

@@ -79,11 +79,12 @@ def take_socket(stream: trio.SocketStream) -> socket.socket:
 class SocketTransport:
     """A connected, non-blocking TCP socket (see the module docstring)."""
 
-    __slots__ = ("_sock", "_unsent")
+    __slots__ = ("_poller", "_sock", "_unsent")
 
     def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
         self._unsent: memoryview | None = None  # bytes the kernel did not take yet
+        self._poller: select.poll | None = None  # made on the first has_input()
 
     @property
     def socket(self) -> socket.socket:
@@ -142,11 +143,13 @@ class SocketTransport:
         """Whether anything arrived (bytes or the peer's end): an idle HTTP/1.1
         connection must have nothing to read. A ``poll``, so any descriptor number
         works (``select.select`` refuses those >= 1024)."""
-        if _POLL:
-            poller = select.poll()
+        poller = self._poller
+        if poller is None:
+            if not _POLL:  # (Windows: no poll)
+                return bool(select.select([self._sock], [], [], 0)[0])
+            poller = self._poller = select.poll()
             poller.register(self._sock, select.POLLIN)
-            return bool(poller.poll(0))
-        return bool(select.select([self._sock], [], [], 0)[0])  # (Windows: no poll)
+        return bool(poller.poll(0))
 
     def close(self) -> None:
         """Close the socket now (a task waiting on it wakes with ClosedResourceError)."""

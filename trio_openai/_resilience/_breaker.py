@@ -84,7 +84,6 @@ Options rejected
 from __future__ import annotations
 
 from collections.abc import Callable
-from fractions import Fraction
 
 from ._breaker_policy import Admission, BreakerPolicy, BreakerStatistics
 from ._breaker_table import BreakerEvent, CircuitState, next_state
@@ -155,6 +154,8 @@ class CircuitBreaker:
     ) -> None:
         self._policy = policy if policy is not None else BreakerPolicy()
         self._listener = on_transition
+        from fractions import Fraction  # (on first use: it is not needed at import)
+
         rate = Fraction(self._policy.failure_rate).limit_denominator(1_000_000)
         self._rate_num = rate.numerator
         self._rate_den = rate.denominator

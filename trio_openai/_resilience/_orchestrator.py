@@ -106,6 +106,7 @@ class Orchestrator:
     """Runs requests through breaker, limiter, pool and retry policy."""
 
     __slots__ = (
+        "_breaker_of",
         "_breakers",
         "_checked",
         "_follow_server",
@@ -131,6 +132,8 @@ class Orchestrator:
         self._follow_server = follow_server_limits
         self.retry_policy = retry_policy
         self._breakers = breakers
+        # The registry's breaker of each origin (it never replaces one), found once.
+        self._breaker_of: dict[tuple[str, str, int], CircuitBreaker] = {}
         self._limiter = limiter
         self._observer = observer
         self._rng = rng if rng is not None else random.Random()
@@ -163,8 +166,11 @@ class Orchestrator:
         waited = 0.0
         breaker: CircuitBreaker | None = None
         if self._breakers is not None:
-            scheme, host, port = prepared.origin
-            breaker = self._breakers.get(f"{scheme}://{host}:{port}", started)
+            breaker = self._breaker_of.get(prepared.origin)
+            if breaker is None:
+                scheme, host, port = prepared.origin
+                breaker = self._breakers.get(f"{scheme}://{host}:{port}", started)
+                self._breaker_of[prepared.origin] = breaker
         span = None
         if observer.tracer is not None:
             span = observer.tracer.start_span(
@@ -187,7 +193,9 @@ class Orchestrator:
                 if self._checked:
                     await self._check_order(prepared, breaker is not None)
                 if breaker is not None:
-                    admission = breaker.before_request(trio.current_time())
+                    # (the first attempt starts when the call did: nothing awaited since)
+                    now = started if attempts == 1 else trio.current_time()
+                    admission = breaker.before_request(now)
                     if self._checked and admission.probe:
                         probe = _locks.hold(_locks.BREAKER_ADMISSION, _locks.describe(prepared))
                     if not admission.admitted:
@@ -251,7 +259,7 @@ class Orchestrator:
                         if breaker is not None and admission is not None:
                             number = breaker.record_success(now, admission)
                             if stream:
-                                on_cut = _cut_reporter(breaker, admission, number)
+                                on_cut = _CutReporter(breaker, admission, number)
                         if (
                             self._follow_server
                             and self._limiter is not None
@@ -403,17 +411,22 @@ class Orchestrator:
         )
 
 
-def _cut_reporter(breaker: CircuitBreaker, admission: Admission, number: int) -> Callable[[], None]:
-    """A once-only hook: the streamed body of ``admission`` broke after its head."""
-    pending = True
+class _CutReporter:
+    """A once-only hook: the streamed body of ``admission`` broke after its head. (An
+    object rather than a closure: every open stream holds one.)"""
 
-    def report() -> None:
-        nonlocal pending
-        if pending:
-            pending = False
-            breaker.record_failure_after_success(trio.current_time(), admission, number)
+    __slots__ = ("_admission", "_breaker", "_number")
 
-    return report
+    def __init__(self, breaker: CircuitBreaker, admission: Admission, number: int) -> None:
+        self._breaker: CircuitBreaker | None = breaker
+        self._admission = admission
+        self._number = number
+
+    def __call__(self) -> None:
+        breaker = self._breaker
+        if breaker is not None:
+            self._breaker = None
+            breaker.record_failure_after_success(trio.current_time(), self._admission, self._number)
 
 
 def _end_span(

@@ -76,6 +76,9 @@ __all__ = [
 
 
 def check_amount(name: str, value: float) -> None:
+    kind = type(value)
+    if (kind is int or kind is float) and 0 <= value < math.inf:  # (NaN fails it too)
+        return
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{name} must be a number, got {type(value).__name__}")
     if not math.isfinite(value) or value < 0:
