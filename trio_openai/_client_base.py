@@ -487,6 +487,16 @@ class ClientBase:
         ``cut_hooks`` receives the breaker's hook for a body that breaks later.
         """
         attempted = await self._send(method, path, stream=True, **kwargs)
+        return self._raw_response(attempted, method, path, cut_hooks)
+
+    def _raw_response(
+        self,
+        attempted: Attempted,
+        method: str,
+        path: str,
+        cut_hooks: list[Callable[[], None]] | None,
+    ) -> Response:
+        """:meth:`_call_raw`'s answer from what :meth:`_send` returned."""
         if cut_hooks is not None and attempted.on_cut is not None:
             cut_hooks.append(attempted.on_cut)  # the breaker's hook for a body cut short
         with Exchange(self._state, attempted, method, path, 0) as exchange:
@@ -529,7 +539,20 @@ class ClientBase:
             "estimated_tokens": estimated_tokens,
         }
         resend = _Resend(self, path, kwargs)
-        response = await self._call_raw("POST", path, resend.cut_hooks, **kwargs)
+        # (_call_raw's two steps, without its frame and its copy of the arguments:
+        # every stream waiting for its head holds this chain)
+        attempted = await self._send(
+            "POST",
+            path,
+            stream=True,
+            json=json,
+            timeout=timeout,
+            max_retries=max_retries,
+            extra_headers=headers,
+            extra_query=extra_query,
+            estimated_tokens=estimated_tokens,
+        )
+        response = self._raw_response(attempted, "POST", path, resend.cut_hooks)
         retries = self._config.max_retries if max_retries is None else max_retries
         return stream_class(
             response,

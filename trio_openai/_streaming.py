@@ -74,7 +74,7 @@ import contextlib
 import enum
 import gc
 import warnings
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Final, Generic, TypeVar, final
 
@@ -113,6 +113,8 @@ class _EndMarker(enum.Enum):
 
 
 _END_MARKER: Final = _EndMarker.END
+
+_NO_EVENTS: Final[Sequence[ServerSentEvent]] = ()
 
 
 class StreamState(enum.Enum):
@@ -222,7 +224,7 @@ class Stream(Generic[T]):
         self._reopens_left = reopens
         # Invariant: events[index:] are received, not yet handed out; both are reset
         # whenever the stream leaves READING, so the hot path needs no state test.
-        self._events: list[ServerSentEvent] = []
+        self._events: Sequence[ServerSentEvent] = _NO_EVENTS
         self._index = 0
         self._delivered = 0
         self._completed = False  # the end marker (or terminal item) was seen
@@ -275,9 +277,14 @@ class Stream(Generic[T]):
             events = self._events
             index = self._index
             if index < len(events):
-                # Hot path: an event already received.
-                self._index = index + 1
+                # Hot path: an event already received. The last one of a read lets
+                # the list go (a stream waiting for its next token holds no events).
                 event = events[index]
+                if index + 1 == len(events):
+                    self._events = _NO_EVENTS
+                    self._index = 0
+                else:
+                    self._index = index + 1
                 data = event[0]
                 if data == self._done_marker or event[1] == "error" or '"error"' in data:
                     special = self._special(event)
@@ -373,7 +380,7 @@ class Stream(Generic[T]):
     def _complete(self) -> None:
         self._move(StreamState.COMPLETED)
         self._completed = True
-        self._events = []
+        self._events = _NO_EVENTS
         self._index = 0
 
     async def _fill(self) -> None:
@@ -447,7 +454,7 @@ class Stream(Generic[T]):
         self.request_id = response.headers.get("x-request-id")
         self.response_headers = response.headers
         self._sse = SSEDecoder(self._max_event_size)
-        self._events = []
+        self._events = _NO_EVENTS
         self._index = 0
 
     async def _finish(self) -> None:
@@ -473,7 +480,7 @@ class Stream(Generic[T]):
             self._close(StreamState.DONE)
 
     def _close(self, final: StreamState) -> None:
-        self._events = []
+        self._events = _NO_EVENTS
         self._index = 0
         self._response.close()
         if self.state is not StreamState.DONE and self.state is not StreamState.ERRORED:

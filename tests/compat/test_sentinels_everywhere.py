@@ -57,7 +57,7 @@ CALLS: dict[str, tuple[Call, tuple[str, ...]]] = {
     "batches.list": (lambda c, **kw: c.batches.list(**kw), ("after", "limit")),
     "completions.create": (
         lambda c, **kw: c.completions.create(model="gpt-3.5-turbo-instruct", prompt="Hi", **kw),
-        ("max_tokens", "suffix"),
+        ("max_tokens", "suffix", "stream", "extra_body", "extra_query", "max_retries"),
     ),
     "embeddings.create": (
         lambda c, **kw: c.embeddings.create(model="text-embedding-3-small", input="x", **kw),
@@ -83,7 +83,7 @@ CALLS: dict[str, tuple[Call, tuple[str, ...]]] = {
     ),
     "responses.create": (
         lambda c, **kw: c.responses.create(model="gpt-5.4", input="Hi", **kw),
-        ("instructions", "temperature", "stream"),
+        ("instructions", "temperature", "stream", "extra_body", "timeout", "max_retries"),
     ),
     "request": (
         lambda c, **kw: c.request("GET", "/models", query={"limit": kw.pop("limit", 2)}, **kw),

@@ -287,23 +287,10 @@ async def test_a_total_timeout_reading_the_response_names_its_limit(
 # Socket options
 
 
-class _Recording(trio.abc.SocketFactory):
-    """Creates trio's ordinary sockets and remembers them."""
-
-    def __init__(self) -> None:
-        self.sockets: list[trio.socket.SocketType] = []
-        self.filenos: list[int] = []  # (the pool may detach the descriptor from trio's socket)
-
-    def socket(
-        self,
-        family: socket.AddressFamily | int = socket.AF_INET,
-        type: socket.SocketKind | int = socket.SOCK_STREAM,
-        proto: int = 0,
-    ) -> trio.socket.SocketType:
-        sock = trio.socket.from_stdlib_socket(socket.socket(family, type, proto))
-        self.sockets.append(sock)
-        self.filenos.append(sock.fileno())
-        return sock
+def _idle_socket(pool: Pool) -> socket.socket:
+    """The socket of the pool's one idle connection."""
+    (conn,) = [conn for conns in pool._idle.values() for conn in conns]
+    return conn._transport.socket
 
 
 @pytest.mark.parametrize(
@@ -314,26 +301,26 @@ class _Recording(trio.abc.SocketFactory):
         (None, (0, None, None, None)),  # off
     ],
 )
+# An IP address is dialled directly, a host name through trio's open_tcp_stream.
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
 async def test_tcp_keepalive_is_set_on_every_connection(
-    keepalive: float | None, expected: tuple[int, int | None, int | None, int | None]
+    keepalive: float | None,
+    expected: tuple[int, int | None, int | None, int | None],
+    host: str,
 ) -> None:
-    factory = _Recording()
     async with open_http_server() as server:
         limits = PoolLimits(tcp_keepalive=keepalive)
         async with Pool(limits=limits, timeouts=FAST) as pool:
-            previous = trio.socket.set_custom_socket_factory(factory)  # the client's only
-            try:
-                await pool.request("GET", server.base_url + "/")
-            finally:
-                trio.socket.set_custom_socket_factory(previous)
-            (fd,) = factory.filenos  # still open: the pool keeps the connection idle
-            with socket.fromfd(fd, socket.AF_INET, socket.SOCK_STREAM) as sock:
-                options = [sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) != 0]
-                for name in ("TCP_KEEPIDLE", "TCP_KEEPINTVL", "TCP_KEEPCNT"):
-                    option = getattr(socket, name, None)
-                    options.append(
-                        sock.getsockopt(socket.IPPROTO_TCP, option) if option is not None else None
-                    )
+            url = server.base_url.replace("127.0.0.1", host) + "/"
+            await pool.request("GET", url)
+            sock = _idle_socket(pool)  # the pool keeps the connection idle
+            options = [sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) != 0]
+            for name in ("TCP_KEEPIDLE", "TCP_KEEPINTVL", "TCP_KEEPCNT"):
+                option = getattr(socket, name, None)
+                options.append(
+                    sock.getsockopt(socket.IPPROTO_TCP, option) if option is not None else None
+                )
+            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
     keepalive_on, *tuning = options
     assert int(keepalive_on) == expected[0]
     if expected[0]:

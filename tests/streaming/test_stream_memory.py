@@ -79,3 +79,19 @@ async def test_a_stream_can_be_sent_again_until_its_first_item_only() -> None:
                 assert stream._reopen is not None  # (a break now is sent again)
                 await stream.__anext__()
                 assert stream._reopen is None
+
+
+async def test_a_stream_lets_its_received_events_go_once_handed_out() -> None:
+    async def body(request: Request) -> AsyncIterator[bytes]:
+        # Two events in one write: one read of the client gets both.
+        yield sse(chat_chunk(role="assistant", content="a")) + sse(chat_chunk(content="b"))
+        await trio.sleep_forever()
+
+    with trio.fail_after(LIMIT):
+        async with serve(sse_handler(body)) as (_, client):
+            stream = await client.chat.completions.create(model="m", messages=MESSAGES, stream=True)
+            async with stream:
+                await stream.__anext__()
+                assert len(stream._events) - stream._index == 1  # the second, waiting
+                await stream.__anext__()
+                assert len(stream._events) == 0  # nothing kept while waiting for more

@@ -58,7 +58,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Final
 
 import trio
-from trio.lowlevel import cancel_shielded_checkpoint, checkpoint_if_cancelled
+from trio.lowlevel import cancel_shielded_checkpoint, checkpoint_if_cancelled, wait_readable
 
 from ._exceptions import (
     InvalidRequestError,
@@ -185,7 +185,7 @@ class HTTPConnection:
 
     # -- the exchange ----------------------------------------------------------------
 
-    async def exchange(
+    async def send_or_answer(
         self,
         request: RequestHead,
         body: bytes | AsyncIterable[bytes] | None,
@@ -194,15 +194,15 @@ class HTTPConnection:
         read_timeout: float | None,
         deadline: float,
         total: float | None = None,
-    ) -> ResponseHead:
-        """Send the request and receive the response head.
-
-        :meth:`send_request` then :meth:`receive_head`, which raise as documented.
+    ) -> ResponseHead | None:
+        """Send the request (:meth:`send_request`); None once it was sent, and the
+        response head is then :meth:`receive_head`'s (two calls, not one that awaits
+        both: a task waiting for its response holds one frame fewer).
 
         When sending breaks (the peer closed or reset the connection), a response
         may already have come: a server refusing a request (413, 401) often answers
-        after its head and closes without reading the body. That response is read
-        (for at most :data:`EARLY_RESPONSE_WAIT` seconds, the head within the head
+        after its head and closes without reading the body. That response's head is
+        read (for at most :data:`EARLY_RESPONSE_WAIT` seconds, within the head
         limit) and returned; the connection is closed after its body. Without one,
         the :class:`WriteError` is raised.
         """
@@ -216,7 +216,7 @@ class HTTPConnection:
                 exc.response_started = self._started
                 raise
             return head
-        return await self.receive_head(read_timeout=read_timeout, deadline=deadline)
+        return None
 
     async def _early_response(
         self, read_timeout: float | None, deadline: float
@@ -252,7 +252,7 @@ class HTTPConnection:
 
         Raises:
             WriteError: the connection broke while sending. The connection is left
-                open for reading a response that may have come (see :meth:`exchange`);
+                open for reading a response that may have come (see :meth:`send_or_answer`);
                 the caller closes it.
             WriteTimeout / TotalTimeout: a send stalled past its limit (CLOSED).
             InvalidRequestError: a streamed body's size differs from its
@@ -498,25 +498,29 @@ class HTTPConnection:
                 if data is not None:
                     await cancel_shielded_checkpoint()
                     return data
-            # (Past the total deadline, the scope raises at the first wait.)
+            # Wait for bytes (within the read phase's limit when there is one; past
+            # the total deadline, the scope raises at the first wait). The waits are
+            # trio's own, not a method of the transport: every task waiting for a
+            # response holds this chain of frames.
+            sock = transport.socket
             if read_timeout is None and deadline == _INF:
-                return await self._wait_and_receive(size)
+                while True:
+                    await wait_readable(sock)
+                    data = transport.receive_nowait(size)
+                    if data is not None:
+                        return data
             with PhaseScope(
                 deadline, self._total, ReadTimeout, read_timeout, response_started=self._started
             ):
-                return await self._wait_and_receive(size)
+                while True:
+                    await wait_readable(sock)
+                    data = transport.receive_nowait(size)
+                    if data is not None:
+                        return data
         except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
             err = ReadError(f"connection broke while reading the response: {exc!r}")
             err.response_started = self._started
             raise err from exc
-
-    async def _wait_and_receive(self, size: int) -> bytes:
-        transport = self._transport
-        while True:
-            await transport.wait_readable()
-            data = transport.receive_nowait(size)
-            if data is not None:
-                return data
 
     async def _body_bytes(
         self, read_timeout: float | None, deadline: float, size: int = 0

@@ -89,7 +89,9 @@ class RequestHead:
 
     Attributes:
         method, target: as sent.
-        headers: the encoded ``(name, value)`` pairs, in the order given.
+        headers: the encoded ``(name, value)`` pairs as sent (Host first), read back
+            from ``head`` when asked for (only h11's fallback and tools ask; a request
+            in flight keeps its bytes only).
         head: the bytes of the request line and headers (Host first, as h11 writes).
         chunked: the body is sent with chunked framing; else ``length`` bytes.
         length: the declared Content-Length (``None`` without one).
@@ -99,7 +101,7 @@ class RequestHead:
         InvalidRequestError: what h11 would refuse to send, said plainly.
     """
 
-    __slots__ = ("chunked", "head", "headers", "keep_alive", "length", "method", "target")
+    __slots__ = ("chunked", "head", "keep_alive", "length", "method", "target")
 
     def __init__(self, method: bytes, target: bytes, headers: list[tuple[bytes, bytes]]) -> None:
         if _TOKEN.fullmatch(method) is None:
@@ -115,7 +117,6 @@ class RequestHead:
         # As h11 sends them: repeated equal Content-Lengths once, and normalized
         # ("12, 12" -> "12"); the Transfer-Encoding value lowercased; Host first
         # (RFC 9110 asks user agents to send it first).
-        normalized: list[tuple[bytes, bytes]] = []
         host_lines: list[bytes] = []
         lines: list[bytes] = []
         for name, value in headers:
@@ -123,7 +124,6 @@ class RequestHead:
             if lower == b"host":
                 hosts += 1
                 host_lines += (name, b": ", value, b"\r\n")
-                normalized.append((name, value))
                 continue
             if lower == b"content-length":
                 values = {v.strip() for v in value.split(b",")}
@@ -143,14 +143,12 @@ class RequestHead:
             elif lower == b"connection" and b"close" in _comma_tokens(value):
                 keep_alive = False
             lines += (name, b": ", value, b"\r\n")
-            normalized.append((name, value))
         if hosts != 1:
             raise InvalidRequestError(
                 "a request needs exactly one Host header" if hosts else "missing Host header"
             )
         self.method = method
         self.target = target
-        self.headers = normalized
         self.chunked = chunked
         self.length = None if chunked or seen is None else int(seen)
         self.keep_alive = keep_alive
@@ -190,16 +188,21 @@ class RequestHead:
         self.length = length
         self.keep_alive = True
         if chunked:
-            self.headers = [host, *headers, (b"Transfer-Encoding", b"chunked")]
             self.head = b"".join((method, prefix, *lines, b"Transfer-Encoding: chunked\r\n\r\n"))
         elif length is not None:
             size = b"%d" % length
-            self.headers = [host, *headers, (b"Content-Length", size)]
             self.head = b"".join((method, prefix, *lines, b"Content-Length: ", size, b"\r\n\r\n"))
         else:
-            self.headers = [host, *headers]
             self.head = b"".join((method, prefix, *lines, b"\r\n"))
         return self
+
+    @property
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        pairs = []
+        for line in self.head.split(b"\r\n")[1:-2]:
+            name, _, value = line.partition(b": ")
+            pairs.append((name, value))
+        return pairs
 
     def h11_event(self) -> h11.Request:
         """The same request as an h11 event, for handing an exchange to h11.

@@ -84,7 +84,7 @@ from ._exceptions import (
     TransportTimeout,
 )
 from ._phase import PhaseScope
-from ._proxy import ProxySettings, open_tunnel
+from ._proxy import ProxySettings, ProxyURL, open_tunnel
 from ._request import RequestPreparer
 from ._response import Response
 from ._slots import Slots
@@ -95,7 +95,7 @@ from ._tls import (
     describe_tls_failure,
     warn_if_insecure,
 )
-from ._transport import SocketTransport, TLSTransport, take_socket
+from ._transport import SocketTransport, TLSTransport, connect_tcp, take_socket
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -414,7 +414,7 @@ class Pool:
             reused = False
             try:
                 conn, reused = await self._connection_for(prepared, timeouts, deadline, force_new)
-                head = await conn.exchange(
+                head = await conn.send_or_answer(
                     prepared.head,
                     prepared.body,
                     write_timeout=timeouts.write,
@@ -422,6 +422,8 @@ class Pool:
                     deadline=deadline,
                     total=total,
                 )
+                if head is None:
+                    head = await conn.receive_head(read_timeout=timeouts.read, deadline=deadline)
             except TransportError as exc:
                 self._release(lease, conn)
                 if (
@@ -540,20 +542,8 @@ class Pool:
         scheme, host, port = prepared.origin
         proxy = prepared.proxy
         with PhaseScope(deadline, timeouts.total, ConnectTimeout, timeouts.connect):
-            dial_host, dial_port = (proxy.host, proxy.port) if proxy else (host, port)
+            sock = await self._dial(host, port, proxy, tunnel=scheme == "https")
             try:
-                tcp = await trio.open_tcp_stream(dial_host, dial_port)
-            except OSError as exc:
-                via = f" via proxy {dial_host}:{dial_port}" if proxy else ""
-                raise ConnectError(f"could not connect to {host}:{port}{via}: {exc}") from exc
-            sock = None
-            try:
-                self._tune_socket(tcp.socket)
-                if proxy is not None and scheme == "https":
-                    await open_tunnel(
-                        tcp, host, port, proxy, max_head=self._limits.max_response_head
-                    )
-                sock = take_socket(tcp)
                 transport = SocketTransport(sock)
                 if scheme == "https":
                     transport = TLSTransport(
@@ -569,10 +559,7 @@ class Pool:
                             f"{describe_tls_failure(exc)} (connecting to {host}:{port})"
                         ) from exc
             except BaseException:
-                if sock is None:
-                    tcp.socket.close()
-                else:
-                    SocketTransport(sock).close()
+                SocketTransport(sock).close()
                 raise
             return HTTPConnection(
                 transport,
@@ -581,6 +568,34 @@ class Pool:
                 now=trio.current_time(),
                 read_size=self.read_buffer_size,
             )
+
+    async def _dial(
+        self, host: str, port: int, proxy: ProxyURL | None, *, tunnel: bool
+    ) -> socket.socket:
+        """A connected, tuned socket to ``host:port``: directly, or through ``proxy``
+        (a CONNECT tunnel when ``tunnel``; else to the proxy itself, which forwards)."""
+        dial_host, dial_port = (proxy.host, proxy.port) if proxy else (host, port)
+        try:
+            if proxy is None or not tunnel:
+                sock = await connect_tcp(dial_host, dial_port)
+                try:
+                    self._tune_socket(sock)
+                except BaseException:
+                    sock.close()
+                    raise
+                return sock
+            # (the CONNECT exchange runs over a trio stream; its socket is taken after)
+            tcp = await trio.open_tcp_stream(dial_host, dial_port)
+        except OSError as exc:
+            via = f" via proxy {dial_host}:{dial_port}" if proxy else ""
+            raise ConnectError(f"could not connect to {host}:{port}{via}: {exc}") from exc
+        try:
+            self._tune_socket(tcp.socket)
+            await open_tunnel(tcp, host, port, proxy, max_head=self._limits.max_response_head)
+        except BaseException:
+            tcp.socket.close()
+            raise
+        return take_socket(tcp)
 
     async def _open_stream(
         self,
@@ -625,7 +640,7 @@ class Pool:
                 raise
             return stream
 
-    def _tune_socket(self, sock: trio.socket.SocketType) -> None:
+    def _tune_socket(self, sock: trio.socket.SocketType | socket.socket) -> None:
         idle = self._limits.tcp_keepalive
         if idle is None:
             return

@@ -17,8 +17,12 @@ tasks, renegotiation, a conflict detector and locks around every call), and
 transport's send, the transport's receive, each a checkpoint). A connection here
 carries one exchange at a time, owned by one task, so none of that is needed: with
 TLS 1.3 an exchange is one encrypt, one ``send``, one ``recv`` and one decrypt.
-Connecting (happy eyeballs, DNS) stays ``trio.open_tcp_stream``'s; its socket is
-taken over once connected.
+Connecting (:func:`connect_tcp`): a host name goes through ``trio.open_tcp_stream``
+(DNS in a thread, happy eyeballs over its addresses) and its socket is taken over once
+connected. An IP address literal has one address and nothing to race, so its socket
+is connected directly (one non-blocking ``connect`` and a wait for writability): no
+nursery, no attempt task, no resolver call. That is most of what a connection costs to
+open, and what a thousand streams opened at once hold at their peak.
 
 Rules kept:
 - trio's rules for the waits: ``trio.lowlevel.wait_readable`` / ``wait_writable``
@@ -41,16 +45,16 @@ waiting connection); reads allocate what they return, as ``socket.recv`` does.
 
 from __future__ import annotations
 
+import errno
+import os
 import select
+import socket
 import ssl
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 import trio
 
-if TYPE_CHECKING:
-    import socket
-
-__all__ = ["SocketTransport", "TLSTransport", "take_socket"]
+__all__ = ["SocketTransport", "TLSTransport", "connect_tcp", "take_socket"]
 
 _RAW_READ: Final = 65536
 """The most ciphertext bytes read from the socket at once (a TLS record is <= 16 KiB)."""
@@ -61,17 +65,79 @@ _TLS_EOF: Final = (ssl.SSLZeroReturnError, ssl.SSLEOFError)
 """A ``close_notify``, or the socket's end without one: both are the end of the bytes."""
 
 
+_IN_PROGRESS: Final = frozenset(
+    code
+    for code in (
+        errno.EINPROGRESS,
+        errno.EWOULDBLOCK,
+        errno.EAGAIN,
+        getattr(errno, "WSAEWOULDBLOCK", None),
+    )
+    if code is not None
+)
+"""What a non-blocking ``connect_ex`` answers while the connection is being made."""
+
+
+def ip_family(host: str) -> int | None:
+    """``AF_INET`` / ``AF_INET6`` when ``host`` is an IP address literal, else None."""
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, host)
+        except (OSError, ValueError):
+            continue
+        return family
+    return None
+
+
+async def connect_tcp(host: str, port: int) -> socket.socket:
+    """A connected, non-blocking TCP socket to ``host:port`` (``TCP_NODELAY`` set).
+
+    See the module docstring for the two roads. The caller's cancel scope bounds the
+    wait; on cancellation or failure the socket is closed.
+
+    Raises:
+        OSError: the connection could not be made (refused, unreachable, no address).
+    """
+    family = ip_family(host)
+    if family is None:
+        return take_socket(await trio.open_tcp_stream(host, port))
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setblocking(False)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        code = sock.connect_ex((host, port))
+        if code in _IN_PROGRESS:
+            if not _ready(sock, select.POLLOUT if _POLL else 0):
+                await trio.lowlevel.wait_writable(sock)
+            code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if code:
+            raise OSError(code, f"connect to {host}:{port}: {os.strerror(code)}")
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def _ready(sock: socket.socket, events: int) -> bool:
+    """Whether ``sock`` is ready for ``events`` now (a zero-time poll). A connection on
+    the same host is usually made before ``connect`` returns: then there is nothing to
+    wait for (the exchange's first read is its schedule point)."""
+    if not _POLL:  # (Windows: no poll; wait as usual)
+        return False
+    poller = select.poll()
+    poller.register(sock, events)
+    return bool(poller.poll(0))
+
+
 def take_socket(stream: trio.SocketStream) -> socket.socket:
     """The connected OS socket of ``stream``, as a plain non-blocking ``socket.socket``.
 
     ``stream`` is left without a socket (its descriptor was detached); the caller owns
     the returned one.
     """
-    import socket as _socket
-
     trio_sock = stream.socket
     family, kind, proto = trio_sock.family, trio_sock.type, trio_sock.proto
-    sock = _socket.socket(family, kind, proto, fileno=trio_sock.detach())
+    sock = socket.socket(family, kind, proto, fileno=trio_sock.detach())
     sock.setblocking(False)
     return sock
 

@@ -5,7 +5,10 @@ the value of any argument of any service method: :class:`Resource` wraps each pu
 method of its subclasses so that an argument passed as a sentinel is dropped before
 the method runs (so the method sees it as left out, and its default applies), and
 :func:`build_body` drops them from parameter dicts built any other way. A dropped
-argument is never sent. Each subclass also gets ``with_raw_response`` and
+argument is never sent. The create methods of the streaming endpoints are not
+wrapped (:func:`takes_sentinels`): :func:`post_json_or_stream` drops the sentinels
+itself, so an open stream's task does not hold the wrapper's frame and a copy of the
+arguments while it waits. Each subclass also gets ``with_raw_response`` and
 ``with_streaming_response`` (:mod:`._wrappers`).
 """
 
@@ -45,6 +48,7 @@ __all__ = [
     "multipart_body",
     "path_id",
     "post_json_or_stream",
+    "takes_sentinels",
 ]
 
 
@@ -187,9 +191,10 @@ class _Closable(Protocol):
 S = TypeVar("S", bound="Stream[Any]")
 C = TypeVar("C", bound=_Closable)
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-async def post_json_or_stream(
+def post_json_or_stream(
     client: ClientBase,
     path: str,
     params_type: type[msgspec.Struct],
@@ -199,28 +204,40 @@ async def post_json_or_stream(
     cast_to: type[T],
     stream_class: type[S],
     decode: Callable[[str], Any],
-    extra_body: Mapping[str, object] | None,
+    extra_body: Mapping[str, object] | NotGiven | Omit | None,
     options: Mapping[str, Any],
-) -> T | S:
-    """The create call of the streaming endpoints (chat, completions, responses).
+) -> Awaitable[T] | Awaitable[S]:
+    """The create call of the streaming endpoints (chat, completions, responses),
+    for the method to await.
 
-    Validates and encodes the body, estimates its token cost when a token budget
-    is in force, then either decodes the JSON answer into ``cast_to`` or returns a
-    ``stream_class`` stream once the response head is in.
+    Validates and encodes the body and estimates its token cost when a token budget
+    is in force, now; the call returned then either decodes the JSON answer into
+    ``cast_to`` or returns a ``stream_class`` stream once the response head is in.
+    (Not a coroutine itself: a call waiting for its answer holds one frame fewer.
+    The methods call it inside their own coroutine, so errors still come at
+    ``await``.)
+
+    An argument passed as ``NOT_GIVEN`` or ``omit`` (``stream``, ``extra_body``, an
+    option, a parameter) counts as left out: the methods calling this are not wrapped
+    (:func:`takes_sentinels`).
 
     Raises:
         ValidationError: every problem with the arguments (``stream`` must be a bool;
             ``NOT_GIVEN`` counts as ``False``).
     """
-    if stream is not False and not isinstance(stream, NotGiven):
+    if isinstance(extra_body, NOT_GIVEN_TYPES):
+        extra_body = None
+    for value in options.values():
+        if isinstance(value, NOT_GIVEN_TYPES):  # (rare) the defaults apply
+            options = {k: v for k, v in options.items() if not isinstance(v, NOT_GIVEN_TYPES)}
+            break
+    if stream is not False and not isinstance(stream, NOT_GIVEN_TYPES):
         if stream is not True:
             raise ValidationError([Problem("stream", "must be a bool", repr(stream))])
         params["stream"] = True
-    body = build_body(params_type, params, extra_body)
-    tokens = client._estimate_tokens(body)
-    data = encode_body(body, extra_body)
+    data, tokens = _encoded_body(client, params_type, params, extra_body)
     if stream:
-        return await client._stream(
+        return client._stream(
             path,
             json=data,
             decode=decode,
@@ -228,9 +245,21 @@ async def post_json_or_stream(
             estimated_tokens=tokens,
             **options,
         )
-    return await client._call(
+    return client._call(
         "POST", path, json=data, cast_to=cast_to, estimated_tokens=tokens, **options
     )
+
+
+def _encoded_body(
+    client: ClientBase,
+    params_type: type[msgspec.Struct],
+    params: dict[str, Any],
+    extra_body: Mapping[str, object] | None,
+) -> tuple[bytes, int]:
+    """The checked body as JSON, and its estimated token cost (the dict of checked
+    values is let go here: a call waiting for its answer keeps only the bytes)."""
+    body = build_body(params_type, params, extra_body)
+    return encode_body(body, extra_body), client._estimate_tokens(body)
 
 
 class StreamContext(Generic[C]):
@@ -259,6 +288,13 @@ class StreamContext(Generic[C]):
     ) -> None:
         if self._stream is not None:
             self._stream.close()
+
+
+def takes_sentinels(method: F) -> F:
+    """Mark a service method that drops sentinel arguments itself (it passes every
+    argument to :func:`post_json_or_stream`), so :class:`Resource` leaves it unwrapped."""
+    method.__drops_not_given__ = True  # type: ignore[attr-defined]
+    return method
 
 
 def _drops_not_given(method: Callable[..., Any]) -> Callable[..., Any]:

@@ -15,7 +15,7 @@ from .._streaming import Stream, TextDeltas
 from .._types import NOT_GIVEN, NotGiven
 from ..types._base import attach_response_info, decoder_for
 from ..types.completions import Completion, CompletionCreateParams
-from ._base import Resource, post_json_or_stream
+from ._base import Resource, post_json_or_stream, takes_sentinels
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -113,6 +113,7 @@ class Completions(Resource):
         **params: Unpack[CompletionCreateKwargs],
     ) -> Completion | CompletionStream: ...
 
+    @takes_sentinels
     async def create(
         self,
         *,

@@ -43,6 +43,7 @@ from .._base import (
     encode_body,
     path_id,
     post_json_or_stream,
+    takes_sentinels,
 )
 from .input_items import InputItems
 
@@ -207,6 +208,7 @@ class Responses(Resource):
         **params: Unpack[ResponseCreateKwargs],
     ) -> Response | ResponseStream: ...
 
+    @takes_sentinels
     async def create(
         self,
         *,

@@ -48,6 +48,7 @@ from ..._base import (
     encode_body,
     path_id,
     post_json_or_stream,
+    takes_sentinels,
 )
 from ._event_stream import ChatCompletionEventStream
 from .messages import Messages
@@ -191,6 +192,7 @@ class ChatCompletions(Resource):
         **params: Unpack[ChatCompletionCreateKwargs],
     ) -> ChatCompletion | ChatCompletionStream: ...
 
+    @takes_sentinels
     async def create(
         self,
         *,
