@@ -305,18 +305,22 @@ class TLSTransport(SocketTransport):
         obj = self._obj
         incoming = self._incoming
         while True:
-            try:
-                data = obj.read(size)
-            except ssl.SSLWantReadError:
-                pass
-            except _TLS_EOF:
-                return b""
-            else:
-                if self._outgoing.pending:  # records the read produced (a key update)
-                    super().send_nowait(self._outgoing.read())
-                return data
-            if incoming.eof:  # (the read above already reported the end)
-                return b""
+            # Without ciphertext in the BIO, decrypted bytes in the object or the end,
+            # a read can only ask for more (an SSLWantReadError, costly to raise):
+            # then the socket is asked first.
+            if incoming.pending or obj.pending() or incoming.eof:
+                try:
+                    data = obj.read(size)
+                except ssl.SSLWantReadError:
+                    pass
+                except _TLS_EOF:
+                    return b""
+                else:
+                    if self._outgoing.pending:  # records the read produced (a key update)
+                        super().send_nowait(self._outgoing.read())
+                    return data
+                if incoming.eof:  # (the read above already reported the end)
+                    return b""
             raw = super().receive_nowait(_RAW_READ)
             if raw is None:
                 return None
