@@ -32,6 +32,7 @@ SUITE = (
     "bench_embeddings",
     "bench_import",
     "bench_jobs",
+    "bench_realtime",
 )
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -59,22 +60,53 @@ def _fmt(value: float) -> str:
     return f"{value:.3g}"
 
 
-def render_table(rows: list[dict[str, Any]]) -> str:
-    lines = [
+def render_table(
+    rows: list[dict[str, Any]], ranges: dict[str, tuple[int, float, float]] | None = None
+) -> str:
+    """The rows as a markdown table; with ``ranges`` (scenario -> runs, lowest and
+    highest ours / theirs over the runs of the same commit), a column for them."""
+    head = (
         "| scenario | unit | trio_openai | competitor | floor | ours / theirs | ours / floor "
-        "| better |",
-        "|---|---|---:|---:|---:|---:|---:|---|",
-    ]
+        "| better |"
+    )
+    rule = "|---|---|---:|---:|---:|---:|---:|---|"
+    if ranges:
+        head += " ours / theirs, every run |"
+        rule += "---:|"
+    lines = [head, rule]
     for row in rows:
         better = "higher" if row.get("higher_is_better", True) else "lower"
         note = f" ({row['note']})" if row.get("note") else ""
         floor = _fmt(row["floor"]) if "floor" in row else "-"
         to_floor = f"{row['ratio_floor']:.2f}x" if "ratio_floor" in row else "-"
-        lines.append(
+        line = (
             f"| {row['scenario']}{note} | {row['unit']} | {_fmt(row['ours'])} | "
             f"{_fmt(row['theirs'])} | {floor} | {row['ratio']:.2f}x | {to_floor} | {better} |"
         )
+        if ranges:
+            runs, low, high = ranges.get(row["scenario"], (0, 0.0, 0.0))
+            line += f" {low:.2f}-{high:.2f}x ({runs} runs) |" if runs else " - |"
+        lines.append(line)
     return "\n".join(lines)
+
+
+def run_ranges(results_dir: str, commit: str) -> dict[str, tuple[int, float, float]]:
+    """Per scenario: how many full runs of ``commit`` are saved in ``results_dir``, and
+    the lowest and highest ours / theirs among them."""
+    seen: dict[str, list[float]] = {}
+    if not os.path.isdir(results_dir):
+        return {}
+    for name in sorted(os.listdir(results_dir)):
+        if not name.endswith(f"-{commit}.json"):
+            continue
+        with open(os.path.join(results_dir, name)) as f:
+            saved = json.load(f)
+        if saved.get("meta", {}).get("smoke"):
+            continue
+        for result in saved.get("results", {}).values():
+            for row in result.get("rows", []):
+                seen.setdefault(row["scenario"], []).append(row["ratio"])
+    return {name: (len(v), min(v), max(v)) for name, v in seen.items()}
 
 
 def draw_chart(rows: list[dict[str, Any]], path: str) -> bool:
@@ -104,7 +136,11 @@ def draw_chart(rows: list[dict[str, Any]], path: str) -> bool:
     return True
 
 
-def write_docs(rows: list[dict[str, Any]], meta: dict[str, Any]) -> None:
+def write_docs(
+    rows: list[dict[str, Any]],
+    meta: dict[str, Any],
+    ranges: dict[str, tuple[int, float, float]] | None = None,
+) -> None:
     chart = os.path.join(ROOT, "docs", "img", "benchmarks.png")
     has_chart = draw_chart(rows, chart)
     text = f"""# Benchmarks
@@ -112,13 +148,18 @@ def write_docs(rows: list[dict[str, Any]], meta: dict[str, Any]) -> None:
 Written by `python -m benchmarks --write-docs` on {meta["date"]} at commit
 `{meta["commit"]}`: Python {meta["python"]}, {meta["machine"]}, {meta["cpus"]} cores
 (shared; absolute figures mean little, the ratios are what to read). Every scenario
-runs trio_openai and its competitor (the official `openai` SDK on trio, or
-`httpx.AsyncClient` for the transport) in the same run against a canned-bytes server
+runs trio_openai and its competitor (the official `openai` SDK on trio;
+`httpx.AsyncClient` for the transport; a bare trio-websocket + `json.loads` loop for
+Realtime, whose SDK client needs asyncio) in the same run against a canned-bytes server
 in a child process pinned to the other core (plain HTTP, or TLS 1.3 with a trustme
 CA); medians of several rounds, contenders taking turns. Where a row has a floor, it
 is a bare trio + h11 + msgspec client doing the same work (`benchmarks/_floor.py`;
 for memory, a bare trio socket and task per stream): the practical ceiling of the
-stack, so `ours / floor` near 1 means little is left to gain.
+stack, so `ours / floor` near 1 means little is left to gain. (The memory floor
+connects with `trio.open_tcp_stream`, as any trio client does; trio_openai dials an IP
+address directly, without its happy-eyeballs nursery, which is how it ends below it.)
+The last column gives the lowest and highest `ours / theirs` over every full run of
+the same commit saved under `benchmarks/results/`.
 
 Request rows are in requests per second of *client CPU time* (`1 / CPU per call`,
 user + system, of the client process over the timed calls): what the client does
@@ -126,7 +167,7 @@ alone on its core. On a machine shared with other work, wall-clock rates move wi
 everyone else's load; the CPU figure moves far less. `--metric wall` reports wall
 clock instead; the raw JSON has both.
 
-{render_table(rows)}
+{render_table(rows, ranges)}
 
 {"![ratios](img/benchmarks.png)" if has_chart else ""}
 
@@ -172,7 +213,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             json.dump({"meta": meta, "results": raw}, f, indent=2, default=str)
         print(f"\nraw results: {path}")
     if args.write_docs:
-        write_docs(all_rows, meta)
+        write_docs(all_rows, meta, run_ranges(args.results, meta["commit"]))
         print("wrote docs/benchmarks.md")
     return {"meta": meta, "rows": all_rows, "results": raw}
 

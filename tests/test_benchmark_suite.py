@@ -5,6 +5,9 @@ No speed is asserted here: figures come from full runs (``python -m benchmarks``
 
 from __future__ import annotations
 
+import json
+import pathlib
+
 import pytest
 
 
@@ -23,6 +26,7 @@ def test_suite_smoke(tmp_path: object, capsys: pytest.CaptureFixture[str]) -> No
             "bench_import",
             "bench_sse",
             "bench_jobs",
+            "bench_realtime",
         ]
     )
     rows = result["rows"]
@@ -37,9 +41,31 @@ def test_suite_smoke(tmp_path: object, capsys: pytest.CaptureFixture[str]) -> No
     assert any("embeddings" in s for s in scenarios)
     assert any("import" in s for s in scenarios)
     assert any("runner" in s.lower() for s in scenarios), scenarios
+    assert any("Realtime" in s for s in scenarios), scenarios
     for row in rows:
         assert row["ours"] >= 0 and row["theirs"] >= 0, row
     assert "| scenario |" in render_table(rows)
     assert "bench_stream" in SUITE  # smoke-tested in tests/streaming
     out = capsys.readouterr().out
     assert "ours / theirs" in out and "ours / floor" in out
+
+
+def test_the_docs_table_shows_the_range_over_every_full_run_of_the_commit(
+    tmp_path: pathlib.Path,
+) -> None:
+    from benchmarks.__main__ import render_table, run_ranges
+
+    def save(name: str, ratio: float, *, smoke: bool = False) -> None:
+        row = {"scenario": "s", "unit": "req/s", "ours": 1.0, "theirs": 1.0, "ratio": ratio}
+        saved = {"meta": {"smoke": smoke}, "results": {"bench_x": {"rows": [row]}}}
+        (tmp_path / name).write_text(json.dumps(saved))
+
+    save("20261205T100000Z-abc1234.json", 7.5)
+    save("20261205T110000Z-abc1234.json", 7.1)
+    save("20261205T120000Z-abc1234.json", 1.0, smoke=True)  # not a full run
+    save("20261205T130000Z-fff0000.json", 2.0)  # another commit
+    ranges = run_ranges(str(tmp_path), "abc1234")
+    assert ranges == {"s": (2, 7.1, 7.5)}
+    row = {"scenario": "s", "unit": "req/s", "ours": 1.0, "theirs": 1.0, "ratio": 7.5}
+    assert "| 7.10-7.50x (2 runs) |" in render_table([row], ranges)
+    assert "every run" not in render_table([row])
