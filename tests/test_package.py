@@ -37,6 +37,7 @@ SANS_IO = [
     "_error_text.py",
     "_error_map.py",
     "_resilience/_breaker_table.py",
+    "_resilience/_debug.py",
     "_resilience/_ratelimit_headers.py",
     "_resilience/_ratelimit_budget.py",
     "_resilience/_token_estimate.py",
@@ -58,6 +59,72 @@ def test_public_names_resolve() -> None:
     assert issubclass(trio_openai.ValidationError, ValueError)
 
 
+def test_dir_lists_every_public_name_before_it_is_loaded() -> None:
+    code = (
+        "import sys, trio_openai\n"
+        "assert not set(trio_openai.__all__) - set(dir(trio_openai))\n"
+        "assert 'trio_openai.errors' not in sys.modules  # (listed, not loaded)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_names_loaded_on_first_use_resolve_in_a_fresh_process() -> None:
+    # The packages whose names load on first use (module __getattr__): each name of
+    # their __all__ resolves, and an exception class is the one the errors module has.
+    code = (
+        "import trio_openai, trio_openai._http as h, trio_openai._resilience as r\n"
+        "import trio_openai._request as q\n"
+        "for m in (trio_openai, h, r):\n"
+        "    for name in m.__all__:\n"
+        "        assert getattr(m, name) is not None, name\n"
+        "assert q.encode_json({'a': 1}) == b'{\"a\":1}'\n"
+        "from trio_openai import APIError\n"
+        "from trio_openai.errors import APIError as E\n"
+        "assert APIError is E and trio_openai.APIError is E\n"
+        "assert trio_openai.errors.RateLimitError is trio_openai.RateLimitError\n"
+        "print('ok')"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "ok"
+
+
+# What ``import trio_openai`` and constructing a client must not load: each loads on
+# first use (a stream, a list, a call's body or reply, an error, a request, the first
+# connection, the first response's rate-limit headers, an origin's first breaker, debug
+# mode). Importing one of them eagerly again fails here.
+DEFERRED = (
+    "trio_openai._streaming",
+    "trio_openai._sse",
+    "trio_openai._pagination",
+    "trio_openai.types",
+    "trio_openai._validate",
+    "trio_openai._checkers",
+    "trio_openai.errors",
+    "trio_openai._error_text",
+    "trio_openai._error_map",
+    "trio_openai._classify",
+    "trio_openai._response",
+    "trio_openai._http._request",
+    "trio_openai._http._headers",
+    "trio_openai._http._url",
+    "trio_openai._http._grammar",
+    "trio_openai._http._h1",
+    "trio_openai._http._connection",
+    "trio_openai._http._fallback",
+    "trio_openai._http._transport",
+    "trio_openai._http._phase",
+    "trio_openai._resilience._ratelimit_headers",
+    "trio_openai._resilience._breaker",
+    "trio_openai._resilience._breaker_table",
+    "trio_openai._resilience._token_estimate",
+    "trio_openai._resilience._locks",
+)
+
+# How many of the package's modules that takes: each costs its import time, so one
+# more is a decision (raise the bound with it, or load the new module on first use).
+MAX_MODULES_AT_CONSTRUCTION = 27
+
+
 def test_import_is_light() -> None:
     # h11 and the chat types load on first need (a fallback exchange, a chat call).
     code = (
@@ -65,11 +132,16 @@ def test_import_is_light() -> None:
         "trio_openai.Client(api_key='sk-test')\n"
         "heavy = [m for m in ('argparse', 'trio_openai.testing', 'trio_openai.jobs', "
         "'trio_openai.cli', 'rich', 'opentelemetry', 'trustme', 'httpx', 'h11', "
-        "'trio_openai.types.chat') if m in sys.modules]\n"
-        "print(','.join(heavy))"
+        f"'trio_openai.types.chat', *{DEFERRED!r}) if m in sys.modules]\n"
+        "ours = sorted(m for m in sys.modules if m.split('.')[0] == 'trio_openai')\n"
+        "print(','.join(heavy))\n"
+        "print(','.join(ours))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == ""
+    heavy, ours = out.stdout.split("\n")[:2]
+    assert heavy == ""
+    loaded = ours.split(",")
+    assert len(loaded) <= MAX_MODULES_AT_CONSTRUCTION, loaded
 
 
 def _imports(path: pathlib.Path) -> set[str]:

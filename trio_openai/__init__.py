@@ -8,9 +8,11 @@ connection, resilience built in, and fast::
             model="gpt-4o-mini", messages=[{"role": "user", "content": "Hello"}]
         )
 
-``import trio_openai`` loads the client and its errors; the rest (``AzureClient``, the
-chat types, ``trio_openai.jobs``, ``trio_openai.testing``, every other type) loads on
-first use.
+``import trio_openai`` loads the client and what constructing one needs; the rest
+(the exceptions, ``AzureClient``, ``Stream``, the chat types, ``trio_openai.jobs``,
+``trio_openai.testing``, every other type) loads on first use: an exception class
+when it is first raised, caught or named, the types with the first call of a
+service.
 """
 
 from __future__ import annotations
@@ -24,55 +26,98 @@ from ._config import Timeouts as Timeouts
 from ._http import InsecureRequestWarning as InsecureRequestWarning
 from ._resilience import BreakerPolicy as BreakerPolicy
 from ._resilience import CircuitState as CircuitState
-from ._resilience import LockOrderError as LockOrderError
 from ._resilience import RateLimits as RateLimits
 from ._resilience import RetryPolicy as RetryPolicy
-from ._streaming import Stream as Stream
-from ._streaming import StreamState as StreamState
 from ._types import NOT_GIVEN as NOT_GIVEN
 from ._types import NotGiven as NotGiven
 from ._types import Omit as Omit
 from ._types import omit as omit
 from ._version import __version__ as __version__
-from .errors import APIConnectionError as APIConnectionError
-from .errors import APIError as APIError
-from .errors import APIResponseValidationError as APIResponseValidationError
-from .errors import APIStatusError as APIStatusError
-from .errors import APITimeoutError as APITimeoutError
-from .errors import AuthenticationError as AuthenticationError
-from .errors import BadRequestError as BadRequestError
-from .errors import CircuitOpenError as CircuitOpenError
-from .errors import ConflictError as ConflictError
-from .errors import ContentFilterFinishReasonError as ContentFilterFinishReasonError
-from .errors import InternalServerError as InternalServerError
-from .errors import InvalidWebhookSignatureError as InvalidWebhookSignatureError
-from .errors import LengthFinishReasonError as LengthFinishReasonError
-from .errors import NotFoundError as NotFoundError
-from .errors import OpenAIError as OpenAIError
-from .errors import PermissionDeniedError as PermissionDeniedError
-from .errors import PoolDeadlockError as PoolDeadlockError
-from .errors import RateLimitError as RateLimitError
-from .errors import ResponseTooLargeError as ResponseTooLargeError
-from .errors import SerializationError as SerializationError
-from .errors import UnexpectedRedirectError as UnexpectedRedirectError
-from .errors import UnprocessableEntityError as UnprocessableEntityError
-from .errors import ValidationError as ValidationError
 
 if TYPE_CHECKING:
+    from . import errors as errors
     from . import jobs as jobs
     from . import sse as sse
     from . import testing as testing
     from . import types as types
     from ._azure import AzureClient as AzureClient
     from ._parsing import pydantic_function_tool as pydantic_function_tool
+    from ._resilience import LockOrderError as LockOrderError
     from ._response import RawAPIResponse as RawAPIResponse
     from ._response import StreamAlreadyConsumed as StreamAlreadyConsumed
     from ._response import StreamedAPIResponse as StreamedAPIResponse
+    from ._streaming import Stream as Stream
+    from ._streaming import StreamState as StreamState
+    from .errors import APIConnectionError as APIConnectionError
+    from .errors import APIError as APIError
+    from .errors import APIResponseValidationError as APIResponseValidationError
+    from .errors import APIStatusError as APIStatusError
+    from .errors import APITimeoutError as APITimeoutError
+    from .errors import AuthenticationError as AuthenticationError
+    from .errors import BadRequestError as BadRequestError
+    from .errors import CircuitOpenError as CircuitOpenError
+    from .errors import ConflictError as ConflictError
+    from .errors import ContentFilterFinishReasonError as ContentFilterFinishReasonError
+    from .errors import InternalServerError as InternalServerError
+    from .errors import InvalidWebhookSignatureError as InvalidWebhookSignatureError
+    from .errors import LengthFinishReasonError as LengthFinishReasonError
+    from .errors import NotFoundError as NotFoundError
+    from .errors import OpenAIError as OpenAIError
+    from .errors import PermissionDeniedError as PermissionDeniedError
+    from .errors import PoolDeadlockError as PoolDeadlockError
+    from .errors import RateLimitError as RateLimitError
+    from .errors import ResponseTooLargeError as ResponseTooLargeError
+    from .errors import SerializationError as SerializationError
+    from .errors import UnexpectedRedirectError as UnexpectedRedirectError
+    from .errors import UnprocessableEntityError as UnprocessableEntityError
+    from .errors import ValidationError as ValidationError
+
+
+# The exceptions, loaded with the first one raised, caught or named (or by the first
+# call of a service, which loads them).
+_ERRORS = frozenset(
+    {
+        "APIConnectionError",
+        "APIError",
+        "APIResponseValidationError",
+        "APIStatusError",
+        "APITimeoutError",
+        "AuthenticationError",
+        "BadRequestError",
+        "CircuitOpenError",
+        "ConflictError",
+        "ContentFilterFinishReasonError",
+        "InternalServerError",
+        "InvalidWebhookSignatureError",
+        "LengthFinishReasonError",
+        "NotFoundError",
+        "OpenAIError",
+        "PermissionDeniedError",
+        "PoolDeadlockError",
+        "RateLimitError",
+        "ResponseTooLargeError",
+        "SerializationError",
+        "UnexpectedRedirectError",
+        "UnprocessableEntityError",
+        "ValidationError",
+    }
+)
+
+
+def __dir__() -> list[str]:
+    # The lazily loaded public names are listed before they are loaded.
+    return sorted({*globals(), *__all__})
 
 
 def __getattr__(name: str) -> object:
+    if name in _ERRORS:
+        from . import errors
+
+        # Bound here once, so later lookups skip this function.
+        globals().update({error: getattr(errors, error) for error in _ERRORS})
+        return getattr(errors, name)
     # Rarely used submodules load on first use, keeping ``import trio_openai`` light.
-    if name in ("jobs", "testing", "types", "sse"):
+    if name in ("errors", "jobs", "testing", "types", "sse"):
         import importlib
 
         return importlib.import_module(f"{__name__}.{name}")
@@ -84,6 +129,14 @@ def __getattr__(name: str) -> object:
         from . import _response  # raw responses load with their first use
 
         return getattr(_response, name)
+    if name in ("Stream", "StreamState"):
+        from . import _streaming  # streams load with the first streaming call
+
+        return getattr(_streaming, name)
+    if name == "LockOrderError":  # the lock-order checks load in debug mode
+        from ._resilience import LockOrderError
+
+        return LockOrderError
     if name == "AzureClient":
         from ._azure import AzureClient
 

@@ -49,6 +49,7 @@ The last five that name exceptions are given by ``_resilience/_retry.classify_ex
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -88,9 +89,13 @@ REASONS = frozenset(
 )
 """Every value :attr:`RetryDecision.reason` can take."""
 
-# A plain decimal number, ASCII only (``float()`` would also take "inf", "1_0" and
-# non-ASCII digits, none of which a server means).
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+
+@functools.cache
+def _number() -> re.Pattern[str]:
+    """A plain decimal number, ASCII only (``float()`` would also take "inf", "1_0" and
+    non-ASCII digits, none of which a server means). Compiled on first use: only error
+    responses are read with it."""
+    return re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 
 
 def header_value(headers: HeadersLike, name: str) -> str | None:
@@ -123,7 +128,7 @@ def _non_negative_number(text: str | None) -> float | None:
     if text is None:
         return None
     text = text.strip()
-    if _NUMBER.fullmatch(text) is None:
+    if _number().fullmatch(text) is None:
         return None
     value = float(text)
     if not math.isfinite(value) or value < 0:

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar, overload
 import msgspec
 import trio
 
-from ._client_base import ClientBase
+from ._client_base import ClientBase, call_path
 from ._client_state import StateSettings, account, build_state, derive_state
 from ._config import (
     DEFAULT_BASE_URL,
@@ -47,11 +47,10 @@ from ._config import (
 from ._exchange import Exchange
 from ._http import DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_READ_BUFFER_SIZE
 from ._observe import configure_logging_from_env
-from ._request import RequestBuilder, encode_json
+from ._request import RequestBuilder
 from ._resilience import BreakerPolicy, BreakerRegistry, RateLimiter, RateLimits, RetryPolicy
 from ._types import NOT_GIVEN, NotGiven, is_given
 from ._version import __version__
-from .errors import OpenAIError
 
 if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
@@ -159,6 +158,8 @@ class Client(ClientBase):
         env = os.environ
         key = api_key if api_key is not None else env.get("OPENAI_API_KEY")
         if not key:
+            from .errors import OpenAIError  # (errors load with the first one)
+
             raise OpenAIError(
                 "no API key: pass api_key= or set the OPENAI_API_KEY environment variable"
             )
@@ -606,7 +607,7 @@ class Client(ClientBase):
             timeout = NOT_GIVEN
         if query:
             query = {k: v for k, v in query.items() if is_given(v)}
-        data = None if body is None or not is_given(body) else encode_json(body)
+        data = None if body is None or not is_given(body) else call_path().encode_json(body)
         return await self._call(
             method,
             path,

@@ -32,6 +32,7 @@ Options rejected:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -66,23 +67,35 @@ MAX_BODY_BYTES = 1 << 20
 _MAX_EXCERPT_CHARS = 300
 _MAX_SERVER_MESSAGE_CHARS = 2000
 
+# The patterns are compiled on first use (an error path): compiling them costs more
+# than the rest of ``import trio_openai``'s error modules together.
 _SCRUBBERS = (
     # user:password@ in URLs (proxy URLs in transport messages)
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^\s/@]+@"), r"\1" + REDACTED + "@"),
+    (r"(?i)\b([a-z][a-z0-9+.\-]*://)[^\s/@]+@", r"\1" + REDACTED + "@"),
     # Authorization: Bearer <token>
-    (re.compile(r"(?i)\b(bearer\s+)[^\s\"',;]+"), r"\1" + REDACTED),
+    (r"(?i)\b(bearer\s+)[^\s\"',;]+", r"\1" + REDACTED),
     # an unmasked OpenAI-style key; masked ones ("sk-proj-****abcd") are kept, they help
-    (re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}(?![A-Za-z0-9_*\-])"), "sk-" + REDACTED),
+    (r"\bsk-[A-Za-z0-9_\-]{6,}(?![A-Za-z0-9_*\-])", "sk-" + REDACTED),
 )
-_HTML_TAG = re.compile(r"<[^>]*>")
-_SECRET_FIELD = re.compile(
+_HTML_TAG = r"<[^>]*>"
+_SECRET_FIELD = (
     r"(?i)^(?:.*[_\-])?(?:api[_\-]?key|secret|password|authorization|token|access[_\-]?key)$"
 )
 
 
+@functools.cache
+def _scrubbers() -> tuple[tuple[re.Pattern[str], str], ...]:
+    return tuple((re.compile(pattern), replacement) for pattern, replacement in _SCRUBBERS)
+
+
+@functools.cache
+def _pattern(source: str) -> re.Pattern[str]:
+    return re.compile(source)
+
+
 def scrub(text: str) -> str:
     """Return ``text`` with bearer tokens, unmasked keys and URL user-info redacted."""
-    for pattern, replacement in _SCRUBBERS:
+    for pattern, replacement in _scrubbers():
         text = pattern.sub(replacement, text)
     return text
 
@@ -94,7 +107,7 @@ def is_secret_field(field: str) -> bool:
     ``max_tokens`` does not.
     """
     last = re.split(r"[.\[\]]", field.strip("]"))[-1]
-    return _SECRET_FIELD.match(last) is not None
+    return _pattern(_SECRET_FIELD).match(last) is not None
 
 
 def excerpt(text: str, limit: int = _MAX_EXCERPT_CHARS) -> str:
@@ -102,7 +115,7 @@ def excerpt(text: str, limit: int = _MAX_EXCERPT_CHARS) -> str:
     text = text[: limit * 8]
     if text.lstrip().startswith("<"):
         # a tag cut in half by the slice above is dropped as well
-        text = _HTML_TAG.sub(" ", text).split("<", 1)[0]
+        text = _pattern(_HTML_TAG).sub(" ", text).split("<", 1)[0]
     text = "".join(ch if ch.isprintable() else " " for ch in text)
     text = " ".join(text.split())
     if len(text) > limit:

@@ -36,7 +36,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, final
 
 from ._resilience import Orchestrator
-from .errors import APIResponseValidationError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -195,9 +194,14 @@ class Exchange:
         tb: TracebackType | None,
     ) -> None:
         if not self._settled:
-            error = "abandoned" if exc_type is None else exc_type.__name__
-            if exc_type is not None and issubclass(exc_type, APIResponseValidationError):
-                error = "APIResponseValidationError"
+            if exc_type is None:
+                error = "abandoned"
+            else:
+                from .errors import APIResponseValidationError  # (a failure loads errors)
+
+                error = exc_type.__name__
+                if issubclass(exc_type, APIResponseValidationError):
+                    error = "APIResponseValidationError"
             self.settle(error=error)
 
 

@@ -41,19 +41,29 @@ caller gives in ``default_headers`` are kept as given).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Final, final
+from typing import TYPE_CHECKING, Final, final
 
 from ._config import ClientConfig, Timeouts
 from ._http import InvalidRequestError
 from ._qs import encode_query
 from ._resilience import IDEMPOTENCY_HEADER, new_idempotency_key
 from ._types import NotGiven
-from ._validate import encode_json
-from .errors import Problem, ValidationError
+
+if TYPE_CHECKING:
+    from ._validate import encode_json as encode_json
 
 __all__ = ["JSON_TYPE", "RequestBuilder", "Route", "encode_json"]
 
 JSON_TYPE: Final = "application/json"
+
+
+def __getattr__(name: str) -> object:
+    if name == "encode_json":  # (re-exported; the validation modules load on first use)
+        from ._validate import encode_json
+
+        return encode_json
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: ``route(path, body) -> url``: the URL (no query) of an API path such as
 #: ``"/chat/completions"`` for a request with ``body`` (JSON bytes, a multipart body, or
@@ -175,6 +185,8 @@ class RequestBuilder:
         try:
             return Timeouts.from_value(timeout)
         except (TypeError, ValueError) as exc:
+            from .errors import Problem, ValidationError  # (the errors load with the first one)
+
             raise ValidationError([Problem("timeout", str(exc), repr(timeout))]) from None
 
     def max_retries(self, max_retries: int | None) -> int:
@@ -186,6 +198,8 @@ class RequestBuilder:
         if max_retries is None:
             return self._config.max_retries
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            from .errors import Problem, ValidationError
+
             raise ValidationError(
                 [Problem("max_retries", "must be an int >= 0", repr(max_retries))]
             )

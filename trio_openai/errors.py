@@ -73,7 +73,6 @@ from trio_openai._http import (
     SENSITIVE_HEADERS,
 )
 
-from ._classify import classify_response
 from ._error_text import (
     REDACTED,
     ErrorHeaders,
@@ -421,6 +420,8 @@ class APIStatusError(APIError):
             body=body,
             headers=headers,
         )
+        from ._classify import classify_response  # (the retry rules load with an error)
+
         decision = classify_response(
             status, self.headers, error_code=code, error_type=type, now=now
         )

@@ -5,6 +5,7 @@ strings) and the six headers into ``ServerLimits``; odd values are skipped, neve
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -133,6 +134,51 @@ def test_generated_subsecond_durations_are_exact(value: int, unit: tuple[str, fl
     result = parse_reset_duration(f"{value}{suffix}")
     assert result is not None
     assert abs(result - value * scale) <= 1e-6
+
+
+# The grammar as whole-text patterns (how the parser read values before it checked
+# numbers with string methods and durations by the components' coverage): both readings
+# must agree on every value.
+_NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)"
+_UNIT = r"(?:h|ms|m|s|us|\u00b5s|\u03bcs|ns)"
+_WHOLE_DURATION = re.compile(rf"(?:{_NUMBER}{_UNIT})+", re.ASCII)
+_COMPONENT = re.compile(rf"({_NUMBER})({_UNIT})", re.ASCII)
+_BARE_NUMBER = re.compile(_NUMBER, re.ASCII)
+_COUNT = re.compile(r"\d+(?:\.\d*)?", re.ASCII)
+_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
+
+
+def _by_patterns(text: str) -> tuple[float | None, int | None]:
+    s = text.strip()
+    if not s or len(s) > 64:
+        return None, None
+    duration: float | None = None
+    if _BARE_NUMBER.fullmatch(s):
+        duration = float(s)
+    elif _WHOLE_DURATION.fullmatch(s):
+        duration = sum(float(n) * _SECONDS.get(u, 1e-6) for n, u in _COMPONENT.findall(s))
+    if duration is not None and not math.isfinite(duration):
+        duration = None
+    count = None
+    if _COUNT.fullmatch(s):
+        count = int(float(s)) if "." in s else int(s)
+    return duration, count
+
+
+# Digits, units and their letters, and what neither grammar takes (signs, exponents,
+# blanks, non-ASCII digits).
+_PIECES = st.sampled_from(
+    [*"0123456789.hmsun \te+-x\u0663\u00b2", "ms", "us", "ns", "\u00b5s", "\u03bcs"]
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(_PIECES, max_size=12).map("".join))
+def test_durations_and_counts_read_as_the_whole_text_patterns_do(text: str) -> None:
+    duration, count = _by_patterns(text)
+    assert parse_reset_duration(text) == duration
+    limits = parse_ratelimit_headers({"x-ratelimit-limit-requests": text})
+    assert (limits.limit_requests if limits is not None else None) == count
 
 
 # --------------------------------------------------------------------------- headers

@@ -9,9 +9,18 @@ phase) and ``_grammar`` (the header grammar); ``_url``, ``_headers``, ``_models`
 ``_phase`` (phase time limits); ``_tls`` and ``_proxy``; ``_fallback`` (an exchange
 read by h11) and ``_connection`` (one connection); ``_response`` (a response holding
 its lease); ``_pool`` (the pool).
+
+Loaded with the package: the pool, what constructing one needs and what every
+request uses (``_response``, ``_models``). The request checks (``_request``,
+``_headers``, ``_url``, ``_grammar``) and the framing (``_h1``) load with the first
+request a pool prepares; the connection, its transports and the phase limits
+(``_phase``) with its first connection (``Body``, ``HeaderInput``, ``Origin`` and
+``PreparedRequest``, read from here, load theirs on first use).
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from ._exceptions import ConnectError as ConnectError
 from ._exceptions import ConnectTimeout as ConnectTimeout
@@ -29,7 +38,6 @@ from ._exceptions import TransportError as TransportError
 from ._exceptions import TransportTimeout as TransportTimeout
 from ._exceptions import WriteError as WriteError
 from ._exceptions import WriteTimeout as WriteTimeout
-from ._headers import HeaderInput as HeaderInput
 from ._models import SENSITIVE_HEADERS as SENSITIVE_HEADERS
 from ._models import Headers as Headers
 from ._models import redact_pairs as redact_pairs
@@ -37,14 +45,35 @@ from ._pool import DEFAULT_MAX_RESPONSE_SIZE as DEFAULT_MAX_RESPONSE_SIZE
 from ._pool import DEFAULT_READ_BUFFER_SIZE as DEFAULT_READ_BUFFER_SIZE
 from ._pool import Pool as Pool
 from ._pool import PoolStatistics as PoolStatistics
-from ._request import Body as Body
-from ._request import PreparedRequest as PreparedRequest
 from ._response import Lease as Lease
 from ._response import Response as Response
 from ._tls import CertSpec as CertSpec
 from ._tls import InsecureRequestWarning as InsecureRequestWarning
 from ._tls import VerifySpec as VerifySpec
-from ._url import Origin as Origin
+
+if TYPE_CHECKING:
+    from ._headers import HeaderInput as HeaderInput
+    from ._request import Body as Body
+    from ._request import PreparedRequest as PreparedRequest
+    from ._url import Origin as Origin
+
+
+def __getattr__(name: str) -> object:
+    # The request checks load with a pool's first request (see the module docstring).
+    if name in ("Body", "PreparedRequest"):
+        from . import _request
+
+        return getattr(_request, name)
+    if name == "HeaderInput":
+        from ._headers import HeaderInput
+
+        return HeaderInput
+    if name == "Origin":
+        from ._url import Origin
+
+        return Origin
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     # the pool and what goes through it

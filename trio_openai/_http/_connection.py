@@ -52,7 +52,6 @@ Options rejected:
 from __future__ import annotations
 
 import contextlib
-import enum
 import math
 from functools import partial
 from typing import TYPE_CHECKING, Final
@@ -71,6 +70,7 @@ from ._exceptions import (
 )
 from ._fallback import H11Fallback
 from ._h1 import CHUNKED, HEAD_END, ChunkedBody, ResponseHead, parse_response_head
+from ._models import READ_SIZE, ConnectionState
 from ._phase import PhaseScope
 from ._transport import TLSTransport
 
@@ -83,21 +83,12 @@ if TYPE_CHECKING:
 
 __all__ = ["ConnectionState", "HTTPConnection"]
 
-READ_SIZE: Final = 65536
-"""The default of the most bytes asked of the socket in one read (``read_buffer_size``)."""
 # A long Content-Length body is read in pieces of up to this many reads' worth (fewer
 # reads and checkpoints).
 BIG_READ_FACTOR: Final = 4
 _INF: Final = math.inf
 EARLY_RESPONSE_WAIT: Final = 1.0
 """Seconds to wait for a response that may have come before a write failed."""
-
-
-class ConnectionState(enum.Enum):
-    NEW = "new"
-    ACTIVE = "active"
-    IDLE = "idle"
-    CLOSED = "closed"
 
 
 def _declared_length(head: ResponseHead, method: bytes) -> int | None:

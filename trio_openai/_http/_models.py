@@ -1,17 +1,36 @@
-"""Small value types of the transport: response headers.
+"""Small value types of the transport: response headers, the states of a connection.
 
 :class:`Headers` wraps the raw ``(name, value)`` byte pairs of a response head (names
 lowercased, as h11 and our parser give them) and decodes them only when looked at:
 most responses are read for one or two headers (the request id), which a scan of the
 pairs finds for less than building the mapping costs; the mapping is built once, when
 the headers are iterated, counted or shown.
+
+A connection (``_connection``) moves ``NEW -> ACTIVE -> IDLE -> ACTIVE ... -> CLOSED``
+(:class:`ConnectionState`); the pool keeps one that ends an exchange ``IDLE`` and
+closes any other. The states are here, below both, so that the pool reads them
+without loading the connection module and the HTTP/1.1 framing under it, which load
+with a pool's first connection.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterator, Mapping
+from typing import Final
 
-__all__ = ["SENSITIVE_HEADERS", "Headers"]
+__all__ = ["READ_SIZE", "SENSITIVE_HEADERS", "ConnectionState", "Headers"]
+
+READ_SIZE: Final = 65536
+"""The default of the most bytes asked of the socket in one read (``read_buffer_size``)."""
+
+
+class ConnectionState(enum.Enum):
+    NEW = "new"
+    ACTIVE = "active"
+    IDLE = "idle"
+    CLOSED = "closed"
+
 
 SENSITIVE_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "api-key", "cookie", "set-cookie"}

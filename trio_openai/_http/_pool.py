@@ -73,7 +73,6 @@ import trio
 from trio.lowlevel import current_task
 
 from .._config import PoolLimits, Timeouts
-from ._connection import READ_SIZE, ConnectionState, HTTPConnection
 from ._exceptions import (
     ConnectError,
     ConnectTimeout,
@@ -83,9 +82,8 @@ from ._exceptions import (
     TransportError,
     TransportTimeout,
 )
-from ._phase import PhaseScope
-from ._proxy import ProxySettings, ProxyURL, open_tunnel
-from ._request import RequestPreparer
+from ._models import READ_SIZE, ConnectionState
+from ._proxy import ProxySettings, open_tunnel
 from ._response import Response
 from ._slots import Slots
 from ._tls import (
@@ -95,7 +93,6 @@ from ._tls import (
     describe_tls_failure,
     warn_if_insecure,
 )
-from ._transport import SocketTransport, TLSTransport, connect_tcp, take_socket
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -103,8 +100,10 @@ if TYPE_CHECKING:
     from trio.lowlevel import Task
     from typing_extensions import Self
 
+    from ._connection import HTTPConnection
     from ._headers import HeaderInput
-    from ._request import Body, PreparedRequest
+    from ._proxy import ProxyURL
+    from ._request import Body, PreparedRequest, RequestPreparer
     from ._url import Origin
 
 __all__ = [
@@ -242,8 +241,10 @@ class Pool:
         else:
             self._proxies = ProxySettings()
         # Recent URL splits and header pairs (credentials among them): this pool's
-        # only, forgotten in aclose().
-        self._preparer = RequestPreparer(self._proxies)
+        # only, forgotten in aclose(). Made by the first prepare(): it loads the
+        # request checks and the HTTP/1.1 framing, which constructing a client does
+        # not need. None before that and once closed.
+        self._preparer: RequestPreparer | None = None
         self._slots = Slots(self._limits.max_connections)
         # The leases holding a slot. Invariant: len == slots borrowed (but for a
         # slot just handed to a waiter that has not run yet).
@@ -345,7 +346,9 @@ class Pool:
                 self._open -= 1
         self._idle.clear()
         self._idle_count = 0
-        self._preparer.clear()
+        if self._preparer is not None:
+            self._preparer.clear()
+            self._preparer = None
         self._tls_sessions.clear()
         if self._reaper_scope is not None:
             self._reaper_scope.cancel()
@@ -392,9 +395,18 @@ class Pool:
             InvalidRequestError: what is wrong with the request, named.
             RuntimeError: the pool is closed.
         """
+        preparer = self._preparer
+        if preparer is None:  # the first request, or the pool is closed
+            preparer = self._first_preparer()
+        return preparer.prepare(method, url, headers, body)
+
+    def _first_preparer(self) -> RequestPreparer:
         if self._closed:
             raise RuntimeError("the connection pool is closed")
-        return self._preparer.prepare(method, url, headers, body)
+        from ._request import RequestPreparer  # (loads the HTTP/1.1 framing: _h1)
+
+        preparer = self._preparer = RequestPreparer(self._proxies)
+        return preparer
 
     # -- the exchange ----------------------------------------------------------------
 
@@ -471,6 +483,8 @@ class Pool:
             await trio.lowlevel.checkpoint()
             if self._slots.take_nowait():
                 return
+        from ._phase import PhaseScope  # (a wait for a slot, or a new connection, loads it)
+
         with PhaseScope(deadline, timeouts.total, PoolTimeout, timeouts.pool):
             await self._slots.wait()
 
@@ -539,6 +553,12 @@ class Pool:
     async def _connect(
         self, prepared: PreparedRequest, timeouts: Timeouts, deadline: float
     ) -> HTTPConnection:
+        # (A new connection, not every request, looks these up: the connection module
+        # and the transports load with the pool's first connection.)
+        from ._connection import HTTPConnection
+        from ._phase import PhaseScope
+        from ._transport import SocketTransport, TLSTransport
+
         scheme, host, port = prepared.origin
         proxy = prepared.proxy
         with PhaseScope(deadline, timeouts.total, ConnectTimeout, timeouts.connect):
@@ -574,6 +594,8 @@ class Pool:
     ) -> socket.socket:
         """A connected, tuned socket to ``host:port``: directly, or through ``proxy``
         (a CONNECT tunnel when ``tunnel``; else to the proxy itself, which forwards)."""
+        from ._transport import connect_tcp, take_socket
+
         dial_host, dial_port = (proxy.host, proxy.port) if proxy else (host, port)
         try:
             if proxy is None or not tunnel:
@@ -605,6 +627,8 @@ class Pool:
         *,
         tunnel_http: bool = False,
     ) -> trio.abc.Stream:
+        from ._phase import PhaseScope
+
         scheme, host, port = prepared.origin
         proxy = prepared.proxy
         with PhaseScope(deadline, timeouts.total, ConnectTimeout, timeouts.connect):

@@ -1,4 +1,4 @@
-"""The circuit breaker's values: its policy, an admission, a statistics snapshot.
+"""The circuit breaker's values: its states, its policy, an admission, a statistics snapshot.
 
 Theory of operation. :class:`BreakerPolicy` is what a user configures (public as
 ``trio_openai.BreakerPolicy``): when a breaker opens (a failure rate over a window of
@@ -16,13 +16,26 @@ validation.
 
 from __future__ import annotations
 
+import enum
 import math
 
 import msgspec
 
-from ._breaker_table import CircuitState
+__all__ = ["Admission", "BreakerPolicy", "BreakerStatistics", "CircuitState"]
 
-__all__ = ["Admission", "BreakerPolicy", "BreakerStatistics"]
+
+# --------------------------------------------------------------------------- states
+
+
+class CircuitState(enum.Enum):
+    """Where a circuit breaker stands."""
+
+    CLOSED = "closed"
+    """Requests flow; failures are being counted."""
+    OPEN = "open"
+    """Requests are rejected until the open duration has passed."""
+    HALF_OPEN = "half_open"
+    """A limited number of probes may go through to test the service."""
 
 
 # --------------------------------------------------------------------------- policy

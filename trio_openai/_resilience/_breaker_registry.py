@@ -23,10 +23,12 @@ Options rejected:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
-from ._breaker import CircuitBreaker, TransitionListener
-from ._breaker_policy import BreakerPolicy, BreakerStatistics
-from ._breaker_table import CircuitState
+from ._breaker_policy import BreakerPolicy, BreakerStatistics, CircuitState
+
+if TYPE_CHECKING:
+    from ._breaker import CircuitBreaker, TransitionListener
 
 __all__ = ["BreakerRegistry", "RegistryListener"]
 
@@ -71,6 +73,8 @@ class BreakerRegistry:
         """
         breaker = self._breakers.get(origin)
         if breaker is None:
+            from ._breaker import CircuitBreaker  # (once per origin: not needed at import)
+
             listener: TransitionListener | None = None
             if self._listener is not None:
                 outer = self._listener

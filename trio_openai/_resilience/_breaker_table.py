@@ -25,6 +25,11 @@ Rules kept:
   condition, so it is a ``RuntimeError`` and never retried or swallowed.
 - Sans-IO and stdlib only: no time, no I/O, nothing that awaits.
 
+The states themselves, :class:`CircuitState`, are defined with the breaker's other
+values in ``_breaker_policy`` (and importable from here): a client needs them when it
+is made, this table only with the first breaker, which ``_breaker`` makes for an
+origin's first request.
+
 Options rejected:
 
 - Sentinels in the style of h11's states: an ``enum.Enum`` gives names, ``repr`` and
@@ -37,6 +42,8 @@ import enum
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from ._breaker_policy import CircuitState
+
 __all__ = [
     "TRANSITIONS",
     "BreakerEvent",
@@ -44,17 +51,6 @@ __all__ = [
     "CircuitState",
     "next_state",
 ]
-
-
-class CircuitState(enum.Enum):
-    """Where a circuit breaker stands."""
-
-    CLOSED = "closed"
-    """Requests flow; failures are being counted."""
-    OPEN = "open"
-    """Requests are rejected until the open duration has passed."""
-    HALF_OPEN = "half_open"
-    """A limited number of probes may go through to test the service."""
 
 
 class BreakerEvent(enum.Enum):

@@ -45,6 +45,7 @@ Options rejected:
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from typing import TYPE_CHECKING
@@ -52,14 +53,15 @@ from typing import TYPE_CHECKING
 import msgspec
 import trio
 
-from .._error_map import rate_limit_wait_error
 from .._observe import logger
-from ._locks import LIMITER_PERMIT, check_order, debug_enabled
-from ._ratelimit_budget import RateBudget, RateLimits, check_amount
-from ._ratelimit_headers import HeadersInput, ServerLimits, parse_ratelimit_headers
+from ._debug import debug_enabled
+from ._ratelimit_budget import RateBudget, RateLimits, ServerLimits, check_amount
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ..errors import RateLimitError
+    from ._ratelimit_headers import HeadersInput
 
 __all__ = ["RateLimiter", "RateLimiterStatistics"]
 
@@ -122,13 +124,29 @@ def _refusal(
 ) -> RateLimitError | None:
     """The error for a wait that would pass the caller's bounds, or ``None``."""
     end = now + wait
+    if not (end >= deadline or end > latest):
+        return None
+    from .._error_map import rate_limit_wait_error  # (a refusal loads the error mappers)
+
     if end >= deadline:
         return rate_limit_wait_error(
             wait, reason, f"the caller's deadline (in {max(deadline - now, 0.0):.1f} s)"
         )
-    if end > latest:
-        return rate_limit_wait_error(wait, reason, f"the longest wait accepted ({max_wait:g} s)")
-    return None
+    return rate_limit_wait_error(wait, reason, f"the longest wait accepted ({max_wait:g} s)")
+
+
+_parse_headers: Callable[[HeadersInput], ServerLimits | None] | None = None
+"""``_ratelimit_headers.parse_ratelimit_headers``, loaded with the first response that
+carries the headers (constructing a client does not need it): a response then pays
+one ``is None`` test, not an import."""
+
+
+def _load_parser() -> Callable[[HeadersInput], ServerLimits | None]:
+    global _parse_headers
+    from ._ratelimit_headers import parse_ratelimit_headers
+
+    _parse_headers = parse_ratelimit_headers
+    return parse_ratelimit_headers
 
 
 class RateLimiter:
@@ -145,7 +163,7 @@ class RateLimiter:
     __slots__ = (
         "_acquired",
         "_budget",
-        "_checked",
+        "_check_order",
         "_queued_requests",
         "_queued_tokens",
         "_refused",
@@ -166,7 +184,12 @@ class RateLimiter:
         self._waited = 0
         self._waited_seconds = 0.0
         self._refused = 0
-        self._checked = debug_enabled()  # check the lock order (debug mode)
+        # Debug mode: the lock-order check of an acquisition (None otherwise).
+        self._check_order: Callable[[], None] | None = None
+        if debug_enabled():
+            from ._locks import LIMITER_PERMIT, check_order  # (debug mode loads the checks)
+
+            self._check_order = functools.partial(check_order, LIMITER_PERMIT)
 
     @property
     def budget(self) -> RateBudget:
@@ -208,8 +231,8 @@ class RateLimiter:
             raise TypeError(f"max_wait must be a number, got {type(max_wait).__name__}")
         if not max_wait >= 0:
             raise ValueError(f"max_wait must be >= 0, got {max_wait!r}")
-        if self._checked:
-            check_order(LIMITER_PERMIT)
+        if self._check_order is not None:
+            self._check_order()
         await trio.lowlevel.checkpoint_if_cancelled()
         start = trio.current_time()
         if not self._waiters and self._budget.try_take(requests, tokens, start) == 0.0:
@@ -279,8 +302,8 @@ class RateLimiter:
         """
         check_amount("requests", requests)
         check_amount("tokens", tokens)
-        if self._checked:
-            check_order(LIMITER_PERMIT)
+        if self._check_order is not None:
+            self._check_order()
         if self._waiters:
             raise trio.WouldBlock
         if self._budget.try_take(requests, tokens, trio.current_time()) != 0.0:
@@ -302,7 +325,8 @@ class RateLimiter:
         Returns:
             The figures found, or ``None`` if the response carried none.
         """
-        server = parse_ratelimit_headers(headers)
+        parse = _parse_headers if _parse_headers is not None else _load_parser()
+        server = parse(headers)
         if server is not None:
             at = trio.current_time() if now is None else now
             self._budget.update(server, at)

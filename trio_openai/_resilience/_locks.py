@@ -40,13 +40,15 @@ Checks
   ``max_connections=1``, and another call inside its loop) fails at once with
   ``PoolDeadlockError`` naming the holder, instead of waiting for the pool timeout.
   That check is the pool's own (``_http/_pool.py``), since it is cheap there.
-- **Debug mode** (``python -X dev`` or ``TRIO_OPENAI_DEBUG=1``, read once when this
-  module loads; :func:`set_debug` overrides it for clients created afterwards): every
-  acquisition checks what the task holds and raises :class:`LockOrderError` naming both
-  resources when the order is broken, e.g. a call made while the same task holds an
-  open stream, whatever the pool size (under load, that is the deadlock above). The
-  breaker and limiter levels are checked by the orchestrator and the limiter; the
-  pool's by a :class:`PoolLeaseChecker` the orchestrator installs on its pool.
+- **Debug mode** (``python -X dev`` or ``TRIO_OPENAI_DEBUG=1``, read once with
+  ``import trio_openai``; :func:`set_debug` overrides it for clients created
+  afterwards): every acquisition checks what the task holds and raises
+  :class:`LockOrderError` naming both resources when the order is broken, e.g. a call
+  made while the same task holds an open stream, whatever the pool size (under load,
+  that is the deadlock above). The breaker and limiter levels are checked by the
+  orchestrator and the limiter; the pool's by a :class:`PoolLeaseChecker` the
+  orchestrator installs on its pool. The switch itself is ``_debug``, so that this
+  module loads only when a client is made in debug mode.
 
 Options rejected
 ----------------
@@ -63,12 +65,13 @@ Options rejected
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import TYPE_CHECKING, Final, final
 
 import trio
 from trio.lowlevel import RunVar, Task, current_task
+
+from ._debug import debug_enabled as debug_enabled
+from ._debug import set_debug as set_debug
 
 if TYPE_CHECKING:
     from .._http import Lease, PreparedRequest
@@ -127,36 +130,9 @@ LIMITER_PERMIT: Final = OrderedResource(LEVEL_LIMITER, "rate-limiter permit")
 POOL_LEASE: Final = OrderedResource(LEVEL_POOL, "connection-pool lease")
 
 
-def _debug_from_environment() -> bool:
-    return bool(sys.flags.dev_mode) or os.environ.get("TRIO_OPENAI_DEBUG", "") == "1"
-
-
-_debug: bool = _debug_from_environment()
-
 # Debug mode only: per trio run, what each task holds, oldest first. A task that holds
 # nothing has no entry, so the table keeps no finished task alive.
 _HELD: RunVar[dict[Task, list[Holding]]] = RunVar("trio_openai_held_resources")
-
-
-def debug_enabled() -> bool:
-    """Return whether clients created now check the lock order."""
-    return _debug
-
-
-def set_debug(enabled: bool | None) -> bool:
-    """Turn order checking on or off for clients (orchestrators, limiters) created later.
-
-    Args:
-        enabled: ``True``/``False``, or ``None`` to re-read ``-X dev`` and
-            ``TRIO_OPENAI_DEBUG``.
-
-    Returns:
-        The previous setting, so a test can restore it.
-    """
-    global _debug
-    previous = _debug
-    _debug = _debug_from_environment() if enabled is None else bool(enabled)
-    return previous
 
 
 def _table() -> dict[Task, list[Holding]]:

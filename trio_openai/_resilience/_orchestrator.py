@@ -46,17 +46,15 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 import trio
 
-from .._error_map import map_error, map_transport_error
 from .._http import PoolDeadlock, Response, ResponseTooLarge, TransportError
 from .._observe import RequestRecord, RetryEvent, logger
-from ..errors import APIError, CircuitOpenError
-from . import _locks
+from ._debug import debug_enabled
 from ._retry import classify_exception, next_delay
 
 if TYPE_CHECKING:
@@ -64,9 +62,11 @@ if TYPE_CHECKING:
     from .._config import Timeouts
     from .._http import Pool, PreparedRequest
     from .._observe import Observer
+    from ..errors import APIError
     from ._breaker import Admission, CircuitBreaker
     from ._breaker_registry import BreakerRegistry
     from ._limiter import RateLimiter
+    from ._locks import Holding
     from ._retry import RetryPolicy
 
 __all__ = ["ERROR_BODY_LIMIT", "Attempted", "Orchestrator"]
@@ -108,10 +108,10 @@ class Orchestrator:
     __slots__ = (
         "_breaker_of",
         "_breakers",
-        "_checked",
         "_follow_server",
         "_limiter",
         "_observer",
+        "_order_check",
         "_pool",
         "_rng",
         "retry_policy",
@@ -137,9 +137,10 @@ class Orchestrator:
         self._limiter = limiter
         self._observer = observer
         self._rng = rng if rng is not None else random.Random()
-        self._checked = _locks.debug_enabled()
-        if self._checked:
-            pool.set_lease_observer(_locks.PoolLeaseChecker())
+        # Debug mode: the lock-order check each attempt starts with (None otherwise).
+        self._order_check: Callable[[PreparedRequest], Awaitable[None]] | None = None
+        if debug_enabled():
+            self._order_check = _order_check(pool, breakers is not None, limiter is not None)
 
     async def send(
         self,
@@ -185,20 +186,24 @@ class Orchestrator:
         observer.metrics.in_flight += 1
         if observer.has_hooks("request"):
             observer.emit("request", (method, path))
-        probe: _locks.Holding | None = None  # debug mode: a half-open probe ticket held
+        probe: Holding | None = None  # debug mode: a half-open probe ticket held
         try:
             while True:
                 attempts += 1
                 admission = None
-                if self._checked:
-                    await self._check_order(prepared, breaker is not None)
+                if self._order_check is not None:
+                    await self._order_check(prepared)
                 if breaker is not None:
                     # (the first attempt starts when the call did: nothing awaited since)
                     now = started if attempts == 1 else trio.current_time()
                     admission = breaker.before_request(now)
-                    if self._checked and admission.probe:
-                        probe = _locks.hold(_locks.BREAKER_ADMISSION, _locks.describe(prepared))
+                    if self._order_check is not None and admission.probe:
+                        from ._locks import BREAKER_ADMISSION, describe, hold
+
+                        probe = hold(BREAKER_ADMISSION, describe(prepared))
                     if not admission.admitted:
+                        from ..errors import CircuitOpenError  # (failures load the errors)
+
                         scheme, host, port = prepared.origin
                         raise CircuitOpenError(f"{scheme}://{host}:{port}", admission.retry_in)
                 if self._limiter is not None:
@@ -235,8 +240,12 @@ class Orchestrator:
                     # of the service's health, and waiting cannot help.
                     if breaker is not None and admission is not None:
                         breaker.record_neutral(trio.current_time(), admission)
+                    from .._error_map import map_transport_error  # (failures load it)
+
                     raise map_transport_error(exc) from exc
                 except TransportError as exc:
+                    from .._error_map import map_transport_error
+
                     now = trio.current_time()
                     if breaker is not None and admission is not None:
                         if isinstance(exc, ResponseTooLarge):  # our cap, not its trouble
@@ -271,6 +280,8 @@ class Orchestrator:
                         return Attempted(
                             response, attempts, waited, tuple(reasons), started, span, on_cut
                         )
+                    from .._error_map import map_error
+
                     error = map_error(status, response.headers, body, now=time.time())
                     if breaker is not None and admission is not None:
                         if status >= 500:
@@ -350,17 +361,6 @@ class Orchestrator:
         total = timeouts.total
         return limit if total is None else min(limit, total)
 
-    async def _check_order(self, prepared: PreparedRequest, has_breaker: bool) -> None:
-        """Debug mode: check the task may start an attempt (it holds nothing ranked
-        at or below the first resource the attempt takes)."""
-        if has_breaker:
-            first = _locks.BREAKER_ADMISSION
-        elif self._limiter is not None:
-            first = _locks.LIMITER_PERMIT
-        else:
-            first = _locks.POOL_LEASE
-        await _locks.check_attempt(first, _locks.describe(prepared))
-
     def _retry_delay(
         self,
         decision: RetryDecision,
@@ -409,6 +409,28 @@ class Orchestrator:
                 retry_reasons=attempted.retry_reasons,
             )
         )
+
+
+def _order_check(
+    pool: Pool, has_breaker: bool, has_limiter: bool
+) -> Callable[[PreparedRequest], Awaitable[None]]:
+    """Debug mode: have ``pool`` check its leases, and return the check an attempt
+    starts with (the task holds nothing ranked at or below the first resource the
+    attempt takes: the breaker's admission, else the limiter's permit, else a lease)."""
+    from . import _locks  # (debug mode loads the checks)
+
+    pool.set_lease_observer(_locks.PoolLeaseChecker())
+    if has_breaker:
+        first = _locks.BREAKER_ADMISSION
+    elif has_limiter:
+        first = _locks.LIMITER_PERMIT
+    else:
+        first = _locks.POOL_LEASE
+
+    async def check(prepared: PreparedRequest) -> None:
+        await _locks.check_attempt(first, _locks.describe(prepared))
+
+    return check
 
 
 class _CutReporter:

@@ -8,8 +8,8 @@ Theory of operation. Three things may make a request wait before it is sent:
    instead of released in one burst per minute. A request's token cost is estimated
    before sending (``_token_estimate.estimate_tokens``) and corrected once the
    response's ``usage`` is known (:meth:`RateBudget.record_usage`).
-2. **The server's figures** (``_ratelimit_headers.ServerLimits``, read from every
-   response), modelled as the server's own bucket: OpenAI's ``limit`` is the bucket's
+2. **The server's figures** (:class:`ServerLimits`, read from every response by
+   ``_ratelimit_headers``), modelled as the server's own bucket: OpenAI's ``limit`` is the bucket's
    size, ``remaining`` its level and ``reset`` the time until it is full again, so it
    refills at ``(limit - remaining) / reset`` per second. A request that does not fit
    waits for the refill of what it needs, not for the reset: waiters go one by one at
@@ -59,17 +59,14 @@ Options rejected:
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import msgspec
-
-if TYPE_CHECKING:
-    from ._ratelimit_headers import ServerLimits
 
 __all__ = [
     "MAX_SERVER_WAIT",
     "RateBudget",
     "RateLimits",
+    "ServerLimits",
     "TokenBucket",
     "check_amount",
 ]
@@ -90,6 +87,26 @@ def _check_positive(name: str, value: float) -> None:
         raise TypeError(f"{name} must be a number, got {type(value).__name__}")
     if not math.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+
+
+class ServerLimits(msgspec.Struct, frozen=True):
+    """What one response said about the caller's rate limits (each field optional).
+
+    Attributes:
+        limit_requests: requests allowed in the server's window.
+        remaining_requests: requests left until the reset.
+        reset_requests: seconds until the request budget is full again.
+        limit_tokens: tokens allowed in the server's window.
+        remaining_tokens: tokens left until the reset.
+        reset_tokens: seconds until the token budget is full again.
+    """
+
+    limit_requests: int | None = None
+    remaining_requests: int | None = None
+    reset_requests: float | None = None
+    limit_tokens: int | None = None
+    remaining_tokens: int | None = None
+    reset_tokens: float | None = None
 
 
 class TokenBucket:

@@ -6,7 +6,9 @@ remaining counts are integers; the resets are Go ``time.Duration`` strings (``1s
 ``6m0s``, ``547ms``). :func:`parse_ratelimit_headers` reads whichever of them a response
 has into one frozen :class:`ServerLimits`; :func:`parse_reset_duration` is the duration
 grammar on its own (the mock server's tests read its headers with it). What the
-figures *mean* for the next request is the budget's business (``_ratelimit_budget``).
+figures *mean* for the next request is the budget's business (``_ratelimit_budget``,
+where ``ServerLimits`` is defined: a client needs it when it is made, this parser
+only with the first response that carries the headers).
 
 Rules kept:
 
@@ -31,7 +33,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import TypeAlias
 
-import msgspec
+from ._ratelimit_budget import ServerLimits
 
 __all__ = [
     "HeadersInput",
@@ -43,12 +45,14 @@ __all__ = [
 HeadersInput: TypeAlias = "Mapping[str, str] | Iterable[tuple[str | bytes, str | bytes]]"
 """Response headers: a mapping, or ``(name, value)`` pairs of str or bytes (as h11)."""
 
+# A number is ``\d+(?:\.\d*)?|\.\d+`` (ASCII digits): :func:`_is_number` checks it with
+# string methods. A duration is one or more components, a number and its unit; "ms"
+# must come before "m"; both micro signs (U+00B5, U+03BC) are accepted, as in Go. One
+# pattern finds the components, and a duration is text they cover whole: quicker per
+# value, and to compile, than matching the whole text with a pattern of its own first.
 _NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)"
-# "ms" must come before "m"; both micro signs (U+00B5, U+03BC) are accepted, as in Go.
 _UNIT = r"(?:h|ms|m|s|us|\u00b5s|\u03bcs|ns)"
-_DURATION_RE = re.compile(rf"(?:{_NUMBER}{_UNIT})+", re.ASCII)
 _COMPONENT_RE = re.compile(rf"({_NUMBER})({_UNIT})", re.ASCII)
-_BARE_NUMBER_RE = re.compile(_NUMBER, re.ASCII)
 _UNIT_SECONDS = {
     "h": 3600.0,
     "m": 60.0,
@@ -74,6 +78,17 @@ def _text(value: object) -> str | None:
     return None
 
 
+def _is_number(s: str, *, whole_required: bool = False) -> bool:
+    """Whether ``s`` is a number (see above): ASCII digits with at most one ``.``, a
+    digit before it (always, when ``whole_required``) or after it."""
+    whole, _, fraction = s.partition(".")
+    if not s.isascii() or (fraction and not fraction.isdigit()):
+        return False
+    if whole:
+        return whole.isdigit()
+    return not whole_required and bool(fraction)
+
+
 def parse_reset_duration(text: str | bytes | None) -> float | None:
     """Parse an ``x-ratelimit-reset-*`` value (a Go ``time.Duration`` string).
 
@@ -94,45 +109,25 @@ def parse_reset_duration(text: str | bytes | None) -> float | None:
     s = s.strip()
     if not s or len(s) > _MAX_HEADER_VALUE:
         return None
-    if _BARE_NUMBER_RE.fullmatch(s):
+    if _is_number(s):
         total = float(s)
-    elif _DURATION_RE.fullmatch(s):
+    else:
+        # A duration when its components, one after another, are the whole text.
         total = 0.0
+        covered = 0
         for number, unit in _COMPONENT_RE.findall(s):
             total += float(number) * _UNIT_SECONDS[unit]
-    else:
-        return None
+            covered += len(number) + len(unit)
+        if covered != len(s):
+            return None
     return total if math.isfinite(total) else None
-
-
-_COUNT_RE = re.compile(r"\d+(?:\.\d*)?", re.ASCII)
 
 
 def _parse_count(text: str) -> int | None:
     s = text.strip()
-    if not s or len(s) > _MAX_HEADER_VALUE or not _COUNT_RE.fullmatch(s):
+    if not s or len(s) > _MAX_HEADER_VALUE or not _is_number(s, whole_required=True):
         return None
     return int(float(s)) if "." in s else int(s)
-
-
-class ServerLimits(msgspec.Struct, frozen=True):
-    """What one response said about the caller's rate limits (each field optional).
-
-    Attributes:
-        limit_requests: requests allowed in the server's window.
-        remaining_requests: requests left until the reset.
-        reset_requests: seconds until the request budget is full again.
-        limit_tokens: tokens allowed in the server's window.
-        remaining_tokens: tokens left until the reset.
-        reset_tokens: seconds until the token budget is full again.
-    """
-
-    limit_requests: int | None = None
-    remaining_requests: int | None = None
-    reset_requests: float | None = None
-    limit_tokens: int | None = None
-    remaining_tokens: int | None = None
-    reset_tokens: float | None = None
 
 
 _HEADER_FIELDS = {

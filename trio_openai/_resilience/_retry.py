@@ -46,18 +46,14 @@ from __future__ import annotations
 import math
 import os
 import random
+from typing import TYPE_CHECKING
 
 import msgspec
 
-from .._classify import RetryDecision, classify_response
 from .._http import PoolDeadlock, TransportError, TransportTimeout
-from ..errors import (
-    APIConnectionError,
-    APIStatusError,
-    APITimeoutError,
-    CircuitOpenError,
-    PoolDeadlockError,
-)
+
+if TYPE_CHECKING:
+    from .._classify import RetryDecision
 
 __all__ = [
     "IDEMPOTENCY_HEADER",
@@ -151,6 +147,15 @@ def classify_exception(exc: BaseException) -> RetryDecision:
     Returns:
         A :class:`~trio_openai._classify.RetryDecision`.
     """
+    from .._classify import RetryDecision, classify_response  # (failures load the rules)
+    from ..errors import (
+        APIConnectionError,
+        APIStatusError,
+        APITimeoutError,
+        CircuitOpenError,
+        PoolDeadlockError,
+    )
+
     if not isinstance(exc, Exception):
         return RetryDecision(False, "not_an_exception")
     if isinstance(exc, (PoolDeadlock, PoolDeadlockError)):
