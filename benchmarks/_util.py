@@ -11,6 +11,7 @@ the other one). Rows report both.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import ssl
 import statistics
@@ -89,6 +90,13 @@ def pin_self(cpu: int = 0) -> None:
             os.sched_setaffinity(0, {cpu})
 
 
+def settle() -> None:
+    """Collect what earlier runs left (a contender's garbage must not be collected
+    in the next one's timed window): called by every contender right before it
+    starts timing."""
+    gc.collect()
+
+
 def summarize(values: list[float]) -> dict[str, float]:
     """Median and min-max of a benchmark's rounds."""
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
@@ -117,6 +125,7 @@ async def drive(
     """
     for _ in range(warmup):
         await one()
+    settle()
     if concurrency == 1:
         cpu_start = time.process_time()
         start = time.perf_counter()

@@ -36,7 +36,7 @@ from typing import Any
 
 import trio
 
-from ._util import canned_server, pin_self, summarize
+from ._util import canned_server, pin_self, settle, summarize
 
 MESSAGES = [{"role": "user", "content": "Tell me a long story"}]
 Runner = Callable[[str, int], Awaitable[float]]
@@ -71,6 +71,7 @@ async def run_ours(base_url: str, chunks: int) -> float:
         ) as stream:
             async for _ in stream:
                 pass
+        settle()
         cpu = time.process_time()
         start = time.perf_counter()
         count = 0
@@ -100,6 +101,7 @@ async def run_sdk(base_url: str, chunks: int) -> float:
         async with stream:
             async for _ in stream:
                 pass
+        settle()
         cpu = time.process_time()
         start = time.perf_counter()
         count = 0
@@ -122,6 +124,7 @@ async def run_floor(base_url: str, chunks: int) -> float:
     body = {"model": "gpt-4o-mini", "messages": MESSAGES, "stream": True}
     try:
         await client.chat_stream(body, "/chat/completions?chunks=100")  # warm-up
+        settle()
         cpu = time.process_time()
         start = time.perf_counter()
         count = await client.chat_stream(body, f"/chat/completions?chunks={chunks}")

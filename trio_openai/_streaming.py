@@ -76,7 +76,7 @@ import gc
 import warnings
 from collections.abc import Awaitable, Callable, Generator, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Final, Generic, TypeVar, final
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar, final
 
 import msgspec
 import trio
@@ -197,6 +197,13 @@ class Stream(Generic[T]):
         "state",
     )
 
+    _usage_on_items: ClassVar[bool] = True
+    """Whether items carry ``usage`` themselves (:meth:`_usage_carrier` not overridden)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._usage_on_items = cls._usage_carrier is Stream._usage_carrier
+
     def __init__(
         self,
         response: Response,
@@ -307,9 +314,13 @@ class Stream(Generic[T]):
                     accumulate(item)
                 on_usage = self._on_usage
                 if on_usage is not None:
-                    carrier = self._usage_carrier(item)
-                    if carrier is not None:
-                        on_usage(carrier)
+                    if self._usage_on_items:  # (no method call per item)
+                        if getattr(item, "usage", None) is not None:
+                            on_usage(item)
+                    else:
+                        carrier = self._usage_carrier(item)
+                        if carrier is not None:
+                            on_usage(carrier)
                 terminal = self._terminal
                 if terminal is not None and terminal(item):
                     self._complete()

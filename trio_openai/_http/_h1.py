@@ -75,6 +75,8 @@ _CONTINUATION: Final = re.compile(rb"[ \t]+" + FIELD_VALUE_READ + rb"[ \t]*")
 _CHUNK_SIZE_LINE: Final = re.compile(rb"([0-9A-Fa-f]{1,20})(?:;.*)?[ \t]*").fullmatch
 _MAX_CHUNK_LINE: Final = 4096
 _HEX_DIGITS: Final = b"0123456789abcdefABCDEF"
+_PLAIN_CHUNK: Final = re.compile(rb"([0-9A-Fa-f]{1,20})\r\n").match
+"""A plain chunk-size line (no extension) at a position: the fast path of ChunkedBody."""
 _TOKEN: Final = re.compile(TOKEN)
 TARGET: Final = re.compile(rb"[\x21-\x7e]+")
 """What a request target may hold (as h11 checks it)."""
@@ -369,7 +371,18 @@ class ChunkedBody:
         size = len(data)
         remaining = self._remaining
         crlf = self._crlf
+        plain = _PLAIN_CHUNK
         while pos < size:
+            if not (remaining or crlf or self._trailer):
+                # Fast path: a whole chunk (hex size, data, CRLF) starting here.
+                match = plain(data, pos)
+                if match is not None:
+                    start = match.end()
+                    end = start + int(match[1], 16)
+                    if end > start and data.startswith(b"\r\n", end):
+                        append(data[start:end])
+                        pos = end + 2
+                        continue
             if remaining:
                 end = pos + remaining
                 if end > size:
