@@ -231,11 +231,11 @@ class SSEDecoder:
             if data.startswith(_BOM):
                 data = data[3:]
 
-        if b"\r" in data:
+        if data.find(b"\r") >= 0:  # (find: `in` tries an int first, at a cost)
             # Rare path: normalise to LF. CRLF first, so it stays one line end.
             self._skip_lf = data.endswith(b"\r")
             data = data.replace(b"\r\n", b"\n")
-            if b"\r" in data:
+            if data.find(b"\r") >= 0:
                 data = data.replace(b"\r", b"\n")
         lines = data.split(b"\n")
         tail = lines.pop()

@@ -285,7 +285,7 @@ def parse_response_head(data: bytes, end: int, method: bytes) -> ParsedHead | No
         head.count(b"\n") != breaks
         or head.count(b"\r") != breaks
         or len(head.translate(None, _NOT_IN_HEADS)) != len(head)
-        or b"\n:" in head
+        or head.find(b"\n:") >= 0  # (find, not `in`: see below)
     ):
         return None
     try:
@@ -304,12 +304,14 @@ def parse_response_head(data: bytes, end: int, method: bytes) -> ParsedHead | No
     length: int | None = None
     chunked = False
     keep_alive = True
-    if b"\ncontent-length:" in low:
+    # (bytes.find, not `in`: `bytes in bytes` first tries the operand as an int and
+    # raises and clears a TypeError before searching: ~1 µs each, four per response)
+    if low.find(b"\ncontent-length:") >= 0:
         values = [value for name, value in headers if name == b"content-length"]
         if len(values) != 1 or _DIGITS.fullmatch(values[0]) is None:
             return None  # repeated, listed or malformed: h11 decides
         length = int(values[0])
-    if b"\ntransfer-encoding:" in low:
+    if low.find(b"\ntransfer-encoding:") >= 0:
         found = [i for i, (name, _) in enumerate(headers) if name == b"transfer-encoding"]
         if len(found) != 1:
             return None
@@ -319,7 +321,7 @@ def parse_response_head(data: bytes, end: int, method: bytes) -> ParsedHead | No
             return None
         headers[i] = (b"transfer-encoding", value)
         chunked = True
-    if b"\nconnection:" in low:
+    if low.find(b"\nconnection:") >= 0:
         for name, value in headers:
             if name == b"connection" and b"close" in _comma_tokens(value):
                 keep_alive = False
