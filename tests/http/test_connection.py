@@ -314,3 +314,43 @@ async def test_a_response_framed_both_ways_is_an_error_and_its_connection_closed
         assert client.pool.statistics().open == 0
         assert await client.request("GET", "/models") == {"object": "list", "data": []}
         assert server.connections == 2  # the next request used a new connection
+
+
+async def test_an_answer_that_came_while_others_ran_is_taken_without_a_wait(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Nothing is there at the first try: the connection lets the other tasks run once
+    # (here, the "server" answers during that turn) and takes the answer then,
+    # without a cancel scope and an epoll wait.
+    import socket
+
+    from trio_openai._http import _connection
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    accepted: list[socket.socket] = []
+    real_checkpoint = trio.lowlevel.checkpoint
+
+    async def others_run() -> None:
+        if not accepted:
+            conn, _ = listener.accept()
+            accepted.append(conn)
+            conn.recv(65536)  # the request
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await real_checkpoint()
+
+    async def no_wait(sock: object) -> None:
+        raise AssertionError("waited for an answer that had come")
+
+    monkeypatch.setattr(_connection, "checkpoint", others_run)
+    monkeypatch.setattr(_connection, "wait_readable", no_wait)
+    try:
+        async with Pool(timeouts=FAST) as pool:
+            port = listener.getsockname()[1]
+            response = await pool.request("GET", f"http://127.0.0.1:{port}/")
+            assert (response.status, response.content) == (200, b"ok")
+    finally:
+        for conn in accepted:
+            conn.close()
+        listener.close()

@@ -57,7 +57,12 @@ from functools import partial
 from typing import TYPE_CHECKING, Final
 
 import trio
-from trio.lowlevel import cancel_shielded_checkpoint, checkpoint_if_cancelled, wait_readable
+from trio.lowlevel import (
+    cancel_shielded_checkpoint,
+    checkpoint,
+    checkpoint_if_cancelled,
+    wait_readable,
+)
 
 from ._exceptions import (
     InvalidRequestError,
@@ -488,6 +493,14 @@ class HTTPConnection:
                 data = transport.receive_nowait(size)
                 if data is not None:
                     await cancel_shielded_checkpoint()
+                    return data
+                # Nothing yet: let the other tasks run first (at high concurrency
+                # the answer often comes meanwhile, and a wait costs a cancel
+                # scope and an epoll registration). A cancel point too, as the
+                # wait it may replace would have been.
+                await checkpoint()
+                data = transport.receive_nowait(size)
+                if data is not None:
                     return data
             # Wait for bytes (within the read phase's limit when there is one; past
             # the total deadline, the scope raises at the first wait). The waits are

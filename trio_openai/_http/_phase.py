@@ -70,12 +70,19 @@ class PhaseScope:
     ) -> None:
         self._deadline = deadline
         self._total = total
-        self._scope = trio.CancelScope(deadline=deadline)
         self._error: type[TransportTimeout] | None = None
         self._limit = 0.0
         self.response_started = response_started
-        if error is not None:
-            self.enter(error, limit, response_started=response_started)
+        # The first phase's deadline is computed here and given to the scope as it is
+        # made: setting a scope's deadline later goes through trio's bookkeeping
+        # again (a few µs, on every request).
+        if error is not None and limit is not None:
+            phase_deadline = trio.current_time() + limit
+            if phase_deadline < deadline:
+                deadline = phase_deadline
+                self._error = error
+                self._limit = limit
+        self._scope = trio.CancelScope(deadline=deadline)
 
     def enter(
         self, error: type[TransportTimeout], limit: float | None, *, response_started: bool = False
