@@ -632,19 +632,14 @@ class Pool:
         scheme, host, port = prepared.origin
         proxy = prepared.proxy
         with PhaseScope(deadline, timeouts.total, ConnectTimeout, timeouts.connect):
-            dial_host, dial_port = (proxy.host, proxy.port) if proxy else (host, port)
+            sock = await self._dial(host, port, proxy, tunnel=scheme == "https" or tunnel_http)
             try:
-                tcp = await trio.open_tcp_stream(dial_host, dial_port)
-            except OSError as exc:
-                via = f" via proxy {dial_host}:{dial_port}" if proxy else ""
-                raise ConnectError(f"could not connect to {host}:{port}{via}: {exc}") from exc
+                tcp = trio.SocketStream(trio.socket.from_stdlib_socket(sock))
+            except BaseException:
+                sock.close()
+                raise
             try:
-                self._tune_socket(tcp.socket)
                 stream: trio.abc.Stream = tcp
-                if proxy is not None and (scheme == "https" or tunnel_http):
-                    await open_tunnel(
-                        tcp, host, port, proxy, max_head=self._limits.max_response_head
-                    )
                 if scheme == "https":
                     ssl_stream = trio.SSLStream(
                         tcp,
