@@ -113,6 +113,7 @@ DEFERRED = (
     "trio_openai._http._connection",
     "trio_openai._http._fallback",
     "trio_openai._http._transport",
+    "trio_openai._http._dialer",
     "trio_openai._http._phase",
     "trio_openai._resilience._ratelimit_headers",
     "trio_openai._resilience._breaker",

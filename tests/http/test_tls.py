@@ -50,7 +50,7 @@ async def test_a_new_connection_resumes_the_origins_tls_session(ca: trustme.CA) 
         assert resumed == [False, True, True]
         assert server.statistics().connections_opened == 3
     # Sessions are secrets: a closed pool forgets them.
-    assert pool._tls_sessions == {}
+    assert pool._get_dialer().tls_sessions == {}
 
 
 async def test_tls_succeeds_with_an_ssl_context(ca: trustme.CA) -> None:

@@ -12,7 +12,9 @@ reused and cold ones expire), or a new one. The lease ends when the response is 
 - anything else (the caller left early, an error, a cancellation) -> it is closed.
 
 The pieces around it: requests are checked and encoded before anything is sent
-(:mod:`._request`, with :mod:`._url` and :mod:`._headers`); a connection carries one
+(:mod:`._request`, with :mod:`._url` and :mod:`._headers`); new connections are
+dialled by the pool's :class:`~._dialer.Dialer` (TCP, the proxy tunnel, TLS with
+session resumption); a connection carries one
 exchange at a time (:mod:`._connection`); the :class:`~._response.Response` holds the
 lease until its body is read or it is closed; phase limits are :mod:`._phase` scopes.
 
@@ -64,7 +66,6 @@ from __future__ import annotations
 
 import math
 import os
-import socket
 import ssl
 from typing import TYPE_CHECKING, Final, Protocol
 
@@ -74,25 +75,16 @@ from trio.lowlevel import current_task
 
 from .._config import PoolLimits, Timeouts
 from ._exceptions import (
-    ConnectError,
-    ConnectTimeout,
     PoolDeadlock,
     PoolTimeout,
-    TLSError,
     TransportError,
     TransportTimeout,
 )
 from ._models import READ_SIZE, ConnectionState
-from ._proxy import ProxySettings, open_tunnel
+from ._proxy import ProxySettings
 from ._response import Response
 from ._slots import Slots
-from ._tls import (
-    CertSpec,
-    VerifySpec,
-    create_ssl_context,
-    describe_tls_failure,
-    warn_if_insecure,
-)
+from ._tls import CertSpec, VerifySpec, warn_if_insecure
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -101,8 +93,8 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
     from ._connection import HTTPConnection
+    from ._dialer import Dialer
     from ._headers import HeaderInput
-    from ._proxy import ProxyURL
     from ._request import Body, PreparedRequest, RequestPreparer
     from ._url import Origin
 
@@ -228,12 +220,10 @@ class Pool:
         ):  # a typo must fail at construction, not at the first request
             raise FileNotFoundError(f"verify: CA bundle {os.fspath(verify)!r} does not exist")
         warn_if_insecure(verify)
-        self._verify = verify
-        self._cert = cert
-        self._ssl_context: ssl.SSLContext | None = None
-        # The latest resumable TLS session of each origin (secrets: forgotten in
-        # aclose()); a new connection resumes it instead of a full handshake.
-        self._tls_sessions: dict[Origin, ssl.SSLSession] = {}
+        self._tls_settings = (verify, cert)
+        # Made by the first new connection (:meth:`_get_dialer`): constructing a
+        # client does not load the dialling code.
+        self._dialer: Dialer | None = None
         if proxy is not None:
             self._proxies = ProxySettings.explicit(proxy)
         elif trust_env:
@@ -349,7 +339,8 @@ class Pool:
         if self._preparer is not None:
             self._preparer.clear()
             self._preparer = None
-        self._tls_sessions.clear()
+        if self._dialer is not None:
+            self._dialer.forget_sessions()  # (TLS sessions hold secrets)
         if self._reaper_scope is not None:
             self._reaper_scope.cancel()
         await trio.lowlevel.checkpoint()
@@ -516,7 +507,7 @@ class Pool:
             self._evict_oldest_idle()
         self._open += 1  # reserve the socket before awaiting
         try:
-            conn = await self._connect(prepared, timeouts, deadline)
+            conn = await self._get_dialer().connect(prepared, timeouts, deadline)
         except BaseException:
             self._open -= 1
             raise
@@ -548,135 +539,7 @@ class Pool:
             deadline = min(deadline, trio.current_time() + limits.total)
         # A raw stream through a proxy is always a CONNECT tunnel (a forwarding proxy
         # only relays whole HTTP requests).
-        return await self._open_stream(prepared, limits, deadline, tunnel_http=True)
-
-    async def _connect(
-        self, prepared: PreparedRequest, timeouts: Timeouts, deadline: float
-    ) -> HTTPConnection:
-        # (A new connection, not every request, looks these up: the connection module
-        # and the transports load with the pool's first connection.)
-        from ._connection import HTTPConnection
-        from ._phase import PhaseScope
-        from ._transport import SocketTransport, TLSTransport
-
-        scheme, host, port = prepared.origin
-        proxy = prepared.proxy
-        with PhaseScope(deadline, timeouts.total, ConnectTimeout, timeouts.connect):
-            sock = await self._dial(host, port, proxy, tunnel=scheme == "https")
-            try:
-                transport = SocketTransport(sock)
-                if scheme == "https":
-                    transport = TLSTransport(
-                        sock,
-                        self._get_ssl_context(),
-                        host,
-                        session=self._tls_sessions.get(prepared.origin),
-                    )
-                    try:
-                        await transport.handshake()
-                    except (trio.BrokenResourceError, ssl.SSLError, OSError) as exc:
-                        raise TLSError(
-                            f"{describe_tls_failure(exc)} (connecting to {host}:{port})"
-                        ) from exc
-            except BaseException:
-                SocketTransport(sock).close()
-                raise
-            return HTTPConnection(
-                transport,
-                prepared.origin,
-                max_response_head=self._limits.max_response_head,
-                now=trio.current_time(),
-                read_size=self.read_buffer_size,
-            )
-
-    async def _dial(
-        self, host: str, port: int, proxy: ProxyURL | None, *, tunnel: bool
-    ) -> socket.socket:
-        """A connected, tuned socket to ``host:port``: directly, or through ``proxy``
-        (a CONNECT tunnel when ``tunnel``; else to the proxy itself, which forwards)."""
-        from ._transport import connect_tcp, take_socket
-
-        dial_host, dial_port = (proxy.host, proxy.port) if proxy else (host, port)
-        try:
-            if proxy is None or not tunnel:
-                sock = await connect_tcp(dial_host, dial_port)
-                try:
-                    self._tune_socket(sock)
-                except BaseException:
-                    sock.close()
-                    raise
-                return sock
-            # (the CONNECT exchange runs over a trio stream; its socket is taken after)
-            tcp = await trio.open_tcp_stream(dial_host, dial_port)
-        except OSError as exc:
-            via = f" via proxy {dial_host}:{dial_port}" if proxy else ""
-            raise ConnectError(f"could not connect to {host}:{port}{via}: {exc}") from exc
-        try:
-            self._tune_socket(tcp.socket)
-            await open_tunnel(tcp, host, port, proxy, max_head=self._limits.max_response_head)
-        except BaseException:
-            tcp.socket.close()
-            raise
-        return take_socket(tcp)
-
-    async def _open_stream(
-        self,
-        prepared: PreparedRequest,
-        timeouts: Timeouts,
-        deadline: float,
-        *,
-        tunnel_http: bool = False,
-    ) -> trio.abc.Stream:
-        from ._phase import PhaseScope
-
-        scheme, host, port = prepared.origin
-        proxy = prepared.proxy
-        with PhaseScope(deadline, timeouts.total, ConnectTimeout, timeouts.connect):
-            sock = await self._dial(host, port, proxy, tunnel=scheme == "https" or tunnel_http)
-            try:
-                tcp = trio.SocketStream(trio.socket.from_stdlib_socket(sock))
-            except BaseException:
-                sock.close()
-                raise
-            try:
-                stream: trio.abc.Stream = tcp
-                if scheme == "https":
-                    ssl_stream = trio.SSLStream(
-                        tcp,
-                        self._get_ssl_context(),
-                        server_hostname=host,
-                        https_compatible=True,
-                    )
-                    try:
-                        await ssl_stream.do_handshake()
-                    except (trio.BrokenResourceError, ssl.SSLError, OSError) as exc:
-                        raise TLSError(
-                            f"{describe_tls_failure(exc)} (connecting to {host}:{port})"
-                        ) from exc
-                    stream = ssl_stream
-            except BaseException:
-                tcp.socket.close()
-                raise
-            return stream
-
-    def _tune_socket(self, sock: trio.socket.SocketType | socket.socket) -> None:
-        idle = self._limits.tcp_keepalive
-        if idle is None:
-            return
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-        seconds = max(1, int(idle))
-        if hasattr(socket, "TCP_KEEPIDLE"):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, seconds)
-        if hasattr(socket, "TCP_KEEPINTVL"):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, max(1, seconds // 4))
-        if hasattr(socket, "TCP_KEEPCNT"):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 4)
-
-    def _get_ssl_context(self) -> ssl.SSLContext:
-        ctx = self._ssl_context
-        if ctx is None:
-            ctx = self._ssl_context = create_ssl_context(self._verify, self._cert)
-        return ctx
+        return await self._get_dialer().open_stream(prepared, limits, deadline, tunnel_http=True)
 
     # -- bookkeeping (synchronous: atomic in trio) ------------------------------------
 
@@ -704,9 +567,16 @@ class Pool:
     def _keep_tls_session(self, conn: HTTPConnection) -> None:
         """Remember the session of a new TLS connection (its tickets came with its
         first response), for the next connection to the origin to resume."""
-        session = conn.tls_session()
-        if session is not None:
-            self._tls_sessions[conn.origin] = session
+        self._get_dialer().keep_session(conn)
+
+    def _get_dialer(self) -> Dialer:
+        dialer = self._dialer
+        if dialer is None:
+            from ._dialer import Dialer
+
+            verify, cert = self._tls_settings
+            dialer = self._dialer = Dialer(self._limits, verify, cert, self.read_buffer_size)
+        return dialer
 
     def _reap(self, now: float) -> float:
         """Close the idle connections expired at ``now``; return the next expiry.
