@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import trio
+import trio.testing
 from _raw_server import FAST, OK, Pieces, get, raw_server
 
 import trio_openai
@@ -354,3 +355,38 @@ async def test_an_answer_that_came_while_others_ran_is_taken_without_a_wait(
         for conn in accepted:
             conn.close()
         listener.close()
+
+
+async def test_a_body_generator_is_closed_when_sending_stops_early(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    # The body's own cleanup (an open file, say) runs before the error reaches the
+    # caller: too long for its Content-Length, stalled past the write limit, or the
+    # call cancelled while the generator waits.
+    closed: list[str] = []
+
+    async def body(name: str, stall: bool = False) -> AsyncIterator[bytes]:
+        try:
+            yield b"abc"
+            if stall:
+                await trio.sleep_forever()
+            yield b"def"
+        finally:
+            closed.append(name)
+
+    quick = Timeouts(connect=5, read=5, write=0.3, pool=5)
+    async with raw_server([]) as server, Pool(timeouts=quick) as pool:
+        url = f"http://127.0.0.1:{server.port}/"
+        with pytest.raises(InvalidRequestError, match="Content-Length"):
+            await pool.request("POST", url, body=body("long"), headers={"Content-Length": "4"})
+        assert closed == ["long"]
+        start = trio.current_time()
+        with pytest.raises(WriteTimeout):
+            await pool.request("POST", url, body=body("stalled", stall=True))
+        assert trio.current_time() - start == pytest.approx(0.3)
+        assert closed == ["long", "stalled"]
+        with trio.move_on_after(0.2) as scope:
+            await pool.request("POST", url, body=body("cancelled", stall=True))
+        assert scope.cancelled_caught
+        assert closed == ["long", "stalled", "cancelled"]
+        assert pool.statistics().open == 0

@@ -98,6 +98,8 @@ BIG_READ_FACTOR: Final = 4
 _INF: Final = math.inf
 EARLY_RESPONSE_WAIT: Final = 1.0
 """Seconds to wait for a response that may have come before a write failed."""
+BODY_CLOSE_WAIT: Final = 1.0
+"""The most seconds a streamed body's generator gets to close when sending stops."""
 
 
 def _declared_length(head: ResponseHead, method: bytes) -> int | None:
@@ -299,19 +301,33 @@ class HTTPConnection:
         await self._send(request.head, write_timeout, deadline)
         sent = 0
         length = request.length
-        async for chunk in body:
-            if not chunk:
-                continue
-            if request.chunked:
-                await self._send(b"%x\r\n" % len(chunk) + chunk + b"\r\n", write_timeout, deadline)
-            else:
-                sent += len(chunk)
-                if length is None or sent > length:
-                    raise InvalidRequestError(
-                        f"request body is longer than its Content-Length ({length or 0})"
-                    )
-                await self._send(chunk, write_timeout, deadline)
-            phase.enter(WriteTimeout, write_timeout)
+        pieces = aiter(body)
+        try:
+            async for chunk in pieces:
+                if not chunk:
+                    continue
+                if request.chunked:
+                    data = b"%x\r\n" % len(chunk) + chunk + b"\r\n"
+                    await self._send(data, write_timeout, deadline)
+                else:
+                    sent += len(chunk)
+                    if length is None or sent > length:
+                        raise InvalidRequestError(
+                            f"request body is longer than its Content-Length ({length or 0})"
+                        )
+                    await self._send(chunk, write_timeout, deadline)
+                phase.enter(WriteTimeout, write_timeout)
+        except BaseException:
+            # Stopped early (a failed write, a timeout, a cancellation, a body too
+            # long): the body's generator is closed now, so its own cleanup (an open
+            # file, say) runs before the error reaches the caller. Shielded, and
+            # bounded: a generator that will not finish is left to the collector.
+            close = getattr(pieces, "aclose", None)
+            if close is not None:
+                limit = trio.current_time() + BODY_CLOSE_WAIT
+                with trio.CancelScope(deadline=limit, shield=True):
+                    await close()
+            raise
         if request.chunked:
             await self._send(b"0\r\n\r\n", write_timeout, deadline)
         elif sent != (length or 0):
