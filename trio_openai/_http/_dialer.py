@@ -30,6 +30,8 @@ from ._proxy import open_tunnel
 from ._tls import CertSpec, VerifySpec, create_ssl_context, describe_tls_failure
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from .._config import PoolLimits, Timeouts
     from ._connection import HTTPConnection
     from ._proxy import ProxyURL
@@ -93,12 +95,7 @@ class Dialer:
                         host,
                         session=self.tls_sessions.get(prepared.origin),
                     )
-                    try:
-                        await transport.handshake()
-                    except (trio.BrokenResourceError, ssl.SSLError, OSError) as exc:
-                        raise TLSError(
-                            f"{describe_tls_failure(exc)} (connecting to {host}:{port})"
-                        ) from exc
+                    await _handshake(transport.handshake, host, port)
             except BaseException:
                 SocketTransport(sock).close()
                 raise
@@ -168,12 +165,7 @@ class Dialer:
                         server_hostname=host,
                         https_compatible=True,
                     )
-                    try:
-                        await ssl_stream.do_handshake()
-                    except (trio.BrokenResourceError, ssl.SSLError, OSError) as exc:
-                        raise TLSError(
-                            f"{describe_tls_failure(exc)} (connecting to {host}:{port})"
-                        ) from exc
+                    await _handshake(ssl_stream.do_handshake, host, port)
                     stream = ssl_stream
             except BaseException:
                 tcp.socket.close()
@@ -198,3 +190,11 @@ class Dialer:
         if ctx is None:
             ctx = self._ssl_context = create_ssl_context(self._verify, self._cert)
         return ctx
+
+
+async def _handshake(handshake: Callable[[], Awaitable[None]], host: str, port: int) -> None:
+    """Run a TLS handshake; its failure is a :class:`TLSError` saying why."""
+    try:
+        await handshake()
+    except (trio.BrokenResourceError, ssl.SSLError, OSError) as exc:
+        raise TLSError(f"{describe_tls_failure(exc)} (connecting to {host}:{port})") from exc
