@@ -408,7 +408,7 @@ class ClientBase:
     def _decode(
         self, attempted: Attempted, cast_to: type[T], method: str, path: str, estimated: int
     ) -> T:
-        loaded = _call_path if _call_path is not None else call_path()
+        loaded = call_path()
         with Exchange(self._state, attempted, method, path, estimated) as exchange:
             response = attempted.response
             try:
@@ -452,7 +452,7 @@ class ClientBase:
         """The token cost to reserve for ``body``: 0 unless a token budget is in force."""
         if not self._state.wants_token_estimate():
             return 0
-        loaded = _call_path if _call_path is not None else call_path()
+        loaded = call_path()
         return loaded.estimate_tokens(body, endpoint=endpoint)
 
     @property
@@ -533,7 +533,7 @@ class ClientBase:
         ``wrap``, if given, turns each decoded item into what the caller gets (for item
         types msgspec cannot decode into directly, such as a dict subclass).
         """
-        loaded = _call_path if _call_path is not None else call_path()
+        loaded = call_path()
         page_type: type[ListPage[T]] = loaded.ListPage[item_type]  # type: ignore[assignment]
         base_query = {
             k: v for k, v in query.items() if v is not None and not isinstance(v, NotGiven)

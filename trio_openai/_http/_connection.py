@@ -98,6 +98,8 @@ BIG_READ_FACTOR: Final = 4
 _INF: Final = math.inf
 EARLY_RESPONSE_WAIT: Final = 1.0
 """Seconds to wait for a response that may have come before a write failed."""
+_NO_LIMIT: Final = contextlib.nullcontext()
+"""A read with no time limit waits in this (reusable) context instead of a scope."""
 BODY_CLOSE_WAIT: Final = 1.0
 """The most seconds a streamed body's generator gets to close when sending stops."""
 
@@ -527,14 +529,16 @@ class HTTPConnection:
             # trio's own, not a method of the transport: every task waiting for a
             # response holds this chain of frames.
             sock = transport.socket
-            if read_timeout is None and deadline == _INF:
-                while True:
-                    await wait_readable(sock)
-                    data = transport.receive_nowait(size)
-                    if data is not None:
-                        return data
-            with PhaseScope(
-                deadline, self._total, ReadTimeout, read_timeout, response_started=self._started
+            with (
+                _NO_LIMIT
+                if read_timeout is None and deadline == _INF
+                else PhaseScope(
+                    deadline,
+                    self._total,
+                    ReadTimeout,
+                    read_timeout,
+                    response_started=self._started,
+                )
             ):
                 while True:
                     await wait_readable(sock)

@@ -74,7 +74,6 @@ _TOKEN_CHARS: Final = (
 _CONTINUATION: Final = re.compile(rb"[ \t]+" + FIELD_VALUE_READ + rb"[ \t]*")
 _CHUNK_SIZE_LINE: Final = re.compile(rb"([0-9A-Fa-f]{1,20})(?:;.*)?[ \t]*").fullmatch
 _MAX_CHUNK_LINE: Final = 4096
-_HEX_DIGITS: Final = b"0123456789abcdefABCDEF"
 _PLAIN_CHUNK: Final = re.compile(rb"([0-9A-Fa-f]{1,20})\r\n").match
 """A plain chunk-size line (no extension) at a position: the fast path of ChunkedBody."""
 _TOKEN: Final = re.compile(TOKEN)
@@ -424,22 +423,15 @@ class ChunkedBody:
                     )
                 self._trailers += 1
                 continue
-            if 0 < len(line) <= 20 and not line.translate(None, _HEX_DIGITS):
-                chunk = int(line, 16)  # (plain hex digits: the usual size line)
-            else:
-                match = _CHUNK_SIZE_LINE(line)
-                if match is None:
-                    raise RemoteProtocolError(
-                        f"invalid chunked body: bad chunk size line {bytes(line[:20])!r}"
-                    )
-                chunk = int(match[1], 16)
+            # (A plain size line followed by its whole chunk took the fast path above.)
+            match = _CHUNK_SIZE_LINE(line)
+            if match is None:
+                raise RemoteProtocolError(
+                    f"invalid chunked body: bad chunk size line {bytes(line[:20])!r}"
+                )
+            chunk = int(match[1], 16)
             if not chunk:
                 self._trailer = True
-                continue
-            end = pos + chunk
-            if end + 2 <= size and data[end : end + 2] == b"\r\n":
-                append(data[pos:end])  # the whole chunk is here: data and CRLF at once
-                pos = end + 2
             else:
                 remaining = chunk
         self._remaining = remaining

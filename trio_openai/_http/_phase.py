@@ -73,15 +73,11 @@ class PhaseScope:
         self._error: type[TransportTimeout] | None = None
         self._limit = 0.0
         self.response_started = response_started
-        # The first phase's deadline is computed here and given to the scope as it is
-        # made: setting a scope's deadline later goes through trio's bookkeeping
-        # again (a few µs, on every request).
-        if error is not None and limit is not None:
-            phase_deadline = trio.current_time() + limit
-            if phase_deadline < deadline:
-                deadline = phase_deadline
-                self._error = error
-                self._limit = limit
+        # The first phase's deadline is given to the scope as it is made: setting a
+        # scope's deadline later goes through trio's bookkeeping again (a few µs, on
+        # every request).
+        if error is not None:
+            deadline = self._phase_deadline(error, limit)
         self._scope = trio.CancelScope(deadline=deadline)
 
     def enter(
@@ -92,16 +88,20 @@ class PhaseScope:
         Returns that deadline.
         """
         self.response_started = response_started
+        deadline = self._scope.deadline = self._phase_deadline(error, limit)
+        return deadline
+
+    def _phase_deadline(self, error: type[TransportTimeout], limit: float | None) -> float:
+        """``min(now + limit, total deadline)``; which of the two it is decides the
+        error :meth:`expired` gives."""
         deadline = self._deadline
+        self._error = None
         if limit is not None:
             phase_deadline = trio.current_time() + limit
             if phase_deadline < deadline:
-                self._scope.deadline = phase_deadline
                 self._error = error
                 self._limit = limit
                 return phase_deadline
-        self._scope.deadline = deadline
-        self._error = None
         return deadline
 
     def expired(self) -> TransportTimeout:

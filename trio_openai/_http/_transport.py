@@ -107,7 +107,7 @@ async def connect_tcp(host: str, port: int) -> socket.socket:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         code = sock.connect_ex((host, port))
         if code in _IN_PROGRESS:
-            if not _ready(sock, select.POLLOUT if _POLL else 0):
+            if not _writable_now(sock):
                 await trio.lowlevel.wait_writable(sock)
             code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
         if code:
@@ -118,14 +118,14 @@ async def connect_tcp(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _ready(sock: socket.socket, events: int) -> bool:
-    """Whether ``sock`` is ready for ``events`` now (a zero-time poll). A connection on
-    the same host is usually made before ``connect`` returns: then there is nothing to
-    wait for (the exchange's first read is its schedule point)."""
+def _writable_now(sock: socket.socket) -> bool:
+    """Whether ``sock`` is writable now (a zero-time poll): a connection on the same
+    host is usually made before ``connect`` returns, and then there is nothing to wait
+    for (the exchange's first read is its schedule point)."""
     if not _POLL:  # (Windows: no poll; wait as usual)
         return False
     poller = select.poll()
-    poller.register(sock, events)
+    poller.register(sock, select.POLLOUT)
     return bool(poller.poll(0))
 
 
